@@ -1,0 +1,73 @@
+"""Settings: environment variables `CONTACT_EVENTS_*`, else `contact-events.toml` in the
+working directory (keys are the lower-case names without the prefix), else defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONTACT_EVENTS_",
+        toml_file="contact-events.toml",
+        extra="ignore",
+    )
+
+    warehouse: Literal["duckdb", "bigquery"] = "duckdb"
+    duckdb_path: Path = Path("./data/warehouse.duckdb")
+    bq_project: str | None = None
+    bq_dataset: str | None = None
+    bq_endpoint: str | None = None
+    bq_storage_endpoint: str | None = None
+    bq_location: str | None = None
+    mirror_path: Path = Path("./data/contact_events.db")
+    practice_emails: CommaList = []
+    api_tokens: CommaList = []
+    admin_token: str | None = None
+    # API guard rails (Datasette-style): per-query time limit and row cap.
+    query_time_limit_ms: int = 5000
+    max_rows: int = 50000
+
+    @field_validator("practice_emails", "api_tokens", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("practice_emails")
+    @classmethod
+    def _normalise_emails(cls, value: list[str]) -> list[str]:
+        return sorted({v.strip().lower() for v in value if v.strip()})
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,139 @@
+"""Names and types fixed by ../shared/CONTRACT.md. Changing one is a breaking change.
+
+Only constants live here: both the SQL path and the independent validation path may
+import them, but neither shares mapping logic with the other.
+"""
+
+from __future__ import annotations
+
+import re
+
+STRING = "STRING"
+INT64 = "INT64"
+STRING_ARRAY = "ARRAY<STRING>"
+
+# Canonical input tables (CONTRACT §1): column -> type, in contract order.
+CANONICAL_TABLES: dict[str, dict[str, str]] = {
+    "contacts": {
+        "contact_id": STRING,
+        "email": STRING,
+        "first_name": STRING,
+        "last_name": STRING,
+        "lifecycle_stage": STRING,
+        "client_type_code": STRING,
+        "updated_at": STRING,
+    },
+    "measurement_events": {
+        "measurement_event_id": STRING,
+        "subject_id": STRING,
+        "measure_id": STRING,
+        "measure_version": STRING,
+        "binding_id": STRING,
+        "binding_version": STRING,
+        "form_id": STRING,
+        "form_submission_id": STRING,
+        "timestamp": STRING,
+        "created_at": STRING,
+    },
+    "clinical_sessions": {
+        "session_id": STRING,
+        "contact_id": STRING,
+        "status": STRING,
+        "session_num": INT64,
+        "idem_key": STRING,
+        "started_at": STRING,
+        "ended_at": STRING,
+        "created_at": STRING,
+    },
+    "email_events": {
+        "email_event_id": STRING,
+        "provider": STRING,
+        "from_email": STRING,
+        "to_emails": STRING_ARRAY,
+        "subject": STRING,
+        "thread_id": STRING,
+        "labels": STRING_ARRAY,
+        "sent_at": STRING,
+        "created_at": STRING,
+    },
+    "messages": {
+        "message_id": STRING,
+        "channel": STRING,
+        "direction": STRING,
+        "contact_id": STRING,
+        "contact_email": STRING,
+        "body_preview": STRING,
+        "sent_at": STRING,
+        "created_at": STRING,
+    },
+    "system_events": {
+        "system_event_id": STRING,
+        "contact_id": STRING,
+        "contact_email": STRING,
+        "event_name": STRING,
+        "actor": STRING,
+        "occurred_at": STRING,
+        "created_at": STRING,
+    },
+}
+
+# Event sources: canonical table -> (source_system, record id column), CONTRACT §2.
+SOURCES: dict[str, tuple[str, str]] = {
+    "measurement_events": ("measurement_events", "measurement_event_id"),
+    "clinical_sessions": ("canonical.clinical_sessions", "session_id"),
+    "email_events": ("canonical.email_events", "email_event_id"),
+    "messages": ("canonical.messages", "message_id"),
+    "system_events": ("canonical.system_events", "system_event_id"),
+}
+
+EVENT_TYPES = ("form", "session", "email", "message", "system")
+
+# Ledger columns, in contract order (CONTRACT §2).
+LEDGER_COLUMNS = (
+    "contact_id",
+    "contact_email",
+    "event_type",
+    "event_name",
+    "event_source",
+    "event_timestamp",
+    "source_system",
+    "source_record_id",
+    "payload",
+)
+REJECT_COLUMNS = ("source_system", "source_record_id", "severity", "reason", "detail")
+
+# Reasons in priority order: the first that applies is a row's reason (CONTRACT §2).
+REASONS = (
+    "missing_record_id",
+    "missing_timestamp",
+    "bad_timestamp",
+    "unknown_contact_id",
+    "ambiguous_email",
+    "orphan",
+)
+WARNING_REASONS = ("orphan",)
+
+# Warehouse table names of the projection.
+LEDGER_TABLE = "proj_contact_events"
+REJECTS_TABLE = "proj_contact_events_rejects"
+CONTACTS_TABLE = "proj_contacts"
+BUILD_TABLE = "proj_contact_events_build"
+
+# Mirror table names (CONTRACT §4).
+MIRROR_LEDGER = "contact_events"
+MIRROR_REJECTS = "contact_events_rejects"
+MIRROR_CONTACTS = "contacts"
+MIRROR_BUILDS = "ledger_builds"
+
+# The timestamp grammar both engines and the reference path accept (README "Timestamps"):
+# a date, optionally a time with seconds and up to 6 fractional digits, optionally `Z` or
+# a `+HH:MM` offset; surrounding spaces are ignored. Anything else is `bad_timestamp`,
+# as is a value that matches but is not a real instant (2024-02-30).
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
+TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
+
+# SQLite mirror timestamp text form (CONTRACT §4).
+MIRROR_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+EMAIL_SUBJECT_CHARS = 50
+NO_SUBJECT = "(no subject)"

@@ -1,0 +1,146 @@
+"""`contact-events load DIR`: canonical JSONL files -> warehouse tables.
+
+Every file is parsed and checked before the warehouse is touched, so a bad line leaves
+the warehouse as it was. Unknown extra fields are ignored (and counted in the report);
+a value of the wrong type is coerced where the meaning is unambiguous (a number in a
+string column becomes its text, a JSON-array string in an array column is decoded) and
+is an error otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from builder.contract import CANONICAL_TABLES, INT64, STRING, STRING_ARRAY
+from builder.errors import LoadError
+from builder.warehouse import Warehouse
+
+BATCH_ROWS = 50_000
+ARROW_TYPES = {STRING: pa.string(), INT64: pa.int64(), STRING_ARRAY: pa.list_(pa.string())}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    return pa.schema([(col, ARROW_TYPES[t]) for col, t in CANONICAL_TABLES[table].items()])
+
+
+@dataclass
+class LoadReport:
+    rows: dict[str, int] = field(default_factory=dict)
+    missing_files: list[str] = field(default_factory=list)
+    ignored_fields: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class _BadValue(ValueError):
+    pass
+
+
+def _to_string(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _to_int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise _BadValue("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    raise _BadValue(f"expected an integer, got {value!r}")
+
+
+def _to_string_array(value: object) -> list[str | None] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _BadValue("expected a JSON array of strings") from None
+    if not isinstance(value, list):
+        raise _BadValue(f"expected an array of strings, got {type(value).__name__}")
+    return [_to_string(v) for v in value]
+
+
+COERCE: dict[str, Callable[[object], object]] = {
+    STRING: _to_string,
+    INT64: _to_int,
+    STRING_ARRAY: _to_string_array,
+}
+
+
+def read_jsonl(path: Path, table: str, unknown: Counter[str]) -> Iterator[pa.RecordBatch]:
+    """Parse one canonical file into record batches; raise LoadError naming file:line."""
+    columns = CANONICAL_TABLES[table]
+    schema = arrow_schema(table)
+    buffer: dict[str, list[object]] = {c: [] for c in columns}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise LoadError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(record, dict):
+                raise LoadError(f"{path}:{lineno}: expected a JSON object per line")
+            for key in record.keys() - columns.keys():
+                unknown[key] += 1
+            for col, typ in columns.items():
+                try:
+                    buffer[col].append(COERCE[typ](record.get(col)))
+                except _BadValue as e:
+                    raise LoadError(f"{path}:{lineno}: field {col!r}: {e}") from None
+            if len(buffer[next(iter(columns))]) >= BATCH_ROWS:
+                yield pa.RecordBatch.from_pydict(buffer, schema=schema)
+                buffer = {c: [] for c in columns}
+    if buffer[next(iter(columns))]:
+        yield pa.RecordBatch.from_pydict(buffer, schema=schema)
+
+
+def load_directory(
+    warehouse: Warehouse, directory: Path, progress: Callable[[str, int], None] | None = None
+) -> LoadReport:
+    """Load every canonical table from `directory/<table>.jsonl` (missing file = empty)."""
+    import time
+
+    started = time.perf_counter()
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LoadError(f"{directory} is not a directory")
+    report = LoadReport()
+    parsed: dict[str, tuple[pa.Schema, list[pa.RecordBatch]]] = {}
+    for table in CANONICAL_TABLES:
+        path = directory / f"{table}.jsonl"
+        unknown: Counter[str] = Counter()
+        batches: list[pa.RecordBatch] = []
+        if path.exists():
+            for batch in read_jsonl(path, table, unknown):
+                batches.append(batch)
+                if progress:
+                    progress(table, batch.num_rows)
+        else:
+            report.missing_files.append(path.name)
+        parsed[table] = (arrow_schema(table), batches)
+        report.rows[table] = sum(b.num_rows for b in batches)
+        if unknown:
+            report.ignored_fields[table] = sorted(unknown)
+    warehouse.replace_tables(parsed)
+    report.seconds = time.perf_counter() - started
+    return report

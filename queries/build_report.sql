@@ -1,0 +1,27 @@
+-- The build report: one row per (measure, source_system, reason) with a count.
+--   ledger_rows  rows in the ledger, per source_system
+--   rejects      rows in the rejects table, per source_system and reason
+--   duplicates   canonical rows collapsed into another row of the same record id
+SELECT 'ledger_rows' AS measure, source_system, CAST(NULL AS STRING) AS reason, COUNT(*) AS n
+FROM proj_contact_events
+GROUP BY source_system
+UNION ALL
+SELECT 'rejects' AS measure, source_system, reason, COUNT(*) AS n
+FROM proj_contact_events_rejects
+GROUP BY source_system, reason
+UNION ALL
+SELECT 'duplicates' AS measure, source_system, CAST(NULL AS STRING) AS reason,
+  COUNT(*) - COUNT(DISTINCT source_record_id) AS n
+FROM (
+  SELECT source_system, source_record_id FROM proj_stage_measurement_events
+  UNION ALL SELECT source_system, source_record_id FROM proj_stage_clinical_sessions
+  UNION ALL SELECT source_system, source_record_id FROM proj_stage_email_events
+  UNION ALL SELECT source_system, source_record_id FROM proj_stage_messages
+  UNION ALL SELECT source_system, source_record_id FROM proj_stage_system_events
+)
+WHERE source_record_id IS NOT NULL
+GROUP BY source_system
+UNION ALL
+SELECT 'contacts' AS measure, CAST(NULL AS STRING) AS source_system, CAST(NULL AS STRING) AS reason,
+  COUNT(*) AS n
+FROM proj_contacts

@@ -1,0 +1,20 @@
+-- Therapy sessions in the staged shape. Identity: contact_id only.
+-- Timestamp: the first non-empty of started_at, ended_at, created_at (no fall-through
+-- past a non-empty value that does not parse: that row becomes bad_timestamp).
+CREATE OR REPLACE TABLE proj_stage_clinical_sessions AS
+SELECT
+  'canonical.clinical_sessions' AS source_system,
+  NULLIF(session_id, '') AS source_record_id,
+  'session' AS event_type,
+  NULLIF(status, '') AS event_name,
+  'dataverse' AS event_source,
+  COALESCE(NULLIF(TRIM(started_at), ''), NULLIF(TRIM(ended_at), ''), NULLIF(TRIM(created_at), ''))
+    AS timestamp_raw,
+  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(contact_id, '') AS source_contact_id,
+  CAST(NULL AS STRING) AS source_email,
+  TO_JSON_STRING(STRUCT(
+    NULLIF(idem_key, '') AS idem_key,
+    session_num AS session_num
+  )) AS payload
+FROM clinical_sessions

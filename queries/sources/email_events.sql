@@ -1,0 +1,31 @@
+-- Emails (Gmail / Outlook) in the staged shape.
+-- Direction: outbound when from_email is one of the practice's own addresses
+-- (@practice_emails, already trimmed and lower-cased), inbound otherwise.
+-- Identity: the first recipient when outbound, the sender when inbound.
+-- event_name: 'outbound: ' / 'inbound: ' + the first 50 characters of the subject.
+CREATE OR REPLACE TABLE proj_stage_email_events AS
+WITH directed AS (
+  SELECT
+    *,
+    IF(LOWER(TRIM(COALESCE(from_email, ''))) IN UNNEST(@practice_emails), 'outbound', 'inbound')
+      AS direction
+  FROM email_events
+)
+SELECT
+  'canonical.email_events' AS source_system,
+  NULLIF(email_event_id, '') AS source_record_id,
+  'email' AS event_type,
+  CONCAT(direction, ': ', COALESCE(SUBSTR(NULLIF(subject, ''), 1, 50), '(no subject)'))
+    AS event_name,
+  NULLIF(provider, '') AS event_source,
+  NULLIF(TRIM(sent_at), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  CAST(NULL AS STRING) AS source_contact_id,
+  IF(direction = 'outbound', to_emails[SAFE_OFFSET(0)], from_email) AS source_email,
+  TO_JSON_STRING(STRUCT(
+    direction AS direction,
+    labels AS labels,
+    NULLIF(subject, '') AS subject,
+    NULLIF(thread_id, '') AS thread_id
+  )) AS payload
+FROM directed

@@ -1,0 +1,28 @@
+-- SMS / WhatsApp messages (respond.io) in the staged shape.
+-- Identity: contact_id, else contact_email. event_name: '<direction>: <channel>', where
+-- a direction other than inbound/outbound (or none) reads 'unknown', as does no channel.
+CREATE OR REPLACE TABLE proj_stage_messages AS
+SELECT
+  'canonical.messages' AS source_system,
+  NULLIF(message_id, '') AS source_record_id,
+  'message' AS event_type,
+  CONCAT(
+    CASE LOWER(TRIM(direction))
+      WHEN 'outbound' THEN 'outbound'
+      WHEN 'inbound' THEN 'inbound'
+      ELSE 'unknown'
+    END,
+    ': ',
+    COALESCE(NULLIF(channel, ''), 'unknown')
+  ) AS event_name,
+  'respond_io' AS event_source,
+  NULLIF(TRIM(sent_at), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(contact_id, '') AS source_contact_id,
+  contact_email AS source_email,
+  TO_JSON_STRING(STRUCT(
+    NULLIF(body_preview, '') AS body_preview,
+    NULLIF(channel, '') AS channel,
+    NULLIF(direction, '') AS direction
+  )) AS payload
+FROM messages

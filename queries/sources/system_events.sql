@@ -1,0 +1,17 @@
+-- Automation events (life_cli: reminders sent, status changes) in the staged shape.
+-- Identity: contact_id, else contact_email.
+CREATE OR REPLACE TABLE proj_stage_system_events AS
+SELECT
+  'canonical.system_events' AS source_system,
+  NULLIF(system_event_id, '') AS source_record_id,
+  'system' AS event_type,
+  NULLIF(event_name, '') AS event_name,
+  'life_cli' AS event_source,
+  NULLIF(TRIM(occurred_at), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(contact_id, '') AS source_contact_id,
+  contact_email AS source_email,
+  TO_JSON_STRING(STRUCT(
+    NULLIF(actor, '') AS actor
+  )) AS payload
+FROM system_events
