@@ -125,7 +125,8 @@ SELECT
   contact_id, contact_email, event_type, event_name, event_source, event_timestamp,
   source_system, source_record_id, payload
 FROM proj_stage_resolved
-WHERE reason IS NULL OR reason = 'orphan';
+WHERE reason IS NULL OR reason = 'orphan'
+ORDER BY contact_id, event_timestamp, source_system, source_record_id;
 
 CREATE OR REPLACE TABLE proj_contact_events_rejects AS
 SELECT
@@ -135,4 +136,5 @@ SELECT
   reason,
   detail
 FROM proj_stage_resolved
-WHERE reason IS NOT NULL;
+WHERE reason IS NOT NULL
+ORDER BY source_system, source_record_id, reason;

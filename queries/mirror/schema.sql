@@ -1,0 +1,51 @@
+-- SQLite mirror tables (CONTRACT §4), created empty in a new file by `sync`.
+-- Indexes come afterwards (queries/mirror/indexes.sql): loading first is ~2x faster.
+-- event_timestamp is 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: it compares correctly with
+-- SQLite's DATETIME() text, e.g. event_timestamp < DATETIME('now', '-14 days').
+
+CREATE TABLE contact_events (
+  contact_id TEXT,
+  contact_email TEXT,
+  event_type TEXT NOT NULL,
+  event_name TEXT,
+  event_source TEXT,
+  event_timestamp TEXT NOT NULL,
+  source_system TEXT NOT NULL,
+  source_record_id TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
+
+CREATE TABLE contact_events_rejects (
+  source_system TEXT NOT NULL,
+  source_record_id TEXT,
+  severity TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT
+);
+
+CREATE TABLE contacts (
+  contact_id TEXT NOT NULL,
+  email TEXT,
+  first_name TEXT,
+  last_name TEXT,
+  lifecycle_stage TEXT,
+  client_type_code TEXT,
+  updated_at TEXT
+);
+
+CREATE TABLE ledger_builds (
+  build_id TEXT NOT NULL,
+  built_at TEXT NOT NULL,
+  synced_at TEXT NOT NULL,
+  warehouse TEXT NOT NULL,
+  ledger_rows INTEGER NOT NULL,
+  rejects_rows INTEGER NOT NULL,
+  contacts_rows INTEGER NOT NULL,
+  error_rejects INTEGER NOT NULL,
+  rejects_by_reason TEXT NOT NULL,
+  rows_by_source TEXT NOT NULL,
+  duplicates_by_source TEXT NOT NULL,
+  build_seconds REAL,
+  sync_seconds REAL,
+  validation TEXT
+);
