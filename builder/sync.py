@@ -162,9 +162,7 @@ def sync(
             con.execute("PRAGMA synchronous=OFF")
             con.executescript(read_query("mirror/schema"))
             for source, target, columns in COPIES:
-                report.rows[target] = _copy_table(
-                    warehouse, con, source, target, columns, progress
-                )
+                report.rows[target] = _copy_table(warehouse, con, source, target, columns, progress)
             con.executescript(read_query("mirror/indexes"))
             build_report = json.loads(str(build["report"]))
             history = previous_builds(mirror)

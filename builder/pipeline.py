@@ -1,0 +1,48 @@
+"""The daily pipeline and the rebuild job: build -> sync (-> validate) as one call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.build import BuildReport, build
+from builder.config import Settings
+from builder.errors import PipelineError
+from builder.sync import Check, SyncReport, sync
+from builder.warehouse import open_warehouse
+
+
+@dataclass
+class PipelineReport:
+    build: BuildReport
+    sync: SyncReport
+    seconds: float
+
+
+def rebuild(
+    settings: Settings,
+    *,
+    max_errors: int | None = None,
+    check: Check | None = None,
+    on_build_step: Callable[[str], None] | None = None,
+    on_sync_rows: Callable[[str, int], None] | None = None,
+) -> PipelineReport:
+    """Full rebuild in the warehouse, then a new mirror. The old mirror stays on failure.
+
+    `max_errors`: fail before syncing when error rejects exceed it.
+    `check`: runs on the finished, not yet swapped mirror file; raising aborts the swap.
+    """
+    started = time.perf_counter()
+    with open_warehouse(settings) as warehouse:
+        report = build(warehouse, settings, progress=on_build_step)
+        if max_errors is not None and report.error_rejects > max_errors:
+            raise PipelineError(
+                f"{report.error_rejects} error rejects exceed --max-errors {max_errors}; "
+                "mirror not replaced"
+            )
+        synced = sync(warehouse, Path(settings.mirror_path), progress=on_sync_rows, check=check)
+    return PipelineReport(
+        build=report, sync=synced, seconds=round(time.perf_counter() - started, 3)
+    )
