@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from builder.config import Settings
@@ -64,6 +64,16 @@ def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
             report.rejects_by_source.setdefault(system, {})[reason] = n
         elif measure == "contacts":
             report.contacts = n
+
+
+def dry_run_statements(
+    warehouse: Warehouse, settings: Settings
+) -> Iterator[tuple[str, str, str | None]]:
+    """(step, SQL, estimate) for every statement a build would run; runs nothing."""
+    params = {"practice_emails": list(settings.practice_emails)}
+    for step in STEPS:
+        for statement in warehouse.statements(step):
+            yield step, statement.sql, warehouse.estimate(statement.sql, statement.bind(params))
 
 
 def build(

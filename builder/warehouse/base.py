@@ -45,6 +45,10 @@ class Warehouse(ABC):
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
 
+    def estimate(self, statement: str, params: Params | None = None) -> str | None:
+        """What running `statement` would cost, where the engine can say (dry run)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

@@ -66,7 +66,7 @@ class DuckDBWarehouse(Warehouse):
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         cur = self.con.cursor()
         cur.execute("SET TimeZone='UTC'")
-        reader = cur.execute(f'SELECT {cols} FROM "{table}"').to_arrow_reader(batch_rows)
+        reader = cur.sql(f'SELECT {cols} FROM "{table}"').to_arrow_reader(batch_rows)
         try:
             yield from reader
         finally:
