@@ -66,11 +66,16 @@ def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
             report.contacts = n
 
 
+def build_params(settings: Settings) -> dict[str, object]:
+    """Query parameters of the projection (scalars: every engine binds those alike)."""
+    return {"practice_emails": ",".join(settings.practice_emails)}
+
+
 def dry_run_statements(
     warehouse: Warehouse, settings: Settings
 ) -> Iterator[tuple[str, str, str | None]]:
     """(step, SQL, estimate) for every statement a build would run; runs nothing."""
-    params = {"practice_emails": list(settings.practice_emails)}
+    params = build_params(settings)
     for step in STEPS:
         for statement in warehouse.statements(step):
             yield step, statement.sql, warehouse.estimate(statement.sql, statement.bind(params))
@@ -84,7 +89,7 @@ def build(
     """Rebuild proj_contact_events and its rejects from the canonical tables."""
     started = time.perf_counter()
     report = BuildReport(build_id=uuid.uuid4().hex, warehouse=warehouse.kind)
-    params = {"practice_emails": list(settings.practice_emails)}
+    params = build_params(settings)
     for step in STEPS:
         warehouse.run_query_file(step, params)
         if progress:

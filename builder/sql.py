@@ -36,9 +36,9 @@ def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.E
     for table in tree.find_all(exp.Table):
         if table.name in cte_names or table.args.get("db") or isinstance(table.this, exp.Func):
             continue
-        table.set("db", exp.to_identifier(db))
+        table.set("db", exp.to_identifier(db, quoted=True))
         if catalog:
-            table.set("catalog", exp.to_identifier(catalog))
+            table.set("catalog", exp.to_identifier(catalog, quoted=True))
     return tree
 
 
@@ -79,5 +79,8 @@ def render(
             continue
         tree = _shim(_qualify(tree, catalog, db), dialect)
         names = frozenset(p.name for p in tree.find_all(exp.Parameter))
-        statements.append(Statement(tree.sql(dialect=dialect, pretty=True), names))
+        # Comments stay in the files; executed SQL carries none (the BigQuery emulator
+        # mistakes an `@name` inside a comment for a parameter).
+        text = tree.sql(dialect=dialect, pretty=True, comments=False)
+        statements.append(Statement(text, names))
     return tuple(statements)

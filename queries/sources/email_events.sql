@@ -1,13 +1,19 @@
 -- Emails (Gmail / Outlook) in the staged shape.
 -- Direction: outbound when from_email is one of the practice's own addresses
--- (@practice_emails, already trimmed and lower-cased), inbound otherwise.
+-- (@practice_emails: one comma-separated string, already trimmed and lower-cased),
+-- inbound otherwise.
 -- Identity: the first recipient when outbound, the sender when inbound.
 -- event_name: 'outbound: ' / 'inbound: ' + the first 50 characters of the subject.
 CREATE OR REPLACE TABLE proj_stage_email_events AS
 WITH directed AS (
   SELECT
     *,
-    IF(LOWER(TRIM(COALESCE(from_email, ''))) IN UNNEST(@practice_emails), 'outbound', 'inbound')
+    -- The first element of to_emails. (Written as a subquery, not to_emails[SAFE_OFFSET(0)]:
+    -- same meaning, but the BigQuery emulator used in tests drops a subscript that shares
+    -- a SELECT with a || concatenation.)
+    (SELECT r FROM UNNEST(to_emails) AS r WITH OFFSET AS pos ORDER BY pos LIMIT 1)
+      AS first_recipient,
+    IF(LOWER(TRIM(COALESCE(from_email, ''))) IN UNNEST(SPLIT(@practice_emails, ',')), 'outbound', 'inbound')
       AS direction
   FROM email_events
 )
@@ -21,7 +27,7 @@ SELECT
   NULLIF(TRIM(sent_at), '') AS timestamp_raw,
   NULLIF(TRIM(created_at), '') AS created_at_raw,
   CAST(NULL AS STRING) AS source_contact_id,
-  IF(direction = 'outbound', to_emails[SAFE_OFFSET(0)], from_email) AS source_email,
+  IF(direction = 'outbound', first_recipient, from_email) AS source_email,
   TO_JSON_STRING(STRUCT(
     direction AS direction,
     labels AS labels,

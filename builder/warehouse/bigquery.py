@@ -1,0 +1,247 @@
+"""BigQuery adapter: production warehouse, through the official google-cloud-bigquery client.
+
+Credentials are Application Default Credentials, except with an endpoint override
+(`CONTACT_EVENTS_BQ_ENDPOINT`, e.g. a local emulator), where they are anonymous.
+Reads stream through the BigQuery Storage Read API as Arrow record batches and fall
+back to REST paging when the Storage API cannot be used.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import pyarrow as pa
+from google.api_core import exceptions as gexc
+
+from builder.config import Settings
+from builder.errors import ConfigError, WarehouseError
+from builder.warehouse.base import Params, Warehouse
+
+log = logging.getLogger("contact_events.bigquery")
+
+JOB_LABELS = {"app": "contact-events"}
+ARROW_TO_BQ = {
+    pa.string(): ("STRING", "NULLABLE"),
+    pa.int64(): ("INT64", "NULLABLE"),
+    pa.list_(pa.string()): ("STRING", "REPEATED"),
+}
+
+
+class BigQueryWarehouse(Warehouse):
+    kind = "bigquery"
+    dialect = "bigquery"
+
+    def __init__(
+        self,
+        project: str,
+        dataset: str,
+        *,
+        endpoint: str | None = None,
+        storage_endpoint: str | None = None,
+        location: str | None = None,
+        timeout: float | None = None,
+        retry: bool = True,
+    ):
+        from google.api_core.client_options import ClientOptions
+        from google.cloud import bigquery
+
+        self.project, self.dataset, self.location = project, dataset, location
+        self.timeout = timeout
+        self._retry = retry
+        self.storage_endpoint = storage_endpoint
+        credentials = None
+        options = None
+        if endpoint:
+            from google.auth.credentials import AnonymousCredentials
+
+            credentials = AnonymousCredentials()
+            options = ClientOptions(api_endpoint=endpoint)
+        self.client = bigquery.Client(
+            project=project, credentials=credentials, client_options=options, location=location
+        )
+        self._credentials = credentials
+        self._read_client = None
+        self.last_read_path: str | None = None  # "storage" or "rest", for tests and logs
+        try:
+            self.client.create_dataset(f"{project}.{dataset}", exists_ok=True, timeout=timeout)
+        except gexc.GoogleAPICallError as e:
+            raise self._error(e, f"creating dataset {project}.{dataset}") from e
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BigQueryWarehouse:
+        if not settings.bq_project or not settings.bq_dataset:
+            raise ConfigError(
+                "BigQuery needs CONTACT_EVENTS_BQ_PROJECT and CONTACT_EVENTS_BQ_DATASET"
+            )
+        return cls(
+            settings.bq_project,
+            settings.bq_dataset,
+            endpoint=settings.bq_endpoint,
+            storage_endpoint=settings.bq_storage_endpoint,
+            location=settings.bq_location,
+        )
+
+    # --- helpers -----------------------------------------------------------------
+    def qualifier(self) -> tuple[str | None, str | None]:
+        return (self.project, self.dataset)
+
+    def table_id(self, table: str) -> str:
+        return f"{self.project}.{self.dataset}.{table}"
+
+    @staticmethod
+    def _error(e: Exception, doing: str) -> WarehouseError:
+        if isinstance(e, gexc.Forbidden):
+            return WarehouseError(f"BigQuery permission denied while {doing}: {e.message}")
+        if isinstance(e, gexc.NotFound):
+            return WarehouseError(f"BigQuery: not found while {doing}: {e.message}")
+        message = getattr(e, "message", None) or str(e)
+        return WarehouseError(f"BigQuery error while {doing}: {message}")
+
+    def _job_config(self, params: Params | None, **extra: object):
+        from google.cloud import bigquery
+
+        query_params = []
+        for name, value in (params or {}).items():
+            if isinstance(value, list | tuple):
+                query_params.append(bigquery.ArrayQueryParameter(name, "STRING", list(value)))
+            elif isinstance(value, int):
+                query_params.append(bigquery.ScalarQueryParameter(name, "INT64", value))
+            else:
+                query_params.append(bigquery.ScalarQueryParameter(name, "STRING", value))
+        return bigquery.QueryJobConfig(query_parameters=query_params, labels=JOB_LABELS, **extra)
+
+    def _query(self, statement: str, params: Params | None):
+        kwargs: dict[str, object] = {}
+        if not self._retry:
+            kwargs["job_retry"] = None
+        try:
+            job = self.client.query(statement, job_config=self._job_config(params), **kwargs)
+            return job.result(timeout=self.timeout)
+        except gexc.GoogleAPICallError as e:
+            raise self._error(e, "running a query") from e
+
+    # --- primitives --------------------------------------------------------------
+    def execute(self, statement: str, params: Params | None = None) -> None:
+        self._query(statement, params)
+
+    def fetch(self, statement: str, params: Params | None = None) -> list[dict[str, object]]:
+        return [dict(row.items()) for row in self._query(statement, params)]
+
+    def estimate(self, statement: str, params: Params | None = None) -> str | None:
+        try:
+            job = self.client.query(
+                statement,
+                job_config=self._job_config(params, dry_run=True, use_query_cache=False),
+            )
+        except gexc.GoogleAPICallError as e:
+            return f"no estimate: {getattr(e, 'message', e)}"
+        return f"{job.total_bytes_processed or 0:,} bytes processed"
+
+    def replace_tables(
+        self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
+    ) -> None:
+        """Load every table into `<name>__incoming` first, then swap them in.
+
+        A failed load leaves every canonical table as it was; BigQuery has no
+        multi-table transaction, so the swap itself is a short series of copies.
+        """
+        from google.cloud import bigquery
+
+        staged = []
+        for name, (schema, batches) in tables.items():
+            fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
+            buffer = io.BytesIO()
+            for batch in batches:
+                for row in batch.to_pylist():
+                    buffer.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+            buffer.seek(0)
+            config = bigquery.LoadJobConfig(
+                schema=fields,
+                source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+                labels=JOB_LABELS,
+            )
+            incoming = self.table_id(f"{name}__incoming")
+            try:
+                self.client.load_table_from_file(
+                    buffer, incoming, job_config=config, rewind=True
+                ).result(timeout=self.timeout)
+            except gexc.GoogleAPICallError as e:
+                raise self._error(e, f"loading {name}") from e
+            staged.append(name)
+        for name in staged:
+            self.execute(
+                f"CREATE OR REPLACE TABLE `{self.table_id(name)}` AS "
+                f"SELECT * FROM `{self.table_id(name + '__incoming')}`"
+            )
+            self.client.delete_table(self.table_id(f"{name}__incoming"), not_found_ok=True)
+
+    def _storage_client(self):
+        if self._read_client is None:
+            from google.cloud import bigquery_storage
+
+            if self.storage_endpoint:
+                import grpc
+                from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
+                    BigQueryReadGrpcTransport,
+                )
+
+                channel = grpc.insecure_channel(self.storage_endpoint)
+                transport = BigQueryReadGrpcTransport(channel=channel)
+                self._read_client = bigquery_storage.BigQueryReadClient(transport=transport)
+            else:
+                self._read_client = bigquery_storage.BigQueryReadClient(
+                    credentials=self._credentials
+                )
+        return self._read_client
+
+    def read_batches(
+        self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a table: Storage Read API (Arrow over gRPC), else REST paging."""
+        try:
+            ref = self.client.get_table(self.table_id(table), timeout=self.timeout)
+        except gexc.GoogleAPICallError as e:
+            raise self._error(e, f"reading {table}") from e
+        fields = [f for f in ref.schema if columns is None or f.name in columns]
+        if columns:
+            by_name = {f.name: f for f in fields}
+            fields = [by_name[c] for c in columns]
+        rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
+        try:
+            stream = rows.to_arrow_iterable(bqstorage_client=self._storage_client())
+            first = next(stream, None)
+            self.last_read_path = "storage"
+        except (gexc.GoogleAPICallError, gexc.RetryError, ValueError) as e:
+            log.warning("Storage Read API unavailable (%s); falling back to REST paging", e)
+            rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
+            stream = rows.to_arrow_iterable()
+            first = next(stream, None)
+            self.last_read_path = "rest"
+        if first is None:
+            return
+        for batch in _chain(first, stream):
+            yield from _rebatch(batch, batch_rows)
+
+    def table_exists(self, table: str) -> bool:
+        try:
+            self.client.get_table(self.table_id(table), timeout=self.timeout)
+        except gexc.NotFound:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
+
+
+def _rebatch(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
+    for offset in range(0, batch.num_rows, size):
+        yield batch.slice(offset, size)
