@@ -59,3 +59,35 @@ def mirror_factory(tmp_path: Path):
         return build_mirror(tmp_path / f"m{next(counter)}", tables, **overrides)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator():
+    """One local BigQuery (REST + Storage Read gRPC) for the whole test session."""
+    from bq_emulator import LocalBigQuery
+
+    emulator = LocalBigQuery().start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def bigquery_warehouse(bigquery_emulator, request):
+    """A BigQueryWarehouse on the emulator, in a dataset of its own for this test."""
+    from builder.warehouse.bigquery import BigQueryWarehouse
+
+    dataset = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:60]
+    warehouse = BigQueryWarehouse(
+        "contact-events-test",
+        dataset,
+        endpoint=bigquery_emulator.rest_url,
+        storage_endpoint=bigquery_emulator.grpc_endpoint,
+        timeout=120,
+        retry=False,
+    )
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()

@@ -23,6 +23,8 @@ from builder.warehouse.base import Params, Warehouse
 log = logging.getLogger("contact_events.bigquery")
 
 JOB_LABELS = {"app": "contact-events"}
+STORAGE_CONNECT_SECONDS = 5
+LOAD_CHUNK_BYTES = 64 * 1024 * 1024  # one load job per chunk
 ARROW_TO_BQ = {
     pa.string(): ("STRING", "NULLABLE"),
     pa.int64(): ("INT64", "NULLABLE"),
@@ -153,24 +155,26 @@ class BigQueryWarehouse(Warehouse):
         staged = []
         for name, (schema, batches) in tables.items():
             fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
-            buffer = io.BytesIO()
-            for batch in batches:
-                for row in batch.to_pylist():
-                    buffer.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
-            buffer.seek(0)
-            config = bigquery.LoadJobConfig(
-                schema=fields,
-                source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
-                labels=JOB_LABELS,
-            )
             incoming = self.table_id(f"{name}__incoming")
-            try:
-                self.client.load_table_from_file(
-                    buffer, incoming, job_config=config, rewind=True
-                ).result(timeout=self.timeout)
-            except gexc.GoogleAPICallError as e:
-                raise self._error(e, f"loading {name}") from e
+            disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
+            for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES):
+                try:
+                    if not chunk:  # an empty table: create it, an empty upload is no load
+                        self.client.delete_table(incoming, not_found_ok=True)
+                        self.client.create_table(bigquery.Table(incoming, schema=fields))
+                        continue
+                    config = bigquery.LoadJobConfig(
+                        schema=fields,
+                        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+                        write_disposition=disposition,
+                        labels=JOB_LABELS,
+                    )
+                    self.client.load_table_from_file(
+                        io.BytesIO(chunk), incoming, job_config=config
+                    ).result(timeout=self.timeout)
+                except gexc.GoogleAPICallError as e:
+                    raise self._error(e, f"loading {name}") from e
+                disposition = bigquery.WriteDisposition.WRITE_APPEND
             staged.append(name)
         for name in staged:
             self.execute(
@@ -190,6 +194,8 @@ class BigQueryWarehouse(Warehouse):
                 )
 
                 channel = grpc.insecure_channel(self.storage_endpoint)
+                # Fail fast (then fall back to REST) when nothing listens there.
+                grpc.channel_ready_future(channel).result(timeout=STORAGE_CONNECT_SECONDS)
                 transport = BigQueryReadGrpcTransport(channel=channel)
                 self._read_client = bigquery_storage.BigQueryReadClient(transport=transport)
             else:
@@ -215,7 +221,7 @@ class BigQueryWarehouse(Warehouse):
             stream = rows.to_arrow_iterable(bqstorage_client=self._storage_client())
             first = next(stream, None)
             self.last_read_path = "storage"
-        except (gexc.GoogleAPICallError, gexc.RetryError, ValueError) as e:
+        except (gexc.GoogleAPICallError, gexc.RetryError, ValueError, grpc_errors()) as e:
             log.warning("Storage Read API unavailable (%s); falling back to REST paging", e)
             rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
             stream = rows.to_arrow_iterable()
@@ -235,6 +241,28 @@ class BigQueryWarehouse(Warehouse):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _ndjson_chunks(batches: Iterable[pa.RecordBatch], limit: int) -> Iterator[bytes]:
+    """Rows as newline-delimited JSON, in load-job sized chunks (at least one, maybe empty)."""
+    buffer = bytearray()
+    sent = False
+    for batch in batches:
+        for row in batch.to_pylist():
+            line = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+            if buffer and len(buffer) + len(line) > limit:
+                yield bytes(buffer)
+                sent = True
+                buffer.clear()
+            buffer += line
+    if buffer or not sent:
+        yield bytes(buffer)
+
+
+def grpc_errors() -> type[Exception]:
+    import grpc
+
+    return grpc.FutureTimeoutError
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
