@@ -48,6 +48,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO
 
@@ -176,6 +177,8 @@ COMMON_TRAPS = {
     "dup_exact": 1,
     "dup_tie": 1,
 }
+# Duplicate rows come on top of a contact's events: the budget leaves room for them.
+DUPLICATE_SHARE = sum(n for t, n in COMMON_TRAPS.items() if t.startswith("dup_")) / TRAP_PERIOD
 EMAIL_ID_TRAPS = {"email_case": 3, "orphan": 3, "no_identity": 1}
 TABLE_TRAPS: dict[str, dict[str, int]] = {
     "measurement_events": EMAIL_ID_TRAPS,
@@ -196,8 +199,22 @@ _ABSENT = object()  # marks a key to drop from a row (a missing field, not a nul
 # --------------------------------------------------------------------------- helpers
 
 
-# json.dumps(row, ensure_ascii=False) without building an encoder per row.
-_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+def _make_encoder() -> Callable[[dict[str, object]], str]:
+    """`json.dumps(row, ensure_ascii=False)`, minus the per-call encoder set-up.
+
+    `json.dumps` builds a new encoder for every call with non-default arguments; here
+    the C encoder is built once (the public encoder is the fallback where it is absent).
+    The output is the same text, byte for byte.
+    """
+    c_make = getattr(json.encoder, "c_make_encoder", None)
+    c_string = getattr(json.encoder, "c_encode_basestring", None)
+    if c_make is None or c_string is None:
+        return json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    chunks = c_make(None, None, c_string, None, ": ", ", ", False, False, True)
+    return lambda row: "".join(chunks(row, 0))
+
+
+_encode = _make_encoder()
 
 
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae",
@@ -233,8 +250,14 @@ def _case_variant(email: str, k: int) -> str:
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-# "HH:MM:SS" for every second of a day: 86,400 short strings, built once at import.
-_HMS = tuple(f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60))
+
+
+@cache
+def _seconds_of_day() -> tuple[str, ...]:
+    """The `HH:MM:SS` text of every second of a day: 86,400 short strings, built once."""
+    return tuple(
+        f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)
+    )
 
 
 def _iso_day(days_since_epoch: int) -> str:
@@ -250,13 +273,14 @@ class _Clock:
         self.first_day = self.earliest // DAY - 60
         self.days = [_iso_day(d) for d in range(self.first_day, self.now // DAY + 60)]
         self.n_days = len(self.days)
+        self.hms = _seconds_of_day()
 
     def z(self, ts: int, suffix: str = "Z", sep: str = "T") -> str:
         """`2024-03-01T10:00:00Z`; `suffix` and `sep` give the other styles."""
         d, s = divmod(ts, DAY)
         i = d - self.first_day
         day = self.days[i] if 0 <= i < self.n_days else _iso_day(d)
-        return f"{day}{sep}{_HMS[s]}{suffix}"
+        return f"{day}{sep}{self.hms[s]}{suffix}"
 
     def z_millis(self, ts: int, frac: int) -> str:
         return self.z(ts, f".{frac % 1000:03d}Z")
@@ -376,7 +400,7 @@ def _end_days(rng: random.Random, stage: str) -> float:
             return rng.uniform(0.05, 4.0)
         if r < 0.85:
             return rng.uniform(5.0, 59.0)
-        return rng.uniform(61.0, 400.0)  # gone quiet
+        return rng.uniform(62.0, 400.0)  # gone quiet: nothing in the last 60 days
     if stage == "discharged":
         return rng.uniform(20.0, 700.0)
     return rng.uniform(0.05, 720.0)
@@ -408,6 +432,8 @@ def _make_contacts(rng: random.Random, n: int) -> list[_Contact]:
         )
     _share_emails(rng, contacts)
     for k, c in enumerate(contacts):
+        if c.email_raw is not None:
+            continue  # set when sharing
         c.email_raw = c.email
         if c.email and rng.random() < 0.02:
             c.email_raw = _case_variant(c.email, k)
@@ -432,8 +458,9 @@ def _share_emails(rng: random.Random, contacts: list[_Contact]) -> None:
     eligible = [c for c in contacts if c.email and c.stage != "lead"]
     pairs = min(max(2, len(contacts) // 100), len(eligible) // 2)
     chosen = rng.sample(eligible, 2 * pairs)
-    for a, b in zip(chosen[::2], chosen[1::2], strict=True):
+    for k, (a, b) in enumerate(zip(chosen[::2], chosen[1::2], strict=True)):
         b.email = a.email
+        b.email_raw = _case_variant(a.email, k) if k % 2 else a.email
         a.client_type = b.client_type = "couple"
 
 
@@ -540,6 +567,7 @@ class _Practice:
         row: dict[str, object],
         trap: str | None,
         id_col: str,
+        created: int,
         mutate: Callable[[dict[str, object]], None],
     ) -> None:
         """Write a row, applying the id trap and the duplicate traps."""
@@ -561,7 +589,6 @@ class _Practice:
         copy = dict(row)
         mutate(copy)
         if trap == "dup_later":
-            created = self._created_ts(row)
             later = created + 600 + int(self.rng.random() * 3 * 3600)
             self.k += 1
             copy["created_at"] = (
@@ -573,10 +600,6 @@ class _Practice:
         self.sink.emit(table, first)
         self.sink.defer(table, second)
 
-    def _created_ts(self, row: dict[str, object]) -> int:
-        text = str(row["created_at"])
-        return int(datetime.fromisoformat(text).timestamp())
-
     # -- one contact
 
     def contact(self, c: _Contact, budget: int) -> None:
@@ -587,17 +610,26 @@ class _Practice:
         start = max(end - int(length * DAY), self.clock.earliest)
         if n_sessions:
             self._sessions(c, n_sessions, start, end)
-        rnd = self.rng.random
-        span = end - start
-        for _ in range(n_forms):
-            self._form(c, end - int(rnd() * span))
-        for i in range(n_emails):
-            self._mail(c, end - int(rnd() * span), i)
-        for _ in range(n_messages):
-            self._message(c, end - int(rnd() * span))
-        for i in range(n_system):
+        for ts in self._times(n_forms, start, end):
+            self._form(c, ts)
+        for i, ts in enumerate(self._times(n_emails, start, end)):
+            self._mail(c, ts, i)
+        for ts in self._times(n_messages, start, end):
+            self._message(c, ts)
+        for i, ts in enumerate(self._times(n_system, start, end)):
             intake = i == 0 and c.stage != "lead"
-            self._system(c, start + 3600 if intake else end - int(rnd() * span), intake)
+            self._system(c, start + 3600 if intake else ts, intake)
+
+    def _times(self, n: int, start: int, end: int) -> list[int]:
+        """`n` sorted instants between start and end, in the practice's waking hours."""
+        rnd, now, earliest = self.rng.random, self.clock.now, self.clock.earliest
+        times = []
+        for _ in range(n):
+            ts = start + int(rnd() * (end - start))
+            ts += 25_200 + int(rnd() * 50_400) - ts % DAY  # 07:00-21:00 UTC that day
+            times.append(max(ts if ts <= now else ts - DAY, earliest))
+        times.sort()
+        return times
 
     def _plan(self, c: _Contact, budget: int) -> list[int]:
         mix = list(LEAD_MIX if c.stage == "lead" else CLIENT_MIX)
@@ -659,7 +691,7 @@ class _Practice:
             row["ended_at"] = "" if trap == "start_end_empty" else z(ts + 3000)
         elif trap in ("ts_empty", "ts_missing"):
             row["ended_at"] = row["created_at"] = row["started_at"]
-        self._write("clinical_sessions", row, trap, "session_id", self._mutate_session)
+        self._write("clinical_sessions", row, trap, "session_id", created, self._mutate_session)
 
     @staticmethod
     def _mutate_session(row: dict[str, object]) -> None:
@@ -672,6 +704,7 @@ class _Practice:
             int(self.rng.random() * len(MEASURES))
         ]
         serial = self.serial["measurement_events"] + 1
+        created = self._created(ts)
         row: dict[str, object] = {
             "measurement_event_id": self._next_id("measurement_events", "mev_"),
             "subject_id": self._email(c.email, trap),
@@ -682,9 +715,11 @@ class _Practice:
             "form_id": form_id,
             "form_submission_id": f"sub_{serial * 7919 % 1_000_003:07d}_{serial:x}",
             "timestamp": self._timestamp(trap, ts, self.clock.z_millis(ts, serial * 37)),
-            "created_at": self.clock.z(self._created(ts)),
+            "created_at": self.clock.z(created),
         }
-        self._write("measurement_events", row, trap, "measurement_event_id", self._mutate_form)
+        self._write(
+            "measurement_events", row, trap, "measurement_event_id", created, self._mutate_form
+        )
 
     @staticmethod
     def _mutate_form(row: dict[str, object]) -> None:
@@ -697,7 +732,7 @@ class _Practice:
         practice = PRACTICE_EMAILS[0] if gmail else PRACTICE_EMAILS[1]
         client = self._email(c.email, trap)
         subject: str | None = SUBJECTS[int(rng.random() * len(SUBJECTS))]
-        if rng.random() < 0.55:  # outbound: the practice writes to the client
+        if trap == "practice_case" or rng.random() < 0.55:  # outbound: practice -> client
             sender: str | None = practice.title() if trap == "practice_case" else practice
             to: list[str] = [] if client is None or client == "" else [client]
             if to and rng.random() < 0.1:
@@ -725,7 +760,7 @@ class _Practice:
             "sent_at": self._timestamp(trap, ts, self.clock.z(ts)),
             "created_at": self.clock.z(created),
         }
-        self._write("email_events", row, trap, "email_event_id", self._mutate_mail)
+        self._write("email_events", row, trap, "email_event_id", created, self._mutate_mail)
 
     @staticmethod
     def _mutate_mail(row: dict[str, object]) -> None:
@@ -750,6 +785,7 @@ class _Practice:
         rnd = self.rng.random
         contact_id, email = self._identity(c, trap)
         serial = self.serial["messages"] + 1
+        created = self._created(ts)
         row: dict[str, object] = {
             "message_id": self._next_id("messages", "msg_"),
             "channel": MESSAGE_CHANNELS[int(rnd() * len(MESSAGE_CHANNELS))],
@@ -758,9 +794,9 @@ class _Practice:
             "contact_email": email,
             "body_preview": MESSAGE_BODIES[int(rnd() * len(MESSAGE_BODIES))] or None,
             "sent_at": self._timestamp(trap, ts, self.clock.z_micros(ts, serial * 104_729)),
-            "created_at": self.clock.z(self._created(ts)),
+            "created_at": self.clock.z(created),
         }
-        self._write("messages", row, trap, "message_id", self._mutate_message)
+        self._write("messages", row, trap, "message_id", created, self._mutate_message)
 
     @staticmethod
     def _mutate_message(row: dict[str, object]) -> None:
@@ -770,6 +806,7 @@ class _Practice:
         trap = self.decks["system_events"].draw()
         rnd = self.rng.random
         contact_id, email = self._identity(c, trap)
+        created = self._created(ts)
         row: dict[str, object] = {
             "system_event_id": self._next_id("system_events", "sys_"),
             "contact_id": contact_id,
@@ -779,9 +816,9 @@ class _Practice:
             else SYSTEM_EVENTS[int(rnd() * len(SYSTEM_EVENTS))],
             "actor": SYSTEM_ACTORS[int(rnd() * len(SYSTEM_ACTORS))],
             "occurred_at": self._timestamp(trap, ts, self.clock.z(ts, "+00:00")),
-            "created_at": self.clock.z(self._created(ts)),
+            "created_at": self.clock.z(created),
         }
-        self._write("system_events", row, trap, "system_event_id", self._mutate_system)
+        self._write("system_events", row, trap, "system_event_id", created, self._mutate_system)
 
     @staticmethod
     def _mutate_system(row: dict[str, object]) -> None:
@@ -837,7 +874,8 @@ def write_demo_data(
     sink = _Sink(directory, EVENT_TABLES, progress)
     try:
         practice = _Practice(rng, clock, sink, {c.contact_id for c in contacts})
-        for c, budget in zip(contacts, _budgets(contacts, max(size.events, 0)), strict=True):
+        budgets = _budgets(contacts, round(max(size.events, 0) / (1 + DUPLICATE_SHARE)))
+        for c, budget in zip(contacts, budgets, strict=True):
             practice.contact(c, budget)
     finally:
         sink.close()
