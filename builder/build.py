@@ -1,8 +1,10 @@
-"""`contact-events build`: run the projection SQL in the warehouse, full rebuild.
+"""`contact-events build`: run the projection SQL in the warehouse.
 
-queries/sources/<table>.sql stage each canonical table into one shape, then
-queries/resolve.sql dedupes, parses, resolves contacts and writes the ledger and the
-rejects. The same files run on every engine (see builder/sql.py).
+queries/sources/<table>.sql stage each canonical table into one shape; the shared
+resolution (queries/resolve/: events -> contacts -> changed -> resolve) parses,
+dedupes and resolves contacts; queries/publish/ writes the ledger and the rejects,
+either outright (full rebuild, the default) or by MERGE (incremental). The same files
+run on every engine (see builder/sql.py).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from builder.config import Settings
-from builder.contract import REASONS, SOURCES, WARNING_REASONS
+from builder.contract import BUILD_TABLE, LEDGER_TABLE, REASONS, SOURCES, WARNING_REASONS
 from builder.warehouse import Warehouse
 
 SOURCE_QUERIES = tuple(f"sources/{table}" for table in SOURCES)
-STEPS = (*SOURCE_QUERIES, "resolve")
+RESOLVE_QUERIES = ("resolve/events", "resolve/contacts", "resolve/changed", "resolve/resolve")
+STEPS = ("publish/bootstrap", *SOURCE_QUERIES, *RESOLVE_QUERIES, "publish/full")
+INCREMENTAL_STEPS = (*STEPS[:-1], "publish/incremental")
+FINAL_STEPS = ("publish/watermarks",)
 
 
 @dataclass
@@ -30,6 +35,8 @@ class BuildReport:
     rejects_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
     contacts: int = 0
+    mode: str = "full"
+    records_resolved: int = 0
     seconds: float = 0.0
 
     @property
@@ -52,7 +59,7 @@ def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
     report.ledger_rows = {system: 0 for system, _ in SOURCES.values()}
     report.duplicates = dict(report.ledger_rows)
     report.rejects_by_reason = {reason: 0 for reason in REASONS}
-    for row in warehouse.fetch_query_file("build_report"):
+    for row in warehouse.fetch_query_file("report/build_report"):
         measure, system, reason, n = row["measure"], row["source_system"], row["reason"], row["n"]
         n = int(n)  # type: ignore[arg-type]
         if measure == "ledger_rows":
@@ -64,11 +71,17 @@ def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
             report.rejects_by_source.setdefault(system, {})[reason] = n
         elif measure == "contacts":
             report.contacts = n
+        elif measure == "records_resolved":
+            report.records_resolved = n
 
 
-def build_params(settings: Settings) -> dict[str, object]:
+def build_params(settings: Settings, incremental: bool = False) -> dict[str, object]:
     """Query parameters of the projection (scalars: every engine binds those alike)."""
-    return {"practice_emails": ",".join(settings.practice_emails)}
+    return {
+        "practice_emails": ",".join(settings.practice_emails),
+        "incremental": incremental,
+        "lookback_hours": settings.incremental_lookback_hours,
+    }
 
 
 def dry_run_statements(
@@ -76,7 +89,7 @@ def dry_run_statements(
 ) -> Iterator[tuple[str, str, str | None]]:
     """(step, SQL, estimate) for every statement a build would run; runs nothing."""
     params = build_params(settings)
-    for step in STEPS:
+    for step in (*STEPS, *FINAL_STEPS):
         for statement in warehouse.statements(step):
             yield step, statement.sql, warehouse.estimate(statement.sql, statement.bind(params))
 
@@ -85,19 +98,38 @@ def build(
     warehouse: Warehouse,
     settings: Settings,
     progress: Callable[[str], None] | None = None,
+    incremental: bool = False,
 ) -> BuildReport:
-    """Rebuild proj_contact_events and its rejects from the canonical tables."""
+    """Rebuild proj_contact_events and its rejects from the canonical tables.
+
+    `incremental`: re-resolve only records changed since the last build (per-source
+    created_at watermark minus the look-back, plus records of changed contacts) and
+    MERGE them in. Falls back to a full build when there is no previous build.
+    """
     started = time.perf_counter()
     report = BuildReport(build_id=uuid.uuid4().hex, warehouse=warehouse.kind)
-    params = build_params(settings)
-    for step in STEPS:
+    previous = None
+    if warehouse.table_exists(BUILD_TABLE):
+        rows = warehouse.fetch_query_file("report/build_latest")
+        previous = str(rows[0]["build_id"]) if rows else None
+    if incremental and (previous is None or not warehouse.table_exists(LEDGER_TABLE)):
+        incremental = False  # nothing to apply changes to: build everything
+    report.mode = "incremental" if incremental else "full"
+    params = build_params(settings, incremental)
+    for step in (*(INCREMENTAL_STEPS if incremental else STEPS), *FINAL_STEPS):
         warehouse.run_query_file(step, params)
         if progress:
             progress(step)
     _collect_report(warehouse, report)
     report.seconds = round(time.perf_counter() - started, 3)
     warehouse.run_query_file(
-        "build_meta",
-        {"build_id": report.build_id, "warehouse": warehouse.kind, "report": report.to_json()},
+        "publish/build_meta",
+        {
+            "build_id": report.build_id,
+            "warehouse": warehouse.kind,
+            "mode": report.mode,
+            "previous_build_id": previous if incremental else None,
+            "report": report.to_json(),
+        },
     )
     return report

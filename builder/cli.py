@@ -108,7 +108,8 @@ def step_counter(progress: Progress, total: int, label: str) -> Callable[[str], 
 
 
 def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildReport
-    table = Table(title=f"build {report.build_id[:12]} on {report.warehouse}")
+    title = f"{report.mode} build {report.build_id[:12]} on {report.warehouse}"
+    table = Table(title=title)
     table.add_column("source_system")
     table.add_column("ledger rows", justify="right")
     table.add_column("duplicates", justify="right")
@@ -131,7 +132,7 @@ def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildRep
 def print_sync_report(report) -> None:  # noqa: ANN001 - builder.sync.SyncReport
     rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
     out.print(
-        f"mirror {report.mirror_path} (build {report.build_id[:12]}): {rows}; "
+        f"{report.mode} sync of {report.mirror_path} (build {report.build_id[:12]}): {rows}; "
         f"{report.seconds:.2f}s ({report.rows_per_second:,.0f} rows/s)"
     )
 
@@ -164,6 +165,13 @@ def build(
         bool,
         typer.Option("--dry-run", help="Print the SQL (and BigQuery's bytes estimate) only."),
     ] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="MERGE only records changed since the last build (watermark + look-back).",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
 
@@ -179,14 +187,27 @@ def build(
                     out.print(statement + ";\n", highlight=False, markup=False, soft_wrap=True)
                 return
             with progress_bar() as progress:
-                report = build(wh, conf, progress=step_counter(progress, len(STEPS), "build"))
+                report = build(
+                    wh,
+                    conf,
+                    progress=step_counter(progress, len(STEPS), "build"),
+                    incremental=incremental,
+                )
         print_build_report(report)
 
     run_command(go)
 
 
 @app.command()
-def sync() -> None:
+def sync(
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Upsert an incremental build's changes into the live mirror (one transaction).",
+        ),
+    ] = False,
+) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
 
     def go() -> None:
@@ -195,7 +216,9 @@ def sync() -> None:
 
         conf = settings()
         with progress_bar() as progress, open_warehouse(conf) as wh:
-            report = do_sync(wh, conf.mirror_path, progress=row_counter(progress))
+            report = do_sync(
+                wh, conf.mirror_path, progress=row_counter(progress), incremental=incremental
+            )
         print_sync_report(report)
 
     run_command(go)
@@ -210,18 +233,29 @@ def run(
     validate: Annotated[
         bool, typer.Option(help="Validate the new mirror before it replaces the old one.")
     ] = True,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Incremental build + sync, except a full one when the last is 7+ days old.",
+        ),
+    ] = False,
 ) -> None:
     """The daily pipeline: build, sync, validate. Non-zero exit on any failure."""
 
     def go() -> None:
+        nonlocal incremental
         from builder.build import STEPS
-        from builder.pipeline import rebuild
+        from builder.pipeline import full_rebuild_due, rebuild
 
         conf = settings()
         check = None
         started = time.perf_counter()
+        if incremental and full_rebuild_due(conf.mirror_path):
+            out.print("last full rebuild is 7+ days old (or none): running a full one")
+            incremental = False
         with progress_bar() as progress:
-            if validate:
+            if validate and not incremental:
                 from builder.validate import check_mirror
 
                 check = check_mirror(conf)
@@ -231,6 +265,7 @@ def run(
                 check=check,
                 on_build_step=step_counter(progress, len(STEPS), "build"),
                 on_sync_rows=row_counter(progress),
+                incremental=incremental,
             )
         print_build_report(report.build)
         print_sync_report(report.sync)

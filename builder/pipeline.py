@@ -28,21 +28,44 @@ def rebuild(
     check: Check | None = None,
     on_build_step: Callable[[str], None] | None = None,
     on_sync_rows: Callable[[str, int], None] | None = None,
+    incremental: bool = False,
 ) -> PipelineReport:
     """Full rebuild in the warehouse, then a new mirror. The old mirror stays on failure.
 
     `max_errors`: fail before syncing when error rejects exceed it.
     `check`: runs on the finished, not yet swapped mirror file; raising aborts the swap.
+    `incremental`: MERGE only what changed and patch the mirror in place (the check
+    then does not run: it needs a full mirror file; run a full rebuild weekly).
     """
     started = time.perf_counter()
     with open_warehouse(settings) as warehouse:
-        report = build(warehouse, settings, progress=on_build_step)
+        report = build(warehouse, settings, progress=on_build_step, incremental=incremental)
         if max_errors is not None and report.error_rejects > max_errors:
             raise PipelineError(
                 f"{report.error_rejects} error rejects exceed --max-errors {max_errors}; "
                 "mirror not replaced"
             )
-        synced = sync(warehouse, Path(settings.mirror_path), progress=on_sync_rows, check=check)
+        synced = sync(
+            warehouse,
+            Path(settings.mirror_path),
+            progress=on_sync_rows,
+            check=check,
+            incremental=report.mode == "incremental",
+        )
     return PipelineReport(
         build=report, sync=synced, seconds=round(time.perf_counter() - started, 3)
     )
+
+
+def full_rebuild_due(mirror_path: Path, every_days: int = 7) -> bool:
+    """True when the mirror has no full build from the last `every_days` days."""
+    from datetime import UTC, datetime, timedelta
+
+    from builder.sync import previous_builds
+
+    cutoff = datetime.now(UTC) - timedelta(days=every_days)
+    for row in reversed(previous_builds(Path(mirror_path))):
+        if row.get("mode", "full") == "full":
+            built = datetime.fromisoformat(str(row["built_at"])).replace(tzinfo=UTC)
+            return built < cutoff
+    return True

@@ -84,3 +84,21 @@ def render(
         text = tree.sql(dialect=dialect, pretty=True, comments=False)
         statements.append(Statement(text, names))
     return tuple(statements)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQLite script into complete statements (comments stay with the next one)."""
+    import sqlite3
+
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;").replace("\n", "").strip() and not _only_comments(current):
+                statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _only_comments(text: str) -> bool:
+    return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())

@@ -1,12 +1,17 @@
-"""`contact-events sync`: warehouse projection -> a new SQLite file -> atomic swap.
+"""`contact-events sync`: warehouse projection -> SQLite mirror.
 
-The mirror is never written in place. Rows stream from the warehouse as Arrow record
-batches into `.<mirror>.tmp-<pid>-<id>` beside the mirror (journal off: the file is
-thrown away on any failure), indexes are built after the load, a `ledger_builds` row
-is added (history carried over from the previous mirror), an optional check runs on
-the finished file, and only then `os.replace` swaps it in. Readers holding the old
-file keep reading it; new connections see the new one. A failed or killed sync leaves
-the previous mirror untouched.
+Full sync (the default): the mirror is never written in place. Rows stream from the
+warehouse as Arrow record batches into `.<mirror>.tmp-<pid>-<id>` beside the mirror
+(journal off: the file is thrown away on any failure), indexes are built after the
+load, a `ledger_builds` row is added (history carried over from the previous mirror),
+an optional check runs on the finished file, and only then `os.replace` swaps it in.
+Readers holding the old file keep reading it; new connections see the new one. A
+failed or killed sync leaves the previous mirror untouched.
+
+Incremental sync (`incremental=True`, after `build --incremental`): the changed rows
+are upserted into the live mirror inside one transaction, provided the mirror holds
+exactly the build the incremental build was applied to; otherwise it falls back to a
+full sync.
 """
 
 from __future__ import annotations
@@ -27,28 +32,38 @@ import pyarrow.compute as pc
 
 from builder import contract as c
 from builder.errors import SyncError, WarehouseError
-from builder.sql import read_query
+from builder.sql import read_query, split_statements
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.sync")
 
 BATCH_ROWS = 50_000
 ARROW_TS_FORMAT = "%Y-%m-%d %H:%M:%S"  # Arrow prints %S with microseconds for us units
+CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
 
 # (warehouse table, mirror table, columns)
 COPIES = (
     (c.LEDGER_TABLE, c.MIRROR_LEDGER, c.LEDGER_COLUMNS),
     (c.REJECTS_TABLE, c.MIRROR_REJECTS, c.REJECT_COLUMNS),
-    (c.CONTACTS_TABLE, c.MIRROR_CONTACTS, tuple(c.CANONICAL_TABLES["contacts"])),
+    (c.CONTACTS_TABLE, c.MIRROR_CONTACTS, CONTACT_COLUMNS),
+)
+# (warehouse table, temp table in the mirror connection, columns) for an incremental sync
+DELTAS = (
+    ("proj_stage_delta_ledger", "delta_ledger", c.LEDGER_COLUMNS),
+    ("proj_stage_delta_rejects", "delta_rejects", c.REJECT_COLUMNS),
+    ("proj_stage_changed", "changed", ("source_system", "source_record_id")),
+    (c.CONTACTS_TABLE, "new_contacts", CONTACT_COLUMNS),
 )
 
 Check = Callable[[Path], dict[str, object]]
+Progress = Callable[[str, int], None]
 
 
 @dataclass
 class SyncReport:
     mirror_path: str
     build_id: str
+    mode: str = "full"
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     validation: dict[str, object] | None = None
@@ -73,13 +88,6 @@ def batch_rows(batch: pa.RecordBatch) -> Iterator[tuple[object, ...]]:
     return zip(*columns, strict=True)
 
 
-def _cleanup_stale_temp_files(mirror: Path) -> None:
-    for stale in mirror.parent.glob(f".{mirror.name}.tmp-*"):
-        pid = stale.name.split(".tmp-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            stale.unlink(missing_ok=True)
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -90,14 +98,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def previous_builds(mirror: Path) -> list[tuple[object, ...]]:
+def _cleanup_stale_temp_files(mirror: Path) -> None:
+    for stale in mirror.parent.glob(f".{mirror.name}.tmp-*"):
+        pid = stale.name.split(".tmp-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _read_only(mirror: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
+
+
+def previous_builds(mirror: Path) -> list[dict[str, object]]:
     """ledger_builds rows of the current mirror, if there is a readable one."""
     if not mirror.exists():
         return []
     try:
-        con = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
+        con = _read_only(mirror)
+        con.row_factory = sqlite3.Row
         try:
-            return con.execute(f"SELECT * FROM {c.MIRROR_BUILDS} ORDER BY rowid").fetchall()
+            rows = con.execute(f"SELECT * FROM {c.MIRROR_BUILDS} ORDER BY rowid").fetchall()
+            return [dict(row) for row in rows]
         finally:
             con.close()
     except sqlite3.Error as e:
@@ -105,30 +126,28 @@ def previous_builds(mirror: Path) -> list[tuple[object, ...]]:
         return []
 
 
-def _copy_table(
+def _copy(
     warehouse: Warehouse,
     con: sqlite3.Connection,
     source: str,
     target: str,
     columns: tuple[str, ...],
-    progress: Callable[[str, int], None] | None,
+    progress: Progress | None,
 ) -> int:
     insert = f"INSERT INTO {target} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     total = 0
-    con.execute("BEGIN")
     for batch in warehouse.read_batches(source, columns, BATCH_ROWS):
         con.executemany(insert, batch_rows(batch))
         total += batch.num_rows
         if progress:
             progress(target, batch.num_rows)
-    con.execute("COMMIT")
     return total
 
 
-def _build_row(warehouse: Warehouse) -> dict[str, object]:
+def _latest_build(warehouse: Warehouse) -> dict[str, object]:
     if not warehouse.table_exists(c.BUILD_TABLE):
         raise WarehouseError("no build in the warehouse yet; run `contact-events build` first")
-    rows = warehouse.fetch_query_file("build_latest")
+    rows = warehouse.fetch_query_file("report/build_latest")
     if not rows:
         raise WarehouseError("the warehouse build table is empty; run `contact-events build`")
     return rows[0]
@@ -141,18 +160,74 @@ def _fmt_ts(value: object) -> str:
     return str(value)
 
 
+def _insert_build_row(
+    con: sqlite3.Connection, build: dict[str, object], rows: dict[str, int], seconds: float
+) -> None:
+    report = json.loads(str(build["report"]))
+    errors = sum(n for r, n in report["rejects_by_reason"].items() if r not in c.WARNING_REASONS)
+    con.execute(
+        read_query("mirror/insert_build"),
+        {
+            "build_id": str(build["build_id"]),
+            "built_at": _fmt_ts(build["built_at"]),
+            "synced_at": datetime.now(UTC).strftime(c.MIRROR_TIMESTAMP_FORMAT),
+            "warehouse": str(build["warehouse"]),
+            "mode": str(build.get("mode") or "full"),
+            "ledger_rows": rows[c.MIRROR_LEDGER],
+            "rejects_rows": rows[c.MIRROR_REJECTS],
+            "contacts_rows": rows[c.MIRROR_CONTACTS],
+            "error_rejects": errors,
+            "rejects_by_reason": json.dumps(report["rejects_by_reason"]),
+            "rows_by_source": json.dumps(report["ledger_rows"]),
+            "duplicates_by_source": json.dumps(report["duplicates"]),
+            "build_seconds": report.get("seconds"),
+            "sync_seconds": round(seconds, 3),
+        },
+    )
+
+
+def _carry_over_history(con: sqlite3.Connection, history: list[dict[str, object]]) -> None:
+    """Copy earlier ledger_builds rows by column name (older mirrors may lack columns)."""
+    if not history:
+        return
+    known = {row[1] for row in con.execute(f"PRAGMA table_info({c.MIRROR_BUILDS})")}
+    columns = [col for col in history[0] if col in known]
+    con.executemany(
+        f"INSERT INTO {c.MIRROR_BUILDS} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})",
+        [tuple(row[col] for col in columns) for row in history],
+    )
+
+
 def sync(
     warehouse: Warehouse,
     mirror_path: Path,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
     check: Check | None = None,
+    incremental: bool = False,
 ) -> SyncReport:
-    """Copy ledger, rejects and contacts into a new mirror file and swap it in."""
-    started = time.perf_counter()
+    """Bring the mirror to the warehouse's latest build (see the module docstring)."""
     mirror = Path(mirror_path)
     mirror.parent.mkdir(parents=True, exist_ok=True)
+    build = _latest_build(warehouse)
+    if incremental:
+        history = previous_builds(mirror)
+        base = history[-1]["build_id"] if history else None
+        if build.get("mode") == "incremental" and base == build.get("previous_build_id"):
+            return _patch_mirror(warehouse, mirror, build, progress)
+        log.info("mirror does not hold the build this one applies to: full sync")
+    return _replace_mirror(warehouse, mirror, build, progress, check)
+
+
+def _replace_mirror(
+    warehouse: Warehouse,
+    mirror: Path,
+    build: dict[str, object],
+    progress: Progress | None,
+    check: Check | None,
+) -> SyncReport:
+    started = time.perf_counter()
     _cleanup_stale_temp_files(mirror)
-    build = _build_row(warehouse)
     report = SyncReport(mirror_path=str(mirror), build_id=str(build["build_id"]))
     tmp = mirror.with_name(f".{mirror.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
@@ -162,36 +237,12 @@ def sync(
             con.execute("PRAGMA synchronous=OFF")
             con.executescript(read_query("mirror/schema"))
             for source, target, columns in COPIES:
-                report.rows[target] = _copy_table(warehouse, con, source, target, columns, progress)
+                con.execute("BEGIN")
+                report.rows[target] = _copy(warehouse, con, source, target, columns, progress)
+                con.execute("COMMIT")
             con.executescript(read_query("mirror/indexes"))
-            build_report = json.loads(str(build["report"]))
-            history = previous_builds(mirror)
-            if history:
-                marks = ", ".join("?" * len(history[0]))
-                con.executemany(f"INSERT INTO {c.MIRROR_BUILDS} VALUES ({marks})", history)
-            report.seconds = round(time.perf_counter() - started, 3)
-            con.execute(
-                read_query("mirror/insert_build"),
-                {
-                    "build_id": report.build_id,
-                    "built_at": _fmt_ts(build["built_at"]),
-                    "synced_at": datetime.now(UTC).strftime(c.MIRROR_TIMESTAMP_FORMAT),
-                    "warehouse": str(build["warehouse"]),
-                    "ledger_rows": report.rows[c.MIRROR_LEDGER],
-                    "rejects_rows": report.rows[c.MIRROR_REJECTS],
-                    "contacts_rows": report.rows[c.MIRROR_CONTACTS],
-                    "error_rejects": sum(
-                        n
-                        for r, n in build_report["rejects_by_reason"].items()
-                        if r not in c.WARNING_REASONS
-                    ),
-                    "rejects_by_reason": json.dumps(build_report["rejects_by_reason"]),
-                    "rows_by_source": json.dumps(build_report["ledger_rows"]),
-                    "duplicates_by_source": json.dumps(build_report["duplicates"]),
-                    "build_seconds": build_report.get("seconds"),
-                    "sync_seconds": report.seconds,
-                },
-            )
+            _carry_over_history(con, previous_builds(mirror))
+            _insert_build_row(con, build, report.rows, time.perf_counter() - started)
             con.execute("PRAGMA journal_mode=DELETE")
         finally:
             con.close()
@@ -209,11 +260,45 @@ def sync(
     return report
 
 
+def _patch_mirror(
+    warehouse: Warehouse, mirror: Path, build: dict[str, object], progress: Progress | None
+) -> SyncReport:
+    started = time.perf_counter()
+    report = SyncReport(
+        mirror_path=str(mirror), build_id=str(build["build_id"]), mode="incremental"
+    )
+    con = sqlite3.connect(mirror, isolation_level=None, timeout=30)
+    try:
+        for source, temp, columns in DELTAS:
+            con.execute(f"CREATE TEMP TABLE {temp} ({', '.join(columns)})")
+            report.rows[temp] = _copy(warehouse, con, source, f"temp.{temp}", columns, progress)
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_statements(read_query("mirror/patch")):
+                con.execute(statement)
+            counts = {
+                table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
+            }
+            _insert_build_row(con, build, counts, time.perf_counter() - started)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as e:
+        raise SyncError(f"patching the mirror failed, it is unchanged: {e}") from e
+    finally:
+        con.close()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
 def _record_validation(path: Path, build_id: str, validation: dict[str, object]) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute(
-            f"UPDATE {c.MIRROR_BUILDS} SET validation = ? WHERE build_id = ?",
+            f"UPDATE {c.MIRROR_BUILDS} SET validation = ? WHERE build_id = ? "
+            f"AND rowid = (SELECT max(rowid) FROM {c.MIRROR_BUILDS})",
             (json.dumps(validation, sort_keys=True), build_id),
         )
     finally:

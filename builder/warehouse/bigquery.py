@@ -109,11 +109,18 @@ class BigQueryWarehouse(Warehouse):
         for name, value in (params or {}).items():
             if isinstance(value, list | tuple):
                 query_params.append(bigquery.ArrayQueryParameter(name, "STRING", list(value)))
+            elif isinstance(value, bool):
+                query_params.append(bigquery.ScalarQueryParameter(name, "BOOL", value))
             elif isinstance(value, int):
                 query_params.append(bigquery.ScalarQueryParameter(name, "INT64", value))
             else:
                 query_params.append(bigquery.ScalarQueryParameter(name, "STRING", value))
-        return bigquery.QueryJobConfig(query_parameters=query_params, labels=JOB_LABELS, **extra)
+        return bigquery.QueryJobConfig(
+            query_parameters=query_params,
+            labels=JOB_LABELS,
+            default_dataset=f"{self.project}.{self.dataset}",
+            **extra,
+        )
 
     def _query(self, statement: str, params: Params | None):
         kwargs: dict[str, object] = {}

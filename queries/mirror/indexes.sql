@@ -13,5 +13,9 @@ CREATE INDEX contact_events_time ON contact_events (event_timestamp);
 CREATE UNIQUE INDEX contacts_id ON contacts (contact_id);
 CREATE INDEX contacts_stage ON contacts (lifecycle_stage, contact_id);
 CREATE INDEX contact_events_rejects_reason ON contact_events_rejects (reason, source_system);
+-- One reject per record (id-less rejects have no key); `sync --incremental` upserts on it.
+CREATE UNIQUE INDEX contact_events_rejects_grain
+  ON contact_events_rejects (source_system, source_record_id)
+  WHERE source_record_id IS NOT NULL;
 
 ANALYZE;

@@ -38,6 +38,7 @@ CREATE TABLE ledger_builds (
   built_at TEXT NOT NULL,
   synced_at TEXT NOT NULL,
   warehouse TEXT NOT NULL,
+  mode TEXT NOT NULL DEFAULT 'full',
   ledger_rows INTEGER NOT NULL,
   rejects_rows INTEGER NOT NULL,
   contacts_rows INTEGER NOT NULL,

@@ -1,0 +1,54 @@
+-- GET /contacts/needs-form: contacts whose latest `form` event (with event_name = :measure,
+-- if given) is strictly before :cutoff, or who have no such event at all.
+-- Events after :as_of do not count. Order: last_form_at (nulls first), then contact_id.
+--
+-- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
+--   :as_of            upper bound, inclusive
+--   :cutoff           :as_of - days; "before the cut-off" = strictly earlier
+--   :measure          event_name of the form, e.g. 'phq9' (NULL = any form)
+--   :lifecycle_stage  contacts.lifecycle_stage (NULL = any)
+--   :after_at         cursor: last_form_at of the previous page's last row ('' for none)
+--   :after_id         cursor: contact_id of the previous page's last row (NULL = first page)
+--   :limit            rows to return (page size + 1, to tell whether there is a next page)
+--
+-- Plan: one backwards probe per contact on the covering index
+-- contact_events_contact_type_time (contact_id, event_type, event_timestamp, event_name).
+-- The CTEs are MATERIALIZED so the probe runs once per contact (SQLite would otherwise
+-- inline it into every clause), and only the (contact_id, last_form_at) pairs are sorted;
+-- names are joined for the page alone. A missing form sorts as '' (before any timestamp).
+WITH last_form AS MATERIALIZED (
+  SELECT
+    c.contact_id,
+    COALESCE(
+      (
+        SELECT e.event_timestamp
+        FROM contact_events AS e
+        WHERE e.contact_id = c.contact_id
+          AND e.event_type = 'form'
+          AND e.event_timestamp <= :as_of
+          AND (:measure IS NULL OR e.event_name = :measure)
+        ORDER BY e.event_timestamp DESC
+        LIMIT 1
+      ),
+      ''
+    ) AS last_form_at
+  FROM contacts AS c
+  WHERE (:lifecycle_stage IS NULL OR c.lifecycle_stage = :lifecycle_stage)
+),
+page AS MATERIALIZED (
+  SELECT contact_id, last_form_at
+  FROM last_form
+  WHERE last_form_at < :cutoff
+    AND (:after_id IS NULL OR (last_form_at, contact_id) > (:after_at, :after_id))
+  ORDER BY last_form_at, contact_id
+  LIMIT :limit
+)
+SELECT
+  p.contact_id,
+  c.email,
+  c.first_name,
+  c.last_name,
+  NULLIF(p.last_form_at, '') AS last_form_at
+FROM page AS p
+JOIN contacts AS c ON c.contact_id = p.contact_id
+ORDER BY p.last_form_at, p.contact_id

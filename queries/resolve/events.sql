@@ -1,0 +1,27 @@
+-- Step 1 of the shared resolution: every staged source row in one table, parsed.
+--   event_timestamp  the candidate timestamp by the strict grammar (README "Timestamps"),
+--                    as a UTC instant; NULL when missing or unparseable
+--   created_at_ts    created_at by the same grammar; orders duplicates, drives watermarks
+--   email_norm       the identity email, trimmed and lower-cased; NULL when empty
+CREATE OR REPLACE TABLE proj_stage_events AS
+WITH staged AS (
+  SELECT * FROM proj_stage_measurement_events
+  UNION ALL SELECT * FROM proj_stage_clinical_sessions
+  UNION ALL SELECT * FROM proj_stage_email_events
+  UNION ALL SELECT * FROM proj_stage_messages
+  UNION ALL SELECT * FROM proj_stage_system_events
+)
+SELECT
+  staged.*,
+  IF(
+    REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$'),
+    SAFE_CAST(timestamp_raw AS TIMESTAMP),
+    NULL
+  ) AS event_timestamp,
+  IF(
+    REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$'),
+    SAFE_CAST(created_at_raw AS TIMESTAMP),
+    NULL
+  ) AS created_at_ts,
+  NULLIF(LOWER(TRIM(source_email)), '') AS email_norm
+FROM staged
