@@ -1,0 +1,156 @@
+"""Benchmark: build time, sync rows/s and peak RSS, against raw sqlite3 executemany.
+
+    python -m bench.sync_bench --events 1000000 --contacts 50000 [--events 100000 ...]
+
+For each size: demo data -> load -> build (timed) -> sync in a child process (timed,
+peak RSS of that process alone) -> the same ledger rows, already in memory, written by a
+bare `executemany` into a fresh SQLite file (journal off, no indexes, then the mirror's
+indexes): the physical limit of this machine, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from builder.build import build
+from builder.config import Settings
+from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+from builder.load import load_directory
+from builder.sql import read_query
+from builder.sync import batch_rows
+from builder.warehouse.duckdb import DuckDBWarehouse
+
+OUT = Path(__file__).parent / "out"
+
+
+def child_sync(duckdb_path: str, mirror: str) -> None:
+    """Run in a child process so its peak RSS is the sync's alone."""
+    from builder.sync import sync
+
+    with DuckDBWarehouse(duckdb_path, read_only=True) as wh:
+        started = time.perf_counter()
+        report = sync(wh, Path(mirror))
+        print(json.dumps({"seconds": time.perf_counter() - started, "rows": report.rows}))
+
+
+def run_child(args: list[str]) -> tuple[dict, float]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.sync_bench", *args], stdout=subprocess.PIPE, text=True
+    )
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"child failed: {args}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024  # MiB
+
+
+def baseline(wh: DuckDBWarehouse, path: Path) -> dict[str, float]:
+    """Raw executemany of the same ledger rows (in memory first), then the same indexes."""
+    rows = [row for batch in wh.read_batches("proj_contact_events") for row in batch_rows(batch)]
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.executescript(read_query("mirror/schema"))
+    started = time.perf_counter()
+    con.execute("BEGIN")
+    con.executemany("INSERT INTO contact_events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    con.execute("COMMIT")
+    load = time.perf_counter() - started
+    con.executescript(read_query("mirror/indexes"))
+    total = time.perf_counter() - started
+    con.close()
+    return {"rows": len(rows), "load_s": load, "total_s": total}
+
+
+def run_size(events: int, contacts: int, console: Console) -> dict[str, object]:
+    root = OUT / f"sync-{events}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    settings = Settings(
+        duckdb_path=root / "warehouse.duckdb",
+        mirror_path=root / "mirror.db",
+        practice_emails=list(PRACTICE_EMAILS),
+    )
+    t = time.perf_counter()
+    write_demo_data(root / "canon", DemoSize(contacts=contacts, events=events))
+    gen_s = time.perf_counter() - t
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        t = time.perf_counter()
+        load_directory(wh, root / "canon")
+        load_s = time.perf_counter() - t
+        report = build(wh, settings)
+    sync_result, sync_rss = run_child(["--child", str(settings.duckdb_path), str(root / "m.db")])
+    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
+        base = baseline(wh, root / "baseline.db")
+    synced_rows = sum(sync_result["rows"].values())
+    result = {
+        "events": events,
+        "contacts": contacts,
+        "ledger_rows": report.total_rows,
+        "generate_s": gen_s,
+        "load_s": load_s,
+        "build_s": report.seconds,
+        "build_rows_per_s": report.total_rows / report.seconds,
+        "sync_s": sync_result["seconds"],
+        "sync_rows": synced_rows,
+        "sync_rows_per_s": synced_rows / sync_result["seconds"],
+        "sync_peak_rss_mib": sync_rss,
+        "baseline_rows_per_s": base["rows"] / base["total_s"],
+        "baseline_load_only_rows_per_s": base["rows"] / base["load_s"],
+    }
+    result["sync_vs_baseline"] = result["sync_rows_per_s"] / result["baseline_rows_per_s"]
+    shutil.rmtree(root / "canon", ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_sync(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, action="append")
+    parser.add_argument("--contacts", type=int, default=50_000)
+    args = parser.parse_args()
+    console = Console()
+    results = [run_size(n, args.contacts, console) for n in (args.events or [100_000, 1_000_000])]
+    table = Table(title="build + sync (DuckDB -> SQLite mirror)")
+    for col in (
+        "events",
+        "ledger rows",
+        "build s",
+        "sync s",
+        "sync rows/s",
+        "baseline rows/s",
+        "sync/baseline",
+        "sync peak RSS MiB",
+    ):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r['events']:,}",
+            f"{r['ledger_rows']:,}",
+            f"{r['build_s']:.2f}",
+            f"{r['sync_s']:.2f}",
+            f"{r['sync_rows_per_s']:,.0f}",
+            f"{r['baseline_rows_per_s']:,.0f}",
+            f"{r['sync_vs_baseline']:.2f}",
+            f"{r['sync_peak_rss_mib']:.0f}",
+        )
+    console.print(table)
+    console.print_json(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
