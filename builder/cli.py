@@ -69,7 +69,7 @@ def run_command(fn: Callable[[], None]) -> None:
     try:
         fn()
     except ContactEventsError as e:
-        err.print(f"[bold red]error:[/] {type(e).__name__}: {e}", highlight=False)
+        err.print(f"[bold red]error:[/] {type(e).__name__}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

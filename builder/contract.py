@@ -126,11 +126,19 @@ MIRROR_CONTACTS = "contacts"
 MIRROR_BUILDS = "ledger_builds"
 
 # The timestamp grammar both engines and the reference path accept (README "Timestamps"):
-# a date, optionally a time with seconds and up to 6 fractional digits, optionally `Z` or
-# a `+HH:MM` offset; surrounding spaces are ignored. Anything else is `bad_timestamp`,
-# as is a value that matches but is not a real instant (2024-02-30).
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
+# a date, optionally a time (00:00:00-23:59:59) with up to 6 fractional digits, optionally
+# `Z` or an offset from -14:00 to +14:00; surrounding whitespace (TRIM_CHARS) is ignored.
+# Anything else is `bad_timestamp`, as is a match that is no real date (2024-02-30).
+TIMESTAMP_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}"  # date
+    r"([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?"  # time
+    r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$"  # offset
+)
 TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
+
+# What "trimmed" removes, everywhere (timestamps, emails, directions): the SQL writes
+# TRIM(x, ' \t\n\r') because DuckDB's one-argument TRIM strips only spaces.
+TRIM_CHARS = " \t\n\r"
 
 # SQLite mirror timestamp text form (CONTRACT §4).
 MIRROR_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"

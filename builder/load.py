@@ -51,18 +51,23 @@ def _to_string(value: object) -> str | None:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _to_int(value: object) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise _BadValue("expected an integer, got a boolean")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value.strip())
-    raise _BadValue(f"expected an integer, got {value!r}")
+        value = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise _BadValue(f"expected an integer, got {value!r}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise _BadValue(f"integer {value} is outside the 64-bit range")
+    return value
 
 
 def _to_string_array(value: object) -> list[str | None] | None:

@@ -124,7 +124,7 @@ def test_sync_before_any_build_is_a_clear_error(tmp_path, bigquery_warehouse):
 
 
 def test_projection_sql_for_bigquery_is_partitioned_clustered_and_qualified(bigquery_warehouse):
-    statements = [s.sql for s in bigquery_warehouse.statements("resolve")]
+    statements = [s.sql for s in bigquery_warehouse.statements("publish/full")]
     target = f"CREATE OR REPLACE TABLE `contact-events-test`.`{bigquery_warehouse.dataset}`."
     ledger = next(s for s in statements if s.startswith(target + "proj_contact_events\n"))
     assert "PARTITION BY DATE(event_timestamp)" in ledger

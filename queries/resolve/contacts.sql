@@ -10,8 +10,8 @@ QUALIFY ROW_NUMBER() OVER (
   PARTITION BY contact_id
   ORDER BY
     IF(
-      REGEXP_CONTAINS(TRIM(updated_at), r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$'),
-      SAFE_CAST(TRIM(updated_at) AS TIMESTAMP),
+      REGEXP_CONTAINS(TRIM(updated_at, ' \t\n\r'), r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$'),
+      SAFE_CAST(TRIM(updated_at, ' \t\n\r') AS TIMESTAMP),
       NULL
     ) DESC,
     email, first_name, last_name, lifecycle_stage, client_type_code, updated_at

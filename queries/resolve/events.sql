@@ -14,14 +14,14 @@ WITH staged AS (
 SELECT
   staged.*,
   IF(
-    REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$'),
+    REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$'),
     SAFE_CAST(timestamp_raw AS TIMESTAMP),
     NULL
   ) AS event_timestamp,
   IF(
-    REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$'),
+    REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$'),
     SAFE_CAST(created_at_raw AS TIMESTAMP),
     NULL
   ) AS created_at_ts,
-  NULLIF(LOWER(TRIM(source_email)), '') AS email_norm
+  NULLIF(LOWER(TRIM(source_email, ' \t\n\r')), '') AS email_norm
 FROM staged

@@ -32,19 +32,19 @@ deduped AS (
 ),
 contact_emails AS (
   SELECT
-    NULLIF(LOWER(TRIM(email)), '') AS email_norm,
+    NULLIF(LOWER(TRIM(email, ' \t\n\r')), '') AS email_norm,
     COUNT(*) AS matches,
     MIN(contact_id) AS contact_id,
     STRING_AGG(contact_id, ', ' ORDER BY contact_id) AS contact_ids
   FROM proj_stage_contacts
-  WHERE NULLIF(LOWER(TRIM(email)), '') IS NOT NULL
+  WHERE NULLIF(LOWER(TRIM(email, ' \t\n\r')), '') IS NOT NULL
   GROUP BY 1
 ),
 joined AS (
   SELECT
     d.*,
     c.contact_id AS known_contact_id,
-    NULLIF(LOWER(TRIM(c.email)), '') AS known_contact_email,
+    NULLIF(LOWER(TRIM(c.email, ' \t\n\r')), '') AS known_contact_email,
     e.matches AS email_matches,
     e.contact_id AS email_contact_id,
     e.contact_ids AS email_contact_ids

@@ -8,9 +8,12 @@ SELECT
   'session' AS event_type,
   NULLIF(status, '') AS event_name,
   'dataverse' AS event_source,
-  COALESCE(NULLIF(TRIM(started_at), ''), NULLIF(TRIM(ended_at), ''), NULLIF(TRIM(created_at), ''))
-    AS timestamp_raw,
-  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  COALESCE(
+    NULLIF(TRIM(started_at, ' \t\n\r'), ''),
+    NULLIF(TRIM(ended_at, ' \t\n\r'), ''),
+    NULLIF(TRIM(created_at, ' \t\n\r'), '')
+  ) AS timestamp_raw,
+  NULLIF(TRIM(created_at, ' \t\n\r'), '') AS created_at_raw,
   NULLIF(contact_id, '') AS source_contact_id,
   CAST(NULL AS STRING) AS source_email,
   TO_JSON_STRING(STRUCT(

@@ -13,8 +13,11 @@ WITH directed AS (
     -- a SELECT with a || concatenation.)
     (SELECT r FROM UNNEST(to_emails) AS r WITH OFFSET AS pos ORDER BY pos LIMIT 1)
       AS first_recipient,
-    IF(LOWER(TRIM(COALESCE(from_email, ''))) IN UNNEST(SPLIT(@practice_emails, ',')), 'outbound', 'inbound')
-      AS direction
+    IF(
+      NULLIF(LOWER(TRIM(from_email, ' \t\n\r')), '') IN UNNEST(SPLIT(@practice_emails, ',')),
+      'outbound',
+      'inbound'
+    ) AS direction
   FROM email_events
 )
 SELECT
@@ -24,8 +27,8 @@ SELECT
   CONCAT(direction, ': ', COALESCE(SUBSTR(NULLIF(subject, ''), 1, 50), '(no subject)'))
     AS event_name,
   NULLIF(provider, '') AS event_source,
-  NULLIF(TRIM(sent_at), '') AS timestamp_raw,
-  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(TRIM(sent_at, ' \t\n\r'), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at, ' \t\n\r'), '') AS created_at_raw,
   CAST(NULL AS STRING) AS source_contact_id,
   IF(direction = 'outbound', first_recipient, from_email) AS source_email,
   TO_JSON_STRING(STRUCT(

@@ -8,8 +8,8 @@ SELECT
   'form' AS event_type,
   NULLIF(measure_id, '') AS event_name,
   'google_form' AS event_source,
-  NULLIF(TRIM(`timestamp`), '') AS timestamp_raw,
-  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(TRIM(`timestamp`, ' \t\n\r'), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at, ' \t\n\r'), '') AS created_at_raw,
   CAST(NULL AS STRING) AS source_contact_id,
   subject_id AS source_email,
   TO_JSON_STRING(STRUCT(

@@ -7,7 +7,7 @@ SELECT
   NULLIF(message_id, '') AS source_record_id,
   'message' AS event_type,
   CONCAT(
-    CASE LOWER(TRIM(direction))
+    CASE LOWER(TRIM(direction, ' \t\n\r'))
       WHEN 'outbound' THEN 'outbound'
       WHEN 'inbound' THEN 'inbound'
       ELSE 'unknown'
@@ -16,8 +16,8 @@ SELECT
     COALESCE(NULLIF(channel, ''), 'unknown')
   ) AS event_name,
   'respond_io' AS event_source,
-  NULLIF(TRIM(sent_at), '') AS timestamp_raw,
-  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(TRIM(sent_at, ' \t\n\r'), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at, ' \t\n\r'), '') AS created_at_raw,
   NULLIF(contact_id, '') AS source_contact_id,
   contact_email AS source_email,
   TO_JSON_STRING(STRUCT(

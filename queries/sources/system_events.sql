@@ -7,8 +7,8 @@ SELECT
   'system' AS event_type,
   NULLIF(event_name, '') AS event_name,
   'life_cli' AS event_source,
-  NULLIF(TRIM(occurred_at), '') AS timestamp_raw,
-  NULLIF(TRIM(created_at), '') AS created_at_raw,
+  NULLIF(TRIM(occurred_at, ' \t\n\r'), '') AS timestamp_raw,
+  NULLIF(TRIM(created_at, ' \t\n\r'), '') AS created_at_raw,
   NULLIF(contact_id, '') AS source_contact_id,
   contact_email AS source_email,
   TO_JSON_STRING(STRUCT(

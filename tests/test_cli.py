@@ -1,0 +1,166 @@
+"""`contact-events` command line (CONTRACT §6): help everywhere, load -> build -> sync end
+to end through the real app, one-line errors, and a dry run that runs nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from builder.cli import app
+from builder.warehouse.duckdb import DuckDBWarehouse
+from conftest import PRACTICE, write_canonicals
+
+CONTRACT_COMMANDS = {"load", "build", "sync", "run", "validate", "demo-data", "demo", "serve"}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """Settings only from the environment, all paths under tmp_path, output as in cron."""
+    monkeypatch.chdir(tmp_path)  # no stray ./contact-events.toml
+    for name in (
+        "CONTACT_EVENTS_WAREHOUSE",
+        "CONTACT_EVENTS_BQ_PROJECT",
+        "CONTACT_EVENTS_BQ_DATASET",
+        "CONTACT_EVENTS_API_TOKENS",
+        "CONTACT_EVENTS_ADMIN_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return {
+        "CONTACT_EVENTS_DUCKDB_PATH": str(tmp_path / "wh" / "warehouse.duckdb"),
+        "CONTACT_EVENTS_MIRROR_PATH": str(tmp_path / "mirror" / "contact_events.db"),
+        "CONTACT_EVENTS_PRACTICE_EMAILS": f" {PRACTICE.upper()} , other@practice.example",
+        "COLUMNS": "80",
+    }
+
+
+def invoke(args, env):
+    return CliRunner().invoke(app, args, env=env)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+CANONICALS = {
+    "contacts": [
+        {"contact_id": "c1", "email": "ann@example.org", "lifecycle_stage": "active"},
+        {"contact_id": "c2", "email": "bob@example.org", "lifecycle_stage": "active"},
+    ],
+    "messages": [
+        {"message_id": "m1", "channel": "sms", "direction": "outbound", "contact_id": "c1",
+         "sent_at": "2024-03-01T10:00:00Z"},
+        {"message_id": "m2", "channel": "sms", "contact_email": "who@x.org",
+         "sent_at": "2024-03-01T10:00:00Z"},
+        {"message_id": "m3", "contact_id": "c1", "sent_at": "2024-02-30"},
+    ],
+    "email_events": [
+        {"email_event_id": "e1", "provider": "gmail", "from_email": PRACTICE,
+         "to_emails": ["bob@example.org"], "subject": "Hi", "sent_at": "2024-03-02"},
+    ],
+}  # fmt: skip
+
+
+# --- help ---------------------------------------------------------------------------------
+
+
+def test_the_app_has_help(env):
+    result = invoke(["--help"], env)
+    assert result.exit_code == 0
+    assert app.info.help and app.info.help.strip()
+    assert "Usage" in result.output
+
+
+def test_every_command_has_help_text(env):
+    group = typer.main.get_command(app)
+    names = set(group.commands)
+    assert CONTRACT_COMMANDS <= names
+    for name, command in group.commands.items():
+        assert command.help and command.help.strip(), name
+        result = invoke([name, "--help"], env)
+        assert result.exit_code == 0, (name, result.output)
+        first_words = " ".join(command.help.split()[:4])
+        assert first_words in flat(result.output), name
+    for info in app.registered_commands:
+        assert info.callback.__doc__ and info.callback.__doc__.strip(), info.callback.__name__
+
+
+# --- end to end ---------------------------------------------------------------------------
+
+
+def test_load_build_sync_end_to_end(env, tmp_path):
+    canon = write_canonicals(tmp_path / "canonicals", CANONICALS)
+
+    loaded = invoke(["load", str(canon)], env)
+    assert loaded.exit_code == 0, loaded.output
+    assert "messages 3" in flat(loaded.stdout)
+
+    built = invoke(["build"], env)
+    assert built.exit_code == 0, built.output
+    summary = flat(built.stdout)
+    assert "ledger rows 3" in summary
+    assert "rejects by reason" in summary
+    assert "bad_timestamp 1" in summary
+    assert "orphan 1" in summary
+    assert "unknown_contact_id 0" in summary
+
+    synced = invoke(["sync"], env)
+    assert synced.exit_code == 0, synced.output
+    assert "contact_events 3" in flat(synced.stdout)
+
+    con = sqlite3.connect(f"file:{env['CONTACT_EVENTS_MIRROR_PATH']}?mode=ro", uri=True)
+    try:
+        rows = dict(con.execute("SELECT source_record_id, contact_id FROM contact_events"))
+        names = dict(con.execute("SELECT source_record_id, event_name FROM contact_events"))
+        assert con.execute("SELECT COUNT(*) FROM ledger_builds").fetchone() == (1,)
+    finally:
+        con.close()
+    assert rows == {"m1": "c1", "m2": None, "e1": "c2"}
+    assert names["e1"] == "outbound: Hi"  # practice emails from the environment
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_load_of_a_missing_directory_is_a_one_line_error(env, tmp_path):
+    missing = tmp_path / "no-such-canonicals"
+    line = one_line_error(invoke(["load", str(missing)], env))
+    assert "error" in line.lower()
+    assert str(missing) in line
+
+
+def test_load_of_a_missing_directory_short_path(env, tmp_path):
+    line = one_line_error(invoke(["load", "nope"], env))
+    assert "nope" in line
+
+
+def test_sync_before_build_is_a_one_line_error(env, tmp_path):
+    assert invoke(["load", str(write_canonicals(tmp_path / "c", CANONICALS))], env).exit_code == 0
+    line = one_line_error(invoke(["sync"], env))
+    assert "build" in line
+
+
+def test_build_dry_run_prints_the_sql_and_runs_nothing(env, tmp_path):
+    assert invoke(["load", str(write_canonicals(tmp_path / "c", CANONICALS))], env).exit_code == 0
+    result = invoke(["build", "--dry-run"], env)
+    assert result.exit_code == 0, result.output
+    assert "CREATE OR REPLACE TABLE" in result.stdout
+    assert "proj_contact_events" in result.stdout
+    with DuckDBWarehouse(env["CONTACT_EVENTS_DUCKDB_PATH"], read_only=True) as wh:
+        assert not wh.table_exists("proj_contact_events")
+        assert not wh.table_exists("proj_contact_events_rejects")
+        assert (
+            wh.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'proj%'"
+            )
+            == []
+        )
+    assert not (tmp_path / "mirror" / "contact_events.db").exists()
