@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -35,24 +35,34 @@ OUT = Path(__file__).parent / "out"
 
 
 def child_sync(duckdb_path: str, mirror: str) -> None:
-    """Run in a child process so its peak RSS is the sync's alone."""
+    """Run in a fresh process so its peak RSS is the sync's alone (imports included)."""
     from builder.sync import sync
 
     with DuckDBWarehouse(duckdb_path, read_only=True) as wh:
         started = time.perf_counter()
         report = sync(wh, Path(mirror))
-        print(json.dumps({"seconds": time.perf_counter() - started, "rows": report.rows}))
+        seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "rows": report.rows, "peak_rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's own high-water RSS (VmHWM). Not ru_maxrss: Linux carries that over
+    fork + exec, so a child of a big parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(args: list[str]) -> tuple[dict, float]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.sync_bench", *args], stdout=subprocess.PIPE, text=True
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.sync_bench", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
     )
-    out = proc.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"child failed: {args}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024  # MiB
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result, result["peak_rss_mib"]
 
 
 def baseline(wh: DuckDBWarehouse, path: Path) -> dict[str, float]:
