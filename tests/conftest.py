@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from builder.config import Settings
 from builder.load import load_directory
 from builder.sync import SyncReport, sync
 from builder.warehouse import open_warehouse
+from builder.warehouse.duckdb import DuckDBWarehouse
 
 PRACTICE = "front@practice.example"
 
@@ -48,6 +51,67 @@ def build_mirror(
         report = build(wh, settings)
         synced = sync(wh, settings.mirror_path)
     return settings, report, synced
+
+
+def open_ro(path: Path | str) -> sqlite3.Connection:
+    """Open a SQLite mirror read-only, rows as sqlite3.Row."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def mirror_fixture(
+    name: str, tables: Mapping[str, Sequence[Mapping[str, object]]], **overrides: object
+):
+    """A module-scoped fixture: build_mirror(tables) once under a tmp dir called `name`,
+    then yield (read-only sqlite3.Row connection, BuildReport, Settings).
+
+    Use as `mirror = mirror_fixture("forms", {"contacts": CONTACTS, ...})` in a test module."""
+
+    @pytest.fixture(scope="module")
+    def mirror(tmp_path_factory):
+        settings, report, _ = build_mirror(tmp_path_factory.mktemp(name), tables, **overrides)
+        con = open_ro(settings.mirror_path)
+        yield con, report, settings
+        con.close()
+
+    return mirror
+
+
+def ledger(con: sqlite3.Connection) -> list[dict[str, object]]:
+    """The mirror's contact_events, ordered by source_record_id, payload JSON parsed."""
+    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events ORDER BY source_record_id")]
+    for row in rows:
+        row["payload"] = json.loads(row["payload"])
+    return rows
+
+
+def by_record_id(rows: Sequence[dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {row["source_record_id"]: row for row in rows}
+
+
+def warehouse_ledger(settings: Settings) -> list[dict[str, object]]:
+    """The DuckDB warehouse's proj_contact_events, ordered by source_record_id, in the
+    mirror's shape: asserts every event_timestamp is UTC, then renders it as the mirror's
+    'YYYY-MM-DD HH:MM:SS.ffffff' text; payload JSON parsed."""
+    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
+        rows = wh.fetch("SELECT * FROM proj_contact_events ORDER BY source_record_id")
+    for row in rows:
+        ts = row["event_timestamp"]
+        assert ts.utcoffset() == timedelta(0), row["source_record_id"]
+        row["event_timestamp"] = ts.strftime("%Y-%m-%d %H:%M:%S.%f")
+        row["payload"] = json.loads(row["payload"])
+    return rows
+
+
+def assert_rejects(con: sqlite3.Connection, expected: set[tuple[str, str, str, str]]) -> list:
+    """Assert contact_events_rejects holds exactly `expected`
+    {(source_system, source_record_id, severity, reason)}, one row each; return the rows."""
+    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
+    keys = {(r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows}
+    assert keys == expected
+    assert len(rows) == len(expected)
+    return rows
 
 
 @pytest.fixture

@@ -3,14 +3,7 @@ started_at -> ended_at -> created_at with no fall-through past a non-empty bad v
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from datetime import timedelta
-
-import pytest
-
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror
+from conftest import assert_rejects, ledger, mirror_fixture, warehouse_ledger
 
 SYSTEM = "canonical.clinical_sessions"
 
@@ -130,22 +123,7 @@ EXPECTED_REJECTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    settings, report, _ = build_mirror(
-        tmp_path_factory.mktemp("sessions"), {"contacts": CONTACTS, "clinical_sessions": ROWS}
-    )
-    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    yield con, report, settings
-    con.close()
-
-
-def ledger(con: sqlite3.Connection) -> list[dict[str, object]]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events ORDER BY source_record_id")]
-    for row in rows:
-        row["payload"] = json.loads(row["payload"])
-    return rows
+mirror = mirror_fixture("sessions", {"contacts": CONTACTS, "clinical_sessions": ROWS})
 
 
 def test_every_ledger_column_of_every_session_row(mirror):
@@ -176,10 +154,7 @@ def test_no_fall_through_past_an_unparseable_candidate(mirror):
 
 def test_rejects_and_orphans(mirror):
     con, report, _ = mirror
-    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
-    keys = {(r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows}
-    assert keys == EXPECTED_REJECTS
-    assert len(rows) == len(EXPECTED_REJECTS)
+    rows = assert_rejects(con, EXPECTED_REJECTS)
     assert all(isinstance(r["detail"], str) and r["detail"] for r in rows)
     assert report.ledger_rows[SYSTEM] == 5
 
@@ -194,10 +169,4 @@ def test_session_num_is_a_json_integer(mirror):
 
 def test_warehouse_ledger_is_the_same_rows_with_utc_timestamps(mirror):
     _, _, settings = mirror
-    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
-        rows = wh.fetch("SELECT * FROM proj_contact_events ORDER BY source_record_id")
-    for row in rows:
-        assert row["event_timestamp"].utcoffset() == timedelta(0)
-        row["event_timestamp"] = row["event_timestamp"].strftime("%Y-%m-%d %H:%M:%S.%f")
-        row["payload"] = json.loads(row["payload"])
-    assert rows == EXPECTED_LEDGER
+    assert warehouse_ledger(settings) == EXPECTED_LEDGER

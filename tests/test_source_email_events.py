@@ -5,13 +5,16 @@ identity per direction, provider as event_source."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from datetime import timedelta
 
-import pytest
-
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror
+from conftest import (
+    assert_rejects,
+    build_mirror,
+    by_record_id,
+    ledger,
+    mirror_fixture,
+    open_ro,
+    warehouse_ledger,
+)
 
 SYSTEM = "canonical.email_events"
 PRACTICE_ADDRESSES = [" Front@Practice.Example ", "billing@practice.example"]
@@ -182,29 +185,9 @@ EXPECTED_REJECTS = {
 }
 
 
-def open_ro(path) -> sqlite3.Connection:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    return con
-
-
-def ledger(con: sqlite3.Connection) -> list[dict[str, object]]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events ORDER BY source_record_id")]
-    for r in rows:
-        r["payload"] = json.loads(r["payload"])
-    return rows
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    settings, report, _ = build_mirror(
-        tmp_path_factory.mktemp("emails"),
-        {"contacts": CONTACTS, "email_events": ROWS},
-        practice_emails=PRACTICE_ADDRESSES,
-    )
-    con = open_ro(settings.mirror_path)
-    yield con, report, settings
-    con.close()
+mirror = mirror_fixture(
+    "emails", {"contacts": CONTACTS, "email_events": ROWS}, practice_emails=PRACTICE_ADDRESSES
+)
 
 
 def test_every_ledger_column_of_every_email_row(mirror):
@@ -214,10 +197,7 @@ def test_every_ledger_column_of_every_email_row(mirror):
 
 def test_rejects_and_orphans(mirror):
     con, report, _ = mirror
-    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
-    keys = {(r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows}
-    assert keys == EXPECTED_REJECTS
-    assert len(rows) == len(EXPECTED_REJECTS)
+    assert_rejects(con, EXPECTED_REJECTS)
     assert report.ledger_rows[SYSTEM] == len(EXPECTED_LEDGER)
 
 
@@ -254,13 +234,7 @@ def test_payload_text_is_compact_with_sorted_keys(mirror):
 
 def test_warehouse_ledger_is_the_same_rows_with_utc_timestamps(mirror):
     _, _, settings = mirror
-    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
-        rows = wh.fetch("SELECT * FROM proj_contact_events ORDER BY source_record_id")
-    for r in rows:
-        assert r["event_timestamp"].utcoffset() == timedelta(0)
-        r["event_timestamp"] = r["event_timestamp"].strftime("%Y-%m-%d %H:%M:%S.%f")
-        r["payload"] = json.loads(r["payload"])
-    assert rows == EXPECTED_LEDGER
+    assert warehouse_ledger(settings) == EXPECTED_LEDGER
 
 
 def test_without_practice_addresses_every_email_is_inbound(tmp_path):
@@ -275,7 +249,7 @@ def test_without_practice_addresses_every_email_is_inbound(tmp_path):
         tmp_path, {"contacts": CONTACTS, "email_events": rows}, practice_emails=[]
     )
     con = open_ro(settings.mirror_path)
-    got = {r["source_record_id"]: r for r in ledger(con)}
+    got = by_record_id(ledger(con))
     con.close()
     assert got["n3"]["event_name"] == "inbound: (no subject)"
     assert got["n3"]["contact_id"] == "c1"

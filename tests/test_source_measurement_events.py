@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from datetime import timedelta
 
-import pytest
-
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror
+from conftest import assert_rejects, ledger, mirror_fixture, warehouse_ledger
 
 SYSTEM = "measurement_events"
 PAYLOAD_KEYS = ("binding_id", "binding_version", "form_id", "form_submission_id", "measure_version")
@@ -107,22 +102,7 @@ EXPECTED_REJECTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    settings, report, _ = build_mirror(
-        tmp_path_factory.mktemp("forms"), {"contacts": CONTACTS, SYSTEM: ROWS}
-    )
-    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    yield con, report, settings
-    con.close()
-
-
-def ledger(con: sqlite3.Connection) -> list[dict[str, object]]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events ORDER BY source_record_id")]
-    for row in rows:
-        row["payload"] = json.loads(row["payload"])
-    return rows
+mirror = mirror_fixture("forms", {"contacts": CONTACTS, SYSTEM: ROWS})
 
 
 def test_every_ledger_column_of_every_form_row(mirror):
@@ -132,11 +112,7 @@ def test_every_ledger_column_of_every_form_row(mirror):
 
 def test_rejects_and_orphans(mirror):
     con, report, _ = mirror
-    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
-    assert {
-        (r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows
-    } == EXPECTED_REJECTS
-    assert len(rows) == len(EXPECTED_REJECTS)
+    rows = assert_rejects(con, EXPECTED_REJECTS)
     assert all(isinstance(r["detail"], str) and r["detail"] for r in rows)
     assert report.ledger_rows[SYSTEM] == 5
     assert report.rejects_by_source[SYSTEM] == {
@@ -155,12 +131,5 @@ def test_payload_text_is_compact_with_sorted_keys_and_every_key(mirror):
 
 
 def test_warehouse_ledger_is_the_same_rows_with_utc_timestamps(mirror):
-    con, _, settings = mirror
-    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
-        rows = wh.fetch("SELECT * FROM proj_contact_events ORDER BY source_record_id")
-    for row in rows:
-        ts = row["event_timestamp"]
-        assert ts.utcoffset() == timedelta(0)
-        row["event_timestamp"] = ts.strftime("%Y-%m-%d %H:%M:%S.%f")
-        row["payload"] = json.loads(row["payload"])
-    assert rows == EXPECTED_LEDGER
+    _, _, settings = mirror
+    assert warehouse_ledger(settings) == EXPECTED_LEDGER

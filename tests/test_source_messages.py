@@ -3,14 +3,7 @@ anything else), identity contact_id else contact_email, event_source respond_io.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from datetime import timedelta
-
-import pytest
-
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror
+from conftest import assert_rejects, by_record_id, ledger, mirror_fixture, warehouse_ledger
 
 SYSTEM = "canonical.messages"
 
@@ -101,33 +94,18 @@ EXPECTED_REJECTS = {
 }
 
 
-def ledger(con: sqlite3.Connection) -> dict[str, dict[str, object]]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events")]
-    for r in rows:
-        r["payload"] = json.loads(r["payload"])
-    return {r["source_record_id"]: r for r in rows}
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    settings, report, _ = build_mirror(
-        tmp_path_factory.mktemp("messages"), {"contacts": CONTACTS, "messages": ROWS}
-    )
-    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    yield con, report, settings
-    con.close()
+mirror = mirror_fixture("messages", {"contacts": CONTACTS, "messages": ROWS})
 
 
 def test_every_ledger_column_of_every_message_row(mirror):
     con, _, _ = mirror
-    got = ledger(con)
+    got = by_record_id(ledger(con))
     assert {k: v for k, v in got.items() if k.startswith("m")} == EXPECTED_LEDGER
 
 
 def test_event_name_direction_is_normalised_and_unknown_otherwise(mirror):
     con, _, _ = mirror
-    got = ledger(con)
+    got = by_record_id(ledger(con))
     assert {k: got[k]["event_name"] for k in EXPECTED_NAMES} == EXPECTED_NAMES
     for k in EXPECTED_NAMES:
         assert (got[k]["contact_id"], got[k]["contact_email"]) == ("c1", ANN)
@@ -136,10 +114,7 @@ def test_event_name_direction_is_normalised_and_unknown_otherwise(mirror):
 
 def test_rejects_and_orphans(mirror):
     con, report, _ = mirror
-    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
-    keys = {(r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows}
-    assert keys == EXPECTED_REJECTS
-    assert len(rows) == len(EXPECTED_REJECTS)
+    assert_rejects(con, EXPECTED_REJECTS)
     assert report.ledger_rows[SYSTEM] == len(EXPECTED_LEDGER) + len(EXPECTED_NAMES)
 
 
@@ -154,10 +129,4 @@ def test_payload_text_is_compact_with_sorted_keys(mirror):
 
 def test_warehouse_ledger_is_the_same_rows_with_utc_timestamps(mirror):
     con, _, settings = mirror
-    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
-        rows = wh.fetch("SELECT * FROM proj_contact_events")
-    for r in rows:
-        assert r["event_timestamp"].utcoffset() == timedelta(0)
-        r["event_timestamp"] = r["event_timestamp"].strftime("%Y-%m-%d %H:%M:%S.%f")
-        r["payload"] = json.loads(r["payload"])
-    assert {r["source_record_id"]: r for r in rows} == ledger(con)
+    assert by_record_id(warehouse_ledger(settings)) == by_record_id(ledger(con))

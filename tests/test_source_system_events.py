@@ -3,14 +3,7 @@ timestamp occurred_at only, identity contact_id else contact_email."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from datetime import timedelta
-
-import pytest
-
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror
+from conftest import assert_rejects, ledger, mirror_fixture, warehouse_ledger
 
 SYSTEM = "canonical.system_events"
 
@@ -89,22 +82,7 @@ EXPECTED_REJECTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    settings, report, _ = build_mirror(
-        tmp_path_factory.mktemp("system"), {"contacts": CONTACTS, "system_events": ROWS}
-    )
-    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    yield con, report, settings
-    con.close()
-
-
-def ledger(con: sqlite3.Connection) -> list[dict[str, object]]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM contact_events ORDER BY source_record_id")]
-    for r in rows:
-        r["payload"] = json.loads(r["payload"])
-    return rows
+mirror = mirror_fixture("system", {"contacts": CONTACTS, "system_events": ROWS})
 
 
 def test_every_ledger_column_of_every_system_row(mirror):
@@ -114,10 +92,7 @@ def test_every_ledger_column_of_every_system_row(mirror):
 
 def test_rejects_and_orphans(mirror):
     con, report, _ = mirror
-    rows = con.execute("SELECT * FROM contact_events_rejects").fetchall()
-    keys = {(r["source_system"], r["source_record_id"], r["severity"], r["reason"]) for r in rows}
-    assert keys == EXPECTED_REJECTS
-    assert len(rows) == len(EXPECTED_REJECTS)
+    assert_rejects(con, EXPECTED_REJECTS)
     assert report.rejects_by_source[SYSTEM] == {
         "orphan": 1,
         "missing_timestamp": 1,
@@ -135,10 +110,4 @@ def test_payload_text(mirror):
 
 def test_warehouse_ledger_is_the_same_rows_with_utc_timestamps(mirror):
     _, _, settings = mirror
-    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
-        rows = wh.fetch("SELECT * FROM proj_contact_events ORDER BY source_record_id")
-    for r in rows:
-        assert r["event_timestamp"].utcoffset() == timedelta(0)
-        r["event_timestamp"] = r["event_timestamp"].strftime("%Y-%m-%d %H:%M:%S.%f")
-        r["payload"] = json.loads(r["payload"])
-    assert rows == EXPECTED_LEDGER
+    assert warehouse_ledger(settings) == EXPECTED_LEDGER
