@@ -8,10 +8,12 @@ an optional check runs on the finished file, and only then `os.replace` swaps it
 Readers holding the old file keep reading it; new connections see the new one. A
 failed or killed sync leaves the previous mirror untouched.
 
-Incremental sync (`incremental=True`, after `build --incremental`): the changed rows
-are upserted into the live mirror inside one transaction, provided the mirror holds
-exactly the build the incremental build was applied to; otherwise it falls back to a
-full sync.
+Incremental sync (`incremental=True`, after `build --incremental`): the mirror is
+copied beside itself, the changed rows are upserted into the copy inside one
+transaction, and the copy is swapped in like a full sync's file — provided the mirror
+holds exactly the build the incremental build was applied to; otherwise it falls back
+to a full sync. Patching a copy costs one file copy but keeps readers free of lock waits
+and of a hot journal should the patch die half-way.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -154,9 +157,10 @@ def _latest_build(warehouse: Warehouse) -> dict[str, object]:
 
 
 def _fmt_ts(value: object) -> str:
+    """The mirror's text form (isoformat: strftime does not zero-pad years < 1000)."""
     if isinstance(value, datetime):
-        value = value.astimezone(UTC) if value.tzinfo else value
-        return value.strftime(c.MIRROR_TIMESTAMP_FORMAT)
+        value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return value.isoformat(sep=" ", timespec="microseconds")
     return str(value)
 
 
@@ -170,7 +174,7 @@ def _insert_build_row(
         {
             "build_id": str(build["build_id"]),
             "built_at": _fmt_ts(build["built_at"]),
-            "synced_at": datetime.now(UTC).strftime(c.MIRROR_TIMESTAMP_FORMAT),
+            "synced_at": _fmt_ts(datetime.now(UTC)),
             "warehouse": str(build["warehouse"]),
             "mode": str(build.get("mode") or "full"),
             "ledger_rows": rows[c.MIRROR_LEDGER],
@@ -229,7 +233,7 @@ def _replace_mirror(
     started = time.perf_counter()
     _cleanup_stale_temp_files(mirror)
     report = SyncReport(mirror_path=str(mirror), build_id=str(build["build_id"]))
-    tmp = mirror.with_name(f".{mirror.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = _temp_path(mirror)
     try:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -249,9 +253,7 @@ def _replace_mirror(
         if check is not None:
             report.validation = check(tmp)
             _record_validation(tmp, report.build_id, report.validation)
-        _fsync(tmp)
-        os.replace(tmp, mirror)
-        _fsync(mirror.parent)
+        _swap(tmp, mirror)
     except sqlite3.Error as e:
         raise SyncError(f"writing the mirror failed, previous mirror kept: {e}") from e
     finally:
@@ -264,16 +266,19 @@ def _patch_mirror(
     warehouse: Warehouse, mirror: Path, build: dict[str, object], progress: Progress | None
 ) -> SyncReport:
     started = time.perf_counter()
+    _cleanup_stale_temp_files(mirror)
     report = SyncReport(
         mirror_path=str(mirror), build_id=str(build["build_id"]), mode="incremental"
     )
-    con = sqlite3.connect(mirror, isolation_level=None, timeout=30)
+    tmp = _temp_path(mirror)
     try:
-        for source, temp, columns in DELTAS:
-            con.execute(f"CREATE TEMP TABLE {temp} ({', '.join(columns)})")
-            report.rows[temp] = _copy(warehouse, con, source, f"temp.{temp}", columns, progress)
-        con.execute("BEGIN IMMEDIATE")
+        shutil.copyfile(mirror, tmp)
+        con = sqlite3.connect(tmp, isolation_level=None)
         try:
+            for source, temp, columns in DELTAS:
+                con.execute(f"CREATE TEMP TABLE {temp} ({', '.join(columns)})")
+                report.rows[temp] = _copy(warehouse, con, source, f"temp.{temp}", columns, progress)
+            con.execute("BEGIN IMMEDIATE")
             for statement in split_statements(read_query("mirror/patch")):
                 con.execute(statement)
             counts = {
@@ -282,15 +287,26 @@ def _patch_mirror(
             }
             _insert_build_row(con, build, counts, time.perf_counter() - started)
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        finally:
+            con.close()
+        _swap(tmp, mirror)
     except sqlite3.Error as e:
         raise SyncError(f"patching the mirror failed, it is unchanged: {e}") from e
     finally:
-        con.close()
+        tmp.unlink(missing_ok=True)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _temp_path(mirror: Path) -> Path:
+    return mirror.with_name(f".{mirror.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _swap(tmp: Path, mirror: Path) -> None:
+    """Make `tmp` the mirror: durable first, then one atomic rename."""
+    _fsync(tmp)
+    os.replace(tmp, mirror)
+    _fsync(mirror.parent)
 
 
 def _record_validation(path: Path, build_id: str, validation: dict[str, object]) -> None:

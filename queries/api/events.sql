@@ -1,7 +1,8 @@
 -- GET /events (no contact_id): ledger rows matching every given filter, orphans (NULL
 -- contact_id) included, newest first, ties by source_system then source_record_id
 -- ascending. Keyset page after the cursor's row. With a contact_id the API runs
--- timeline.sql instead (an equality on the contact index beats this time-ordered scan).
+-- timeline.sql instead (an equality on the contact index beats this time-ordered scan),
+-- with an event_name events_by_name.sql.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            events after it do not count (inclusive bound)

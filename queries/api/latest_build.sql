@@ -1,12 +1,13 @@
--- The latest ledger_builds row (the sync that wrote this mirror file; older rows are the
--- carried-over history, in sync order). Read once per mirror file: X-Ledger-Built-At,
--- X-Ledger-Build-Id headers and GET /status.
+-- The latest ledger_builds row: the sync (full, or an in-place incremental patch) that
+-- produced what this mirror holds now; older rows are the carried-over history, in sync
+-- order. Read at the start of every request's read transaction: it names the build in the
+-- X-Ledger-Built-At / X-Ledger-Build-Id headers, and GET /status reports it.
+--
+-- `*` on purpose: ledger_builds gains columns over time (e.g. `mode`) and mirrors written
+-- by an older sync lack them; /status reports whatever the row has.
 --
 -- No parameters.
-SELECT
-  build_id, built_at, synced_at, warehouse, ledger_rows, rejects_rows, contacts_rows,
-  error_rejects, rejects_by_reason, rows_by_source, duplicates_by_source,
-  build_seconds, sync_seconds, validation
+SELECT *
 FROM ledger_builds
 ORDER BY rowid DESC
 LIMIT 1

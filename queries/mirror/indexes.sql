@@ -9,6 +9,8 @@ CREATE INDEX contact_events_contact_type_time
   ON contact_events (contact_id, event_type, event_timestamp, event_name);
 -- /events search across contacts, newest first.
 CREATE INDEX contact_events_time ON contact_events (event_timestamp);
+-- /events?event_name=... ("did we send that reminder?"): 1.3 s -> 0.1 ms for a rare name.
+CREATE INDEX contact_events_name_time ON contact_events (event_name, event_timestamp);
 
 CREATE UNIQUE INDEX contacts_id ON contacts (contact_id);
 CREATE INDEX contacts_stage ON contacts (lifecycle_stage, contact_id);

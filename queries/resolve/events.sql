@@ -1,7 +1,8 @@
 -- Step 1 of the shared resolution: every staged source row in one table, parsed.
 --   event_timestamp  the candidate timestamp by the strict grammar (README "Timestamps"),
---                    as a UTC instant; NULL when missing or unparseable
---   created_at_ts    created_at by the same grammar; orders duplicates, drives watermarks
+--                    as a UTC instant; NULL when missing, unparseable, or outside the
+--                    years 0001-9999 once in UTC (BigQuery's TIMESTAMP range)
+--   created_at_ts    created_at by the same rules; orders duplicates, drives watermarks
 --   email_norm       the identity email, trimmed and lower-cased; NULL when empty
 CREATE OR REPLACE TABLE proj_stage_events AS
 WITH staged AS (
@@ -10,18 +11,27 @@ WITH staged AS (
   UNION ALL SELECT * FROM proj_stage_email_events
   UNION ALL SELECT * FROM proj_stage_messages
   UNION ALL SELECT * FROM proj_stage_system_events
+),
+cast_ AS (
+  SELECT
+    staged.*,
+    IF(
+      REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
+      SAFE_CAST(timestamp_raw AS TIMESTAMP),
+      NULL
+    ) AS event_ts_cast,
+    IF(
+      REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
+      SAFE_CAST(created_at_raw AS TIMESTAMP),
+      NULL
+    ) AS created_ts_cast
+  FROM staged
 )
 SELECT
-  staged.*,
-  IF(
-    REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$'),
-    SAFE_CAST(timestamp_raw AS TIMESTAMP),
-    NULL
-  ) AS event_timestamp,
-  IF(
-    REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?$'),
-    SAFE_CAST(created_at_raw AS TIMESTAMP),
-    NULL
-  ) AS created_at_ts,
+  * EXCEPT (event_ts_cast, created_ts_cast),
+  IF(EXTRACT(YEAR FROM event_ts_cast AT TIME ZONE 'UTC') BETWEEN 1 AND 9999, event_ts_cast, NULL)
+    AS event_timestamp,
+  IF(EXTRACT(YEAR FROM created_ts_cast AT TIME ZONE 'UTC') BETWEEN 1 AND 9999, created_ts_cast, NULL)
+    AS created_at_ts,
   NULLIF(LOWER(TRIM(source_email, ' \t\n\r')), '') AS email_norm
-FROM staged
+FROM cast_

@@ -1,0 +1,57 @@
+"""Bearer tokens: read tokens from `settings.api_tokens`, one admin token.
+
+Every configured token is compared with `hmac.compare_digest`, always all of them (no
+early exit), so the time taken does not tell which token, or how much of one, matched.
+The admin token also grants read access. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+from enum import StrEnum
+
+from builder.config import Settings
+
+
+class Role(StrEnum):
+    read = "read"
+    admin = "admin"
+
+
+def _encode(token: str) -> bytes:
+    return token.encode("utf-8", "surrogateescape")
+
+
+class Authenticator:
+    def __init__(self, read_tokens: list[str], admin_token: str | None) -> None:
+        self._read = [_encode(t) for t in read_tokens if t]
+        self._admin = _encode(admin_token) if admin_token else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        return cls(list(settings.api_tokens), settings.admin_token)
+
+    @property
+    def admin_configured(self) -> bool:
+        return self._admin is not None
+
+    @property
+    def read_configured(self) -> bool:
+        return bool(self._read)
+
+    def role(self, token: str | None) -> Role | None:
+        """The role a presented token grants, or None."""
+        if not token:
+            return None
+        presented = _encode(token)
+        is_read = False
+        for candidate in self._read:
+            is_read |= hmac.compare_digest(presented, candidate)
+        is_admin = False
+        if self._admin is not None:
+            is_admin = hmac.compare_digest(presented, self._admin)
+        if is_admin:
+            return Role.admin
+        if is_read:
+            return Role.read
+        return None

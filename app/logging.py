@@ -1,0 +1,51 @@
+"""Uvicorn log configuration for `serve`: no query strings, no tokens, no emails.
+
+Uvicorn's access log prints the request line with its query string, so it is switched
+off; app/middleware.py logs `METHOD /path STATUS 12.3ms` to `contact_events.access`
+instead. Nothing logs headers (tokens) or response bodies (emails, names).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict for `uvicorn.run(log_config=...)`."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": {"format": LOG_FORMAT},
+            "access": {"format": "%(asctime)s %(message)s"},
+        },
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
+            # Off: its line carries the query string. Our middleware logs requests instead.
+            "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            "contact_events": {"handlers": ["default"], "level": level, "propagate": False},
+            "contact_events.access": {
+                "handlers": ["access"],
+                "level": level,
+                "propagate": False,
+            },
+        },
+    }
+
+
+LOG_CONFIG = log_config()

@@ -1,0 +1,129 @@
+"""The FastAPI application: `create_app(settings)`, and `app` for `uvicorn app.main:app`.
+
+Building the app never fails for want of tokens; starting it does (the lifespan raises),
+so the server refuses to run without read tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import errors
+from app.auth import Authenticator
+from app.db import Mirror
+from app.jobs import JobManager, Runner
+from app.middleware import AccessLogMiddleware
+from app.routers import contacts, events, health, rebuild, status
+from builder.config import Settings
+from builder.errors import ConfigError
+
+NO_TOKENS = (
+    "no API tokens configured: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "
+    "the server refuses to start without them"
+)
+
+DESCRIPTION = """\
+Read API over the contact-events SQLite mirror (CONTRACT §5).
+
+* **Auth**: `Authorization: Bearer <token>` on every route but `/health`; `/rebuild` needs
+  the admin token.
+* **Time**: timestamps are RFC 3339 UTC with `Z`. `as_of` (default now) fixes the instant
+  a question is asked at: events after it do not count; the cut-off is `as_of - days`
+  and "before the cut-off" means strictly earlier. `since` is inclusive, `until`
+  exclusive.
+* **Order**: events newest first, ties by `source_system` then `source_record_id`.
+* **Lists**: `{"items": [...], "next_cursor": ...}`; `limit` 1..1000 (default 100); pass
+  `next_cursor` back as `cursor` with the same filters for the next page.
+* **Errors**: `{"error": {"code", "message", "field"}}`. Every bad input is a 400
+  (`invalid_parameter`, `unknown_parameter`, `duplicate_parameter`, `invalid_cursor`):
+  unknown query parameters are rejected, so a typo never silently falls back to a
+  default.
+* **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
+  mirror build they were read from.
+"""
+
+TAGS = [
+    {"name": "contacts", "description": "Questions about contacts, as of an instant."},
+    {"name": "events", "description": "The ledger itself."},
+    {"name": "status", "description": "What the mirror holds and how old it is."},
+    {"name": "rebuild", "description": "Build + sync in the background (admin token)."},
+    {"name": "health", "description": "Liveness, no token."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("contact-events")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout
+        return "0.0.0"
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema without its 422 responses: this API answers 400 for bad input."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("422", None)
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    settings: Settings | None = None, *, rebuild_runner: Runner | None = None
+) -> FastAPI:
+    """The API over `settings.mirror_path` (settings from the environment when None).
+
+    `rebuild_runner` replaces `builder.pipeline.rebuild` for POST /rebuild (e.g. to wrap it).
+    """
+    conf = settings if settings is not None else Settings()
+    mirror = Mirror(
+        conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not conf.api_tokens:
+            raise ConfigError(NO_TOKENS)
+        try:
+            yield
+        finally:
+            mirror.close_all()
+
+    app = FastAPI(
+        title="contact-events",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = conf
+    app.state.mirror = mirror
+    app.state.auth = Authenticator.from_settings(conf)
+    app.state.jobs = JobManager(conf, runner=rebuild_runner)
+    errors.install(app)
+    app.add_middleware(AccessLogMiddleware)
+    for module in (contacts, events, status, rebuild, health):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

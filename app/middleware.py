@@ -1,0 +1,85 @@
+"""Outermost ASGI middleware: the access log and the last-resort 500.
+
+The access log line is `METHOD /path STATUS 12.3ms`: the query string is never logged
+(it can carry contact ids and filter values) and neither are headers (tokens). Uvicorn's
+own access log is switched off (app/logging.py) because it prints the query string.
+
+An exception nobody handled becomes a JSON 500 `internal_error` with no detail; the
+traceback goes to the `contact_events.api` log. It is not re-raised, so the server does
+not log the request a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import quote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_body
+
+access_log = logging.getLogger("contact_events.access")
+log = logging.getLogger("contact_events.api")
+
+_INTERNAL = json.dumps(
+    error_body("internal_error", "internal server error; the server log has the details")
+).encode()
+
+
+def _log_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes | bytearray):
+        # raw_path never includes the query string; percent-encoded, so one log line.
+        return bytes(raw).decode("ascii", "backslashreplace")
+    return quote(str(scope.get("path", "")), safe="/")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), _log_path(scope))
+            if response_started:
+                # Too late for a clean answer; let the server drop the connection.
+                status = 500
+                raise
+            status = 500
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(_INTERNAL)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": _INTERNAL})
+        finally:
+            access_log.info(
+                "%s %s %s %.1fms",
+                scope.get("method", "-"),
+                _log_path(scope),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

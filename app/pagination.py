@@ -1,0 +1,141 @@
+"""Keyset pagination: `limit` + an opaque `cursor` on every list route.
+
+A cursor is base64url (no padding) of compact JSON:
+
+    {"v": 1, "k": "<route kind>", "f": "<filters fingerprint>", "a": "<as_of>", "s": [...]}
+
+- `s` is the last row's sort key; the next page starts strictly after it (no duplicate
+  or missing row, also across ties).
+- `a` pins `as_of`: when the first page used the default (now), later pages use the same
+  instant, so the pages are one consistent view. Passing a different `as_of` with the
+  cursor is an error.
+- `f` fingerprints the other filters; a cursor replayed with different filters, on
+  another route, or edited by hand is rejected with 400 `invalid_cursor`.
+
+Cursors are not secret (they hold a timestamp and ids the client has already seen) and
+not signed; every field is type-checked before it is bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.errors import ApiError
+from app.timestamps import is_mirror_timestamp, now_utc, to_mirror
+
+VERSION = 1
+MAX_CURSOR_CHARS = 12000
+MAX_KEY_CHARS = 2000
+
+# Sort key shape per route kind: "ts" = mirror timestamp, "ts?" = timestamp or "" (none),
+# "str" = any string.
+KEY_SHAPES: dict[str, tuple[str, ...]] = {
+    "needs_form": ("ts?", "str"),
+    "gone_quiet": ("ts", "str"),
+    "channel_summary": ("str",),
+    "events": ("ts", "str", "str"),
+}
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, "invalid_cursor", f"cursor: {message}", field="cursor")
+
+
+def fingerprint(kind: str, filters: Mapping[str, Any]) -> str:
+    text = json.dumps({"kind": kind, **filters}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_cursor(kind: str, fp: str, as_of: str, key: Sequence[Any]) -> str:
+    payload = {"v": VERSION, "k": kind, "f": fp, "a": as_of, "s": list(key)}
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _check_key(kind: str, key: object) -> list[str]:
+    shape = KEY_SHAPES[kind]
+    if not isinstance(key, list) or len(key) != len(shape):
+        raise _invalid("malformed sort key")
+    for value, kind_of in zip(key, shape, strict=True):
+        if not isinstance(value, str) or len(value) > MAX_KEY_CHARS:
+            raise _invalid("malformed sort key")
+        if kind_of == "ts" and not is_mirror_timestamp(value):
+            raise _invalid("malformed timestamp in sort key")
+        if kind_of == "ts?" and value != "" and not is_mirror_timestamp(value):
+            raise _invalid("malformed timestamp in sort key")
+    return list(key)  # type: ignore[arg-type]
+
+
+def decode_cursor(cursor: str, kind: str, fp: str) -> tuple[str, list[str]]:
+    """(as_of, sort key) of a cursor issued for this route and these filters."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise _invalid("too long")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise _invalid("not a cursor this API issued (use next_cursor as given)") from None
+    if not isinstance(payload, dict) or payload.get("v") != VERSION:
+        raise _invalid("not a cursor this API issued (use next_cursor as given)")
+    if payload.get("k") != kind:
+        raise _invalid("issued by another route")
+    if payload.get("f") != fp:
+        raise _invalid("issued for different filters; start again without a cursor")
+    as_of = payload.get("a")
+    if not is_mirror_timestamp(as_of):
+        raise _invalid("malformed as_of")
+    return str(as_of), _check_key(kind, payload.get("s"))
+
+
+@dataclass
+class Page:
+    """One list request's paging state: the as_of to use, where to start, how many rows."""
+
+    kind: str
+    fp: str
+    as_of: str
+    after: list[str] | None
+    page_size: int
+
+    @property
+    def fetch_limit(self) -> int:
+        """Rows to ask SQL for: one more than a page tells whether a next page exists."""
+        return self.page_size + 1
+
+    def finish(
+        self, rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Sequence[Any]]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """(the page's rows, next_cursor or None)."""
+        if len(rows) <= self.page_size:
+            return rows, None
+        rows = rows[: self.page_size]
+        return rows, encode_cursor(self.kind, self.fp, self.as_of, key(rows[-1]))
+
+
+def start_page(
+    kind: str,
+    filters: Mapping[str, Any],
+    *,
+    as_of: datetime | None,
+    cursor: str | None,
+    limit: int,
+    max_rows: int,
+) -> Page:
+    """Resolve as_of (parameter, else the cursor's, else now), the cursor and the page size."""
+    fp = fingerprint(kind, filters)
+    given = to_mirror(as_of) if as_of is not None else None
+    after = None
+    if cursor is not None:
+        pinned, after = decode_cursor(cursor, kind, fp)
+        if given is not None and given != pinned:
+            raise _invalid("issued for a different as_of; pass the same as_of or none")
+        given = pinned
+    resolved = given if given is not None else to_mirror(now_utc())
+    return Page(kind, fp, resolved, after, max(1, min(limit, max_rows)))

@@ -1,0 +1,59 @@
+"""POST /rebuild, GET /rebuild/{job_id}: build + sync in the background (admin token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from app.deps import AdminAuth, JobsDep, StrictQuery
+from app.errors import ApiError
+from app.models import RebuildJob
+from app.responses import AUTH_ERRORS, error_doc
+
+router = APIRouter(
+    prefix="/rebuild",
+    tags=["rebuild"],
+    dependencies=[AdminAuth, StrictQuery],
+    responses={
+        **AUTH_ERRORS,
+        403: error_doc("A read token, or no admin token configured (rebuild disabled)."),
+    },
+)
+
+
+@router.post(
+    "",
+    response_model=RebuildJob,
+    status_code=202,
+    summary="Start a rebuild",
+    description=(
+        "Starts build + sync in the background and answers 202 with the job. While a job is "
+        "queued or running, the same job is returned (never two at once). A failed rebuild "
+        "leaves the previous mirror in place. Poll GET /rebuild/{job_id}."
+    ),
+)
+async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
+    job, _started = jobs.submit()
+    response.headers["Location"] = f"/rebuild/{job['job_id']}"
+    return job
+
+
+@router.get(
+    "/{job_id}",
+    response_model=RebuildJob,
+    summary="A rebuild job",
+    description=(
+        "State (`queued`, `running`, `succeeded`, `failed`), timings, and the report or the "
+        "error text. The last 50 jobs are kept (in memory); 404 for any other id."
+    ),
+    responses={404: error_doc("Unknown job id.")},
+)
+async def get_rebuild(
+    job_id: Annotated[str, Path(max_length=64, description="The job_id POST /rebuild gave.")],
+    jobs: JobsDep,
+) -> dict[str, Any]:
+    job = jobs.get(job_id)
+    if job is None:
+        raise ApiError(404, "not_found", "no rebuild job with this job_id", field="job_id")
+    return job
