@@ -8,6 +8,7 @@ mirror keeps being served.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -81,7 +82,7 @@ def report_of(result: PipelineReport) -> dict[str, Any]:
 class JobManager:
     def __init__(self, settings: Settings, runner: Runner | None = None, keep: int = 50) -> None:
         self._settings = settings
-        self._runner: Runner = runner or rebuild
+        self._runner: Runner = runner or functools.partial(rebuild, validate=True)
         self._keep = max(1, keep)
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()

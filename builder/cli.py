@@ -249,20 +249,15 @@ def run(
         from builder.pipeline import full_rebuild_due, rebuild
 
         conf = settings()
-        check = None
         started = time.perf_counter()
         if incremental and full_rebuild_due(conf.mirror_path):
             out.print("last full rebuild is 7+ days old (or none): running a full one")
             incremental = False
         with progress_bar() as progress:
-            if validate and not incremental:
-                from builder.validate import check_mirror
-
-                check = check_mirror(conf)
             report = rebuild(
                 conf,
                 max_errors=max_errors,
-                check=check,
+                validate=validate and not incremental,
                 on_build_step=step_counter(progress, len(STEPS), "build"),
                 on_sync_rows=row_counter(progress),
                 incremental=incremental,
@@ -396,11 +391,14 @@ def demo(
                 load_directory(wh, directory / "canonicals", progress=row_counter(progress))
             report = rebuild(
                 conf,
+                validate=True,
                 on_build_step=step_counter(progress, len(STEPS), "build"),
                 on_sync_rows=row_counter(progress),
             )
         print_build_report(report.build)
         print_sync_report(report.sync)
+        ok = report.sync.validation and report.sync.validation.get("ok")
+        out.print(f"validation: {'passed' if ok else 'FAILED'}")
         out.print(f"demo ready in {time.perf_counter() - started:.1f}s")
         if not serve_api:
             return
@@ -411,6 +409,7 @@ def demo(
             f"  curl -H 'Authorization: Bearer {token}' '{base}/contacts/needs-form?days=14'\n"
             f"  curl -H 'Authorization: Bearer {token}' '{base}/status'\n",
             highlight=False,
+            soft_wrap=True,
         )
         from app.serve import serve as do_serve
 

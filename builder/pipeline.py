@@ -29,16 +29,23 @@ def rebuild(
     on_build_step: Callable[[str], None] | None = None,
     on_sync_rows: Callable[[str, int], None] | None = None,
     incremental: bool = False,
+    validate: bool = False,
 ) -> PipelineReport:
     """Full rebuild in the warehouse, then a new mirror. The old mirror stays on failure.
 
     `max_errors`: fail before syncing when error rejects exceed it.
     `check`: runs on the finished, not yet swapped mirror file; raising aborts the swap.
-    `incremental`: MERGE only what changed and patch the mirror in place (the check
-    then does not run: it needs a full mirror file; run a full rebuild weekly).
+    `incremental`: MERGE only what changed and patch a copy of the mirror (the check
+    then does not run; the weekly full rebuild validates).
+    `validate`: the check is the independent validation (builder.validate) of the new
+    mirror against the warehouse; a mismatch keeps the old mirror.
     """
     started = time.perf_counter()
     with open_warehouse(settings) as warehouse:
+        if validate:
+            from builder.validate import check_mirror
+
+            check = check_mirror(warehouse, settings)
         report = build(warehouse, settings, progress=on_build_step, incremental=incremental)
         if max_errors is not None and report.error_rejects > max_errors:
             raise PipelineError(

@@ -1430,30 +1430,12 @@ def validate(
     return run.run()
 
 
-def check_mirror(
-    warehouse_or_settings: Warehouse | Settings, settings: Settings | None = None
-) -> Callable[[Path], dict[str, Any]]:
+def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], dict[str, Any]]:
     """The `check` hook for `builder.pipeline.rebuild`: validates the finished, not yet
-    swapped mirror file against the warehouse; raises PipelineError when they differ.
-
-    `check_mirror(warehouse, settings)` uses that warehouse; `check_mirror(settings)`
-    opens the configured one when the check runs (the CLI's `run` does this).
-    """
-    if isinstance(warehouse_or_settings, Settings):
-        conf, warehouse = warehouse_or_settings, None
-    else:
-        if settings is None:
-            raise TypeError("check_mirror(warehouse, settings): settings missing")
-        conf, warehouse = settings, warehouse_or_settings
+    swapped mirror file against the warehouse; raises PipelineError when they differ."""
 
     def check(mirror: Path) -> dict[str, Any]:
-        if warehouse is not None:
-            result = validate(warehouse, conf, mirror)
-        else:
-            from builder.warehouse import open_warehouse
-
-            with open_warehouse(conf) as wh:
-                result = validate(wh, conf, mirror)
+        result = validate(warehouse, settings, mirror)
         if not result.ok:
             raise PipelineError(f"{result.summary()}; mirror not replaced")
         return result.to_dict()

@@ -1246,7 +1246,7 @@ def test_sample_catches_a_mutation_of_a_sampled_contact(fresh):
 
 def test_check_mirror_records_validation_in_ledger_builds(tmp_path):
     settings = build(tmp_path)
-    report = rebuild(settings, check=v.check_mirror(settings))
+    report = rebuild(settings, validate=True)
     assert report.sync.validation["ok"] is True
     con = sqlite3.connect(settings.mirror_path)
     try:
