@@ -30,6 +30,10 @@ class LocalBigQuery:
                 grpc_host="127.0.0.1",
                 grpc_port=0,
                 log_level="warning",
+                # The gRPC send cap derives from this (+1 MiB). The emulator sends up to
+                # 65,536 rows per ReadRows message (~12 MiB for the ledger), where real
+                # BigQuery splits pages smaller; lift the cap so Storage Read is what runs.
+                write_api_max_request_bytes=64 * 1024 * 1024,
             )
         )
         self._loop: asyncio.AbstractEventLoop | None = None

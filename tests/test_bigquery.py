@@ -65,7 +65,7 @@ def test_demo_data_gives_identical_mirrors_on_duckdb_and_bigquery(tmp_path, bigq
     assert bq_report.duplicates == duck_report.duplicates
     # the demo data carries every trap, so every reason shows up on both engines
     assert all(n > 0 for n in bq_report.rejects_by_reason.values()), bq_report.rejects_by_reason
-    assert bigquery_warehouse.last_read_path == "storage"
+    assert set(bigquery_warehouse.read_paths.values()) == {"storage"}
 
 
 def test_sync_reads_through_storage_read_api(tmp_path, bigquery_warehouse):
@@ -83,7 +83,11 @@ def test_sync_reads_through_storage_read_api(tmp_path, bigquery_warehouse):
     load_directory(bigquery_warehouse, canonicals)
     build(bigquery_warehouse, settings)
     report = sync(bigquery_warehouse, tmp_path / "m.db")
-    assert bigquery_warehouse.last_read_path == "storage"
+    assert bigquery_warehouse.read_paths == {
+        "proj_contact_events": "storage",
+        "proj_contact_events_rejects": "storage",
+        "proj_contacts": "storage",
+    }
     assert report.rows["contact_events"] == 25
 
 
@@ -113,7 +117,7 @@ def test_sync_falls_back_to_rest_paging_without_storage_api(tmp_path, bigquery_e
     load_directory(wh, canonicals)
     build(wh, make_settings(tmp_path))
     report = sync(wh, tmp_path / "m.db")
-    assert wh.last_read_path == "rest"
+    assert set(wh.read_paths.values()) == {"rest"}
     assert report.rows == {"contact_events": 1, "contact_events_rejects": 0, "contacts": 1}
 
 

@@ -66,7 +66,9 @@ class BigQueryWarehouse(Warehouse):
         )
         self._credentials = credentials
         self._read_client = None
-        self.last_read_path: str | None = None  # "storage" or "rest", for tests and logs
+        self._channel = None
+        # "storage" or "rest" per table read, for the report, tests and logs
+        self.read_paths: dict[str, str] = {}
         try:
             self.client.create_dataset(f"{project}.{dataset}", exists_ok=True, timeout=timeout)
         except gexc.GoogleAPICallError as e:
@@ -200,9 +202,24 @@ class BigQueryWarehouse(Warehouse):
                     BigQueryReadGrpcTransport,
                 )
 
-                channel = grpc.insecure_channel(self.storage_endpoint)
+                # Arrow pages can exceed gRPC's default 4 MiB limit; Google's own
+                # transport lifts it the same way.
+                channel = grpc.insecure_channel(
+                    self.storage_endpoint,
+                    options=[
+                        ("grpc.max_receive_message_length", -1),
+                        ("grpc.max_send_message_length", -1),
+                    ],
+                )
                 # Fail fast (then fall back to REST) when nothing listens there.
-                grpc.channel_ready_future(channel).result(timeout=STORAGE_CONNECT_SECONDS)
+                ready = grpc.channel_ready_future(channel)
+                try:
+                    ready.result(timeout=STORAGE_CONNECT_SECONDS)
+                except grpc.FutureTimeoutError:
+                    ready.cancel()  # else its polling thread outlives the process
+                    channel.close()
+                    raise
+                self._channel = channel
                 transport = BigQueryReadGrpcTransport(channel=channel)
                 self._read_client = bigquery_storage.BigQueryReadClient(transport=transport)
             else:
@@ -227,13 +244,18 @@ class BigQueryWarehouse(Warehouse):
         try:
             stream = rows.to_arrow_iterable(bqstorage_client=self._storage_client())
             first = next(stream, None)
-            self.last_read_path = "storage"
+            path = "storage"
         except (gexc.GoogleAPICallError, gexc.RetryError, ValueError, grpc_errors()) as e:
-            log.warning("Storage Read API unavailable (%s); falling back to REST paging", e)
+            log.warning(
+                "Storage Read API unavailable (%s: %s); falling back to REST paging",
+                type(e).__name__,
+                e,
+            )
             rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
             stream = rows.to_arrow_iterable()
             first = next(stream, None)
-            self.last_read_path = "rest"
+            path = "rest"
+        self.read_paths[table] = path
         if first is None:
             return
         for batch in _chain(first, stream):
@@ -248,6 +270,8 @@ class BigQueryWarehouse(Warehouse):
 
     def close(self) -> None:
         self.client.close()
+        if self._channel is not None:
+            self._channel.close()
 
 
 def _ndjson_chunks(batches: Iterable[pa.RecordBatch], limit: int) -> Iterator[bytes]:
