@@ -15,7 +15,7 @@ CREATE OR REPLACE TABLE proj_contact_events_rejects AS
 SELECT
   source_system,
   source_record_id,
-  IF(reason = 'orphan', 'warning', 'error') AS severity,
+  severity,
   reason,
   detail
 FROM proj_stage_resolved

@@ -43,7 +43,7 @@ USING (
   SELECT
     source_system,
     source_record_id,
-    IF(reason = 'orphan', 'warning', 'error') AS severity,
+    severity,
     reason,
     detail
   FROM proj_stage_resolved
@@ -68,7 +68,7 @@ WHERE t.source_record_id IS NULL
   );
 
 INSERT INTO proj_contact_events_rejects (source_system, source_record_id, severity, reason, detail)
-SELECT source_system, source_record_id, 'error', reason, detail
+SELECT source_system, source_record_id, severity, reason, detail
 FROM proj_stage_resolved
 WHERE source_record_id IS NULL;
 

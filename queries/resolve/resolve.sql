@@ -3,7 +3,8 @@
 --             ties break on the row's content; rows with no id are never collapsed
 --   resolve:  contact_id (must exist), else the email (exactly one contact)
 --   classify: the first reason that applies, in the contract's priority order;
---             reason NULL = a clean ledger row, 'orphan' = kept in the ledger with a warning
+--             reason NULL = a clean ledger row, 'orphan' = kept in the ledger with a
+--             warning, any other reason = a rejected row (severity 'error')
 CREATE OR REPLACE TABLE proj_stage_resolved AS
 WITH candidates AS (
   SELECT e.*
@@ -53,35 +54,42 @@ joined AS (
     ON c.contact_id = d.source_contact_id
   LEFT JOIN contact_emails AS e
     ON d.source_contact_id IS NULL AND e.email_norm = d.email_norm
+),
+classified AS (
+  SELECT
+    CASE
+      WHEN source_record_id IS NULL THEN 'missing_record_id'
+      WHEN timestamp_raw IS NULL THEN 'missing_timestamp'
+      WHEN event_timestamp IS NULL THEN 'bad_timestamp'
+      WHEN source_contact_id IS NOT NULL AND known_contact_id IS NULL THEN 'unknown_contact_id'
+      WHEN source_contact_id IS NULL AND email_matches > 1 THEN 'ambiguous_email'
+      WHEN source_contact_id IS NULL AND email_matches IS NULL THEN 'orphan'
+    END AS reason,
+    CASE
+      WHEN source_record_id IS NULL
+        THEN CONCAT('no record id; created_at=', COALESCE(created_at_raw, 'null'))
+      WHEN timestamp_raw IS NULL THEN 'no event timestamp'
+      WHEN event_timestamp IS NULL THEN CONCAT('unparseable timestamp: ', timestamp_raw)
+      WHEN source_contact_id IS NOT NULL AND known_contact_id IS NULL
+        THEN CONCAT('contact_id ', source_contact_id, ' is not in contacts')
+      WHEN source_contact_id IS NULL AND email_matches > 1
+        THEN CONCAT('email matches ', CAST(email_matches AS STRING), ' contacts: ', email_contact_ids)
+      WHEN source_contact_id IS NULL AND email_norm IS NULL THEN 'no contact_id and no email'
+      WHEN source_contact_id IS NULL AND email_matches IS NULL THEN 'email matches no contact'
+    END AS detail,
+    COALESCE(known_contact_id, IF(email_matches = 1, email_contact_id, NULL)) AS contact_id,
+    COALESCE(email_norm, IF(known_contact_id IS NOT NULL, known_contact_email, NULL)) AS contact_email,
+    event_type,
+    event_name,
+    event_source,
+    event_timestamp,
+    source_system,
+    source_record_id,
+    payload
+  FROM joined
 )
 SELECT
-  CASE
-    WHEN source_record_id IS NULL THEN 'missing_record_id'
-    WHEN timestamp_raw IS NULL THEN 'missing_timestamp'
-    WHEN event_timestamp IS NULL THEN 'bad_timestamp'
-    WHEN source_contact_id IS NOT NULL AND known_contact_id IS NULL THEN 'unknown_contact_id'
-    WHEN source_contact_id IS NULL AND email_matches > 1 THEN 'ambiguous_email'
-    WHEN source_contact_id IS NULL AND email_matches IS NULL THEN 'orphan'
-  END AS reason,
-  CASE
-    WHEN source_record_id IS NULL
-      THEN CONCAT('no record id; created_at=', COALESCE(created_at_raw, 'null'))
-    WHEN timestamp_raw IS NULL THEN 'no event timestamp'
-    WHEN event_timestamp IS NULL THEN CONCAT('unparseable timestamp: ', timestamp_raw)
-    WHEN source_contact_id IS NOT NULL AND known_contact_id IS NULL
-      THEN CONCAT('contact_id ', source_contact_id, ' is not in contacts')
-    WHEN source_contact_id IS NULL AND email_matches > 1
-      THEN CONCAT('email matches ', CAST(email_matches AS STRING), ' contacts: ', email_contact_ids)
-    WHEN source_contact_id IS NULL AND email_norm IS NULL THEN 'no contact_id and no email'
-    WHEN source_contact_id IS NULL AND email_matches IS NULL THEN 'email matches no contact'
-  END AS detail,
-  COALESCE(known_contact_id, IF(email_matches = 1, email_contact_id, NULL)) AS contact_id,
-  COALESCE(email_norm, IF(known_contact_id IS NOT NULL, known_contact_email, NULL)) AS contact_email,
-  event_type,
-  event_name,
-  event_source,
-  event_timestamp,
-  source_system,
-  source_record_id,
-  payload
-FROM joined
+  classified.*,
+  CASE WHEN reason = 'orphan' THEN 'warning' WHEN reason IS NOT NULL THEN 'error' END
+    AS severity
+FROM classified
