@@ -137,6 +137,17 @@ def print_sync_report(report) -> None:  # noqa: ANN001 - builder.sync.SyncReport
     )
 
 
+def print_validation(summary: dict) -> None:
+    """One line for builder.validate's summary (the full one is in ledger_builds)."""
+    verdict = "passed" if summary.get("ok") else "FAILED"
+    out.print(
+        f"validation {verdict}: {summary.get('events_checked', 0):,} events, "
+        f"{summary.get('rejects_checked', 0):,} rejects, "
+        f"{summary.get('contacts_checked', 0):,} contacts checked against the raw "
+        f"canonicals; {summary.get('errors', 0)} errors; {summary.get('seconds', 0):.1f}s"
+    )
+
+
 @app.command()
 def load(
     directory: Annotated[Path, typer.Argument(help="Folder with <table>.jsonl files.")],
@@ -265,7 +276,7 @@ def run(
         print_build_report(report.build)
         print_sync_report(report.sync)
         if report.sync.validation is not None:
-            out.print(f"validation: {report.sync.validation}")
+            print_validation(report.sync.validation)
         out.print(f"pipeline done in {time.perf_counter() - started:.2f}s")
 
     run_command(go)
@@ -397,8 +408,7 @@ def demo(
             )
         print_build_report(report.build)
         print_sync_report(report.sync)
-        ok = report.sync.validation and report.sync.validation.get("ok")
-        out.print(f"validation: {'passed' if ok else 'FAILED'}")
+        print_validation(report.sync.validation or {})
         out.print(f"demo ready in {time.perf_counter() - started:.1f}s")
         if not serve_api:
             return
