@@ -304,9 +304,10 @@ def validate(
             result = v.validate(
                 wh, conf, mirror_path, contacts=contact or None, sample=None if all_ else sample
             )
+        wide = Console(width=max(out.width, 150))  # side-by-side tables need the room
         for contact_id in contact or []:
-            v.render_timeline(result, contact_id, out)
-        v.render(result, out)
+            v.render_timeline(result, contact_id, wide)
+        v.render(result, wide)
         if not result.ok:
             raise typer.Exit(1)
 
