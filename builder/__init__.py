@@ -8,7 +8,7 @@ Read the tree from here down:
 - load.py       JSONL canonicals -> warehouse tables
 - build.py      runs the projection SQL, returns a BuildReport
 - sync.py       warehouse -> new SQLite file -> atomic swap onto the mirror
-- validate.py   independent Python reference path, compared with ledger and mirror
+- validate/     independent Python reference path, compared with ledger and mirror
 - pipeline.py   the daily job: build -> sync -> validate
 - cli.py        thin Typer shell over all of the above
 """

@@ -1,4 +1,4 @@
-"""builder/validate.py: the independent reference path (GitHub issue 5).
+"""builder/validate/: the independent reference path (GitHub issue 5).
 
 Hand-written canonical rows hold one trap per rule of CONTRACT §1-3; the reference path's
 own answer for each is checked against a hand-written expectation, the real build

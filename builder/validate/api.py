@@ -1,0 +1,82 @@
+"""The entry points: which contacts to check, `validate` itself, and `check_mirror`, the
+hook that keeps a rebuild from replacing the mirror with one that differs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from builder.config import Settings
+from builder.errors import ContactEventsError, PipelineError
+from builder.validate.compare import _Run
+from builder.validate.findings import MAX_FINDINGS, ValidationResult
+from builder.warehouse.base import Warehouse
+
+
+def select_contacts(
+    warehouse: Warehouse, contacts: Sequence[str] | None, sample: int | None, seed: int = 0
+) -> list[str] | None:
+    """The contact ids to check: the given ones, N seeded random ones, or None (all)."""
+    if contacts:
+        return list(dict.fromkeys(contacts))
+    if sample is None:
+        return None
+    ids = sorted(
+        {
+            v
+            for batch in (
+                warehouse.read_batches("contacts", ["contact_id"])
+                if warehouse.table_exists("contacts")
+                else ()
+            )
+            for v in batch.column(0).to_pylist()
+            if v
+        }
+    )
+    return random.Random(seed).sample(ids, min(max(sample, 0), len(ids)))  # noqa: S311
+
+
+def validate(
+    warehouse: Warehouse,
+    settings: Settings,
+    mirror_path: Path | None,
+    contacts: Sequence[str] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    *,
+    max_findings: int = MAX_FINDINGS,
+) -> ValidationResult:
+    """Rebuild the ledger from the raw canonicals in Python and compare it with the
+    warehouse projection and (if `mirror_path`) the SQLite mirror.
+
+    `contacts`: only these contact ids (their events and rejects); their reference and
+    ledger rows are kept in `result.timelines` for `render_timeline`. `sample`: N random
+    contacts (seeded by `seed`). Default: everything, orphans and rejects included.
+    """
+    selection = select_contacts(warehouse, contacts, sample, seed)
+    if mirror_path is not None and not Path(mirror_path).exists():
+        raise ContactEventsError(f"no mirror at {mirror_path}")
+    run = _Run(
+        warehouse,
+        settings,
+        Path(mirror_path) if mirror_path is not None else None,
+        selection,
+        keep_timelines=bool(contacts),
+        max_findings=max_findings,
+    )
+    return run.run()
+
+
+def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], dict[str, Any]]:
+    """The `check` hook for `builder.pipeline.rebuild`: validates the finished, not yet
+    swapped mirror file against the warehouse; raises PipelineError when they differ."""
+
+    def check(mirror: Path) -> dict[str, Any]:
+        result = validate(warehouse, settings, mirror)
+        if not result.ok:
+            raise PipelineError(f"{result.summary()}; mirror not replaced")
+        return result.to_dict()
+
+    return check
