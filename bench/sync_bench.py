@@ -2,10 +2,12 @@
 
     python -m bench.sync_bench --events 1000000 --contacts 50000 [--events 100000 ...]
 
-For each size: demo data -> load -> build (timed) -> sync in a child process (timed,
-peak RSS of that process alone) -> the same ledger rows, already in memory, written by a
-bare `executemany` into a fresh SQLite file (journal off, no indexes, then the mirror's
-indexes): the physical limit of this machine, measured in the same run.
+For each size: demo data -> load in a child process (timed, peak RSS), next to a child
+that only parses the same JSONL files (the floor for load) -> build (timed) -> sync in
+a child process (timed, peak RSS of that process alone) -> the same ledger rows, already
+in memory, written by a bare `executemany` into a fresh SQLite file (journal off, no
+indexes, then the mirror's indexes): the physical limit of this machine, measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -34,15 +36,31 @@ from builder.warehouse.duckdb import DuckDBWarehouse
 OUT = Path(__file__).parent / "out"
 
 
-def child_sync(duckdb_path: str, mirror: str) -> None:
-    """Run in a fresh process so its peak RSS is the sync's alone (imports included)."""
-    from builder.sync import sync
+def child(mode: str, duckdb_path: str, other: str) -> None:
+    """Run one step in a fresh process so its peak RSS is the step's alone (imports
+    included): `sync` (warehouse -> mirror `other`), `load` (JSONL folder `other` ->
+    warehouse) or `parse` (read the JSONL folder `other` and drop every batch)."""
+    started = time.perf_counter()
+    if mode == "sync":
+        from builder.sync import sync
 
-    with DuckDBWarehouse(duckdb_path, read_only=True) as wh:
-        started = time.perf_counter()
-        report = sync(wh, Path(mirror))
-        seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "rows": report.rows, "peak_rss_mib": peak_rss_mib()}))
+        with DuckDBWarehouse(duckdb_path, read_only=True) as wh:
+            rows = sync(wh, Path(other)).rows
+    elif mode == "load":
+        with DuckDBWarehouse(duckdb_path) as wh:
+            rows = load_directory(wh, Path(other)).rows
+    else:
+        from collections import Counter
+
+        from builder.contract import CANONICAL_TABLES
+        from builder.load import read_jsonl
+
+        rows = {}
+        for table in CANONICAL_TABLES:
+            batches = read_jsonl(Path(other, f"{table}.jsonl"), table, Counter())
+            rows[table] = sum(b.num_rows for b in batches)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak_rss_mib()}))
 
 
 def peak_rss_mib() -> float:
@@ -96,12 +114,12 @@ def run_size(events: int, contacts: int, console: Console) -> dict[str, object]:
     t = time.perf_counter()
     write_demo_data(root / "canon", DemoSize(contacts=contacts, events=events))
     gen_s = time.perf_counter() - t
+    canon, duckdb_path = str(root / "canon"), str(settings.duckdb_path)
+    parse_result, parse_rss = run_child(["--child", "parse", duckdb_path, canon])
+    load_result, load_rss = run_child(["--child", "load", duckdb_path, canon])
     with DuckDBWarehouse(settings.duckdb_path) as wh:
-        t = time.perf_counter()
-        load_directory(wh, root / "canon")
-        load_s = time.perf_counter() - t
         report = build(wh, settings)
-    sync_result, sync_rss = run_child(["--child", str(settings.duckdb_path), str(root / "m.db")])
+    sync_result, sync_rss = run_child(["--child", "sync", duckdb_path, str(root / "m.db")])
     with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
         base = baseline(wh, root / "baseline.db")
     synced_rows = sum(sync_result["rows"].values())
@@ -110,7 +128,11 @@ def run_size(events: int, contacts: int, console: Console) -> dict[str, object]:
         "contacts": contacts,
         "ledger_rows": report.total_rows,
         "generate_s": gen_s,
-        "load_s": load_s,
+        "canonical_rows": sum(load_result["rows"].values()),
+        "parse_only_s": parse_result["seconds"],
+        "parse_only_peak_rss_mib": parse_rss,
+        "load_s": load_result["seconds"],
+        "load_peak_rss_mib": load_rss,
         "build_s": report.seconds,
         "build_rows_per_s": report.total_rows / report.seconds,
         "sync_s": sync_result["seconds"],
@@ -127,7 +149,7 @@ def run_size(events: int, contacts: int, console: Console) -> dict[str, object]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child_sync(sys.argv[2], sys.argv[3])
+        child(*sys.argv[2:5])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, action="append")
@@ -135,6 +157,19 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     results = [run_size(n, args.contacts, console) for n in (args.events or [100_000, 1_000_000])]
+    loads = Table(title="load (JSONL -> DuckDB), next to parsing the same files only")
+    for col in ("events", "canonical rows", "parse s", "parse RSS MiB", "load s", "load RSS MiB"):
+        loads.add_column(col, justify="right")
+    for r in results:
+        loads.add_row(
+            f"{r['events']:,}",
+            f"{r['canonical_rows']:,}",
+            f"{r['parse_only_s']:.2f}",
+            f"{r['parse_only_peak_rss_mib']:.0f}",
+            f"{r['load_s']:.2f}",
+            f"{r['load_peak_rss_mib']:.0f}",
+        )
+    console.print(loads)
     table = Table(title="build + sync (DuckDB -> SQLite mirror)")
     for col in (
         "events",

@@ -1,7 +1,10 @@
 """`contact-events load DIR`: canonical JSONL files -> warehouse tables.
 
-Every file is parsed and checked before the warehouse is touched, so a bad line leaves
-the warehouse as it was. Unknown extra fields are ignored (and counted in the report);
+Files are parsed as they are streamed into the warehouse, one Arrow batch at a time, so
+memory does not grow with the files. The warehouse replaces the tables all or nothing
+(`Warehouse.replace_tables`: each engine writes `<table>__incoming` staging tables and
+swaps them in only once every file has loaded), so a bad line anywhere leaves the
+warehouse as it was. Unknown extra fields are ignored (and counted in the report);
 a value of the wrong type is coerced where the meaning is unambiguous (a number in a
 string column becomes its text, a JSON-array string in an array column is decoded) and
 is an error otherwise.
@@ -10,8 +13,9 @@ is an error otherwise.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,29 +127,32 @@ def load_directory(
     warehouse: Warehouse, directory: Path, progress: Callable[[str, int], None] | None = None
 ) -> LoadReport:
     """Load every canonical table from `directory/<table>.jsonl` (missing file = empty)."""
-    import time
-
     started = time.perf_counter()
     directory = Path(directory)
     if not directory.is_dir():
         raise LoadError(f"{directory} is not a directory")
     report = LoadReport()
-    parsed: dict[str, tuple[pa.Schema, list[pa.RecordBatch]]] = {}
-    for table in CANONICAL_TABLES:
-        path = directory / f"{table}.jsonl"
+
+    def stream(table: str, path: Path) -> Iterator[pa.RecordBatch]:
+        """The file's batches, counted into the report as the warehouse takes them."""
         unknown: Counter[str] = Counter()
-        batches: list[pa.RecordBatch] = []
-        if path.exists():
-            for batch in read_jsonl(path, table, unknown):
-                batches.append(batch)
-                if progress:
-                    progress(table, batch.num_rows)
-        else:
-            report.missing_files.append(path.name)
-        parsed[table] = (arrow_schema(table), batches)
-        report.rows[table] = sum(b.num_rows for b in batches)
+        for batch in read_jsonl(path, table, unknown):
+            report.rows[table] += batch.num_rows
+            if progress:
+                progress(table, batch.num_rows)
+            yield batch
         if unknown:
             report.ignored_fields[table] = sorted(unknown)
-    warehouse.replace_tables(parsed)
+
+    tables: dict[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]] = {}
+    for table in CANONICAL_TABLES:
+        path = directory / f"{table}.jsonl"
+        report.rows[table] = 0
+        if path.exists():
+            tables[table] = (arrow_schema(table), stream(table, path))
+        else:
+            report.missing_files.append(path.name)
+            tables[table] = (arrow_schema(table), ())
+    warehouse.replace_tables(tables)
     report.seconds = time.perf_counter() - started
     return report

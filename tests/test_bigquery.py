@@ -167,3 +167,35 @@ def test_build_dry_run_prints_sql_and_estimates_without_running(
         retry=False,
     )
     assert not wh.table_exists("proj_contact_events")
+
+
+def test_a_bad_line_in_a_later_file_leaves_every_bigquery_table_as_it_was(
+    tmp_path, bigquery_warehouse
+):
+    """Files stream into `<table>__incoming`; nothing is swapped in until all have loaded."""
+    from builder.errors import LoadError
+
+    wh = bigquery_warehouse
+    first = {
+        "contacts": [{"contact_id": "c1", "email": "a@x.example"}],
+        "messages": [{"message_id": "m1", "contact_id": "c1", "sent_at": "2024-01-01"}],
+    }
+    load_directory(wh, write_canonicals(tmp_path / "first", first))
+    second = write_canonicals(
+        tmp_path / "second",
+        {
+            "contacts": [{"contact_id": "c2"}, {"contact_id": "c3"}],
+            "messages": [{"message_id": "m2"}],
+        },
+    )
+    (second / "system_events.jsonl").write_text('{"system_event_id": "s1"}\n{oops\n')
+    with pytest.raises(LoadError, match=r"system_events\.jsonl:2"):
+        load_directory(wh, second)
+
+    def ids(table: str, column: str) -> list[object]:
+        return [r[column] for r in wh.fetch(f"SELECT {column} FROM `{wh.table_id(table)}`")]
+
+    assert ids("contacts", "contact_id") == ["c1"]
+    assert ids("messages", "message_id") == ["m1"]
+    tables = [t.table_id for t in wh.client.list_tables(f"{wh.project}.{wh.dataset}")]
+    assert [t for t in tables if t.endswith("__incoming")] == []

@@ -30,6 +30,11 @@ def all_tables(wh: DuckDBWarehouse) -> dict[str, list[dict[str, object]]]:
     return {t: table_rows(wh, t) for t in CANONICAL_TABLES}
 
 
+def all_table_names(wh: DuckDBWarehouse) -> list[str]:
+    rows = wh.fetch("SELECT table_name FROM information_schema.tables ORDER BY table_name")
+    return [r["table_name"] for r in rows]
+
+
 @pytest.fixture
 def wh(tmp_path):
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
@@ -194,6 +199,7 @@ def test_malformed_line_is_an_error_naming_file_and_line_and_changes_nothing(
     assert "\n" not in message
     # Tables before and after the bad file in load order are all as they were.
     assert all_tables(wh) == before
+    assert all_table_names(wh) == sorted(CANONICAL_TABLES)
 
 
 def test_a_failed_first_load_creates_no_tables(wh, tmp_path):
@@ -202,6 +208,7 @@ def test_a_failed_first_load_creates_no_tables(wh, tmp_path):
     with pytest.raises(LoadError):
         load_directory(wh, directory)
     assert [t for t in CANONICAL_TABLES if wh.table_exists(t)] == []
+    assert all_table_names(wh) == []  # no staging table left behind either
 
 
 def test_the_previous_tables_survive_a_failed_load_across_connections(tmp_path):
@@ -234,3 +241,11 @@ def test_report_counts_rows_per_table(wh, tmp_path):
     report = load_directory(wh, write_canonicals(tmp_path / "in", GOOD))
     assert report.rows == {t: len(GOOD.get(t, [])) for t in CANONICAL_TABLES}
     assert json.dumps(report.rows)  # plain ints
+
+
+def test_a_second_load_on_the_same_connection_after_other_queries(wh, tmp_path):
+    """DuckDB refuses to register the incoming batch while a result is half read."""
+    load_directory(wh, write_canonicals(tmp_path / "first", GOOD))
+    assert wh.table_exists("contacts") and not wh.table_exists("nope")
+    load_directory(wh, write_canonicals(tmp_path / "second", {"contacts": [{"contact_id": "c9"}]}))
+    assert [r["contact_id"] for r in table_rows(wh, "contacts")] == ["c9"]

@@ -8,6 +8,7 @@ back to REST paging when the Storage API cannot be used.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -159,38 +160,50 @@ class BigQueryWarehouse(Warehouse):
         A failed load leaves every canonical table as it was; BigQuery has no
         multi-table transaction, so the swap itself is a short series of copies.
         """
-        from google.cloud import bigquery
-
-        staged = []
-        for name, (schema, batches) in tables.items():
-            fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
-            incoming = self.table_id(f"{name}__incoming")
-            disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
-            for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES):
-                try:
-                    if not chunk:  # an empty table: create it, an empty upload is no load
-                        self.client.delete_table(incoming, not_found_ok=True)
-                        self.client.create_table(bigquery.Table(incoming, schema=fields))
-                        continue
-                    config = bigquery.LoadJobConfig(
-                        schema=fields,
-                        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                        write_disposition=disposition,
-                        labels=JOB_LABELS,
-                    )
-                    self.client.load_table_from_file(
-                        io.BytesIO(chunk), incoming, job_config=config
-                    ).result(timeout=self.timeout)
-                except gexc.GoogleAPICallError as e:
-                    raise self._error(e, f"loading {name}") from e
-                disposition = bigquery.WriteDisposition.WRITE_APPEND
-            staged.append(name)
+        staged: list[str] = []
+        try:
+            for name, (schema, batches) in tables.items():
+                staged.append(name)
+                self._load_incoming(name, schema, batches)
+        except BaseException:
+            for name in staged:  # the canonical tables were not touched; drop the staging
+                with contextlib.suppress(gexc.GoogleAPICallError):  # keep the first error
+                    self.client.delete_table(self.table_id(f"{name}__incoming"), not_found_ok=True)
+            raise
         for name in staged:
             self.execute(
                 f"CREATE OR REPLACE TABLE `{self.table_id(name)}` AS "
                 f"SELECT * FROM `{self.table_id(name + '__incoming')}`"
             )
             self.client.delete_table(self.table_id(f"{name}__incoming"), not_found_ok=True)
+
+    def _load_incoming(
+        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> None:
+        """Stream `batches` into `<name>__incoming`, one load job per chunk of JSON lines."""
+        from google.cloud import bigquery
+
+        fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
+        incoming = self.table_id(f"{name}__incoming")
+        disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
+        for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES):
+            try:
+                if not chunk:  # an empty table: create it, an empty upload is no load
+                    self.client.delete_table(incoming, not_found_ok=True)
+                    self.client.create_table(bigquery.Table(incoming, schema=fields))
+                    continue
+                config = bigquery.LoadJobConfig(
+                    schema=fields,
+                    source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+                    write_disposition=disposition,
+                    labels=JOB_LABELS,
+                )
+                self.client.load_table_from_file(
+                    io.BytesIO(chunk), incoming, job_config=config
+                ).result(timeout=self.timeout)
+            except gexc.GoogleAPICallError as e:
+                raise self._error(e, f"loading {name}") from e
+            disposition = bigquery.WriteDisposition.WRITE_APPEND
 
     def _storage_client(self):
         if self._read_client is None:

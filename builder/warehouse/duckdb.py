@@ -43,20 +43,37 @@ class DuckDBWarehouse(Warehouse):
     def replace_tables(
         self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
     ) -> None:
+        """Load every table into `<name>__incoming`, then swap all in one transaction.
+
+        The staging tables are written outside a transaction, so DuckDB spills them to
+        the file as it goes (rows written inside a transaction are held in memory until
+        commit: 2x the peak RSS at a million rows); the swap is renames only.
+        """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
+        staged: list[str] = []
+        swapping = False
         try:
             for name, (schema, batches) in tables.items():
+                staged.append(name)
                 con.register("_incoming", schema.empty_table())
-                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+                con.execute(f'CREATE OR REPLACE TABLE "{name}__incoming" AS FROM _incoming')
                 for batch in batches:
                     con.register("_incoming", batch)
-                    con.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
-                con.unregister("_incoming")
+                    con.execute(f'INSERT INTO "{name}__incoming" FROM _incoming')
+            con.execute("BEGIN TRANSACTION")
+            swapping = True
+            for name in staged:
+                con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                con.execute(f'ALTER TABLE "{name}__incoming" RENAME TO "{name}"')
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if swapping:
+                con.execute("ROLLBACK")
+            for name in staged:
+                con.execute(f'DROP TABLE IF EXISTS "{name}__incoming"')
             raise
+        finally:
+            con.unregister("_incoming")
 
     def read_batches(
         self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
@@ -73,10 +90,12 @@ class DuckDBWarehouse(Warehouse):
             cur.close()
 
     def table_exists(self, table: str) -> bool:
-        row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()
-        return bool(row and row[0])
+        # fetch() reads the result to the end: a half-read result blocks `register`.
+        (row,) = self.fetch(
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $table",
+            {"table": table},
+        )
+        return bool(row["n"])
 
     def close(self) -> None:
         self.con.close()
