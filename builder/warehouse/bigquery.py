@@ -249,22 +249,21 @@ class BigQueryWarehouse(Warehouse):
             ref = self.client.get_table(self.table_id(table), timeout=self.timeout)
         except gexc.GoogleAPICallError as e:
             raise self._error(e, f"reading {table}") from e
-        fields = [f for f in ref.schema if columns is None or f.name in columns]
-        if columns:
-            by_name = {f.name: f for f in fields}
-            fields = [by_name[c] for c in columns]
-        rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
+        names = list(columns) if columns else [f.name for f in ref.schema]
         try:
-            stream = rows.to_arrow_iterable(bqstorage_client=self._storage_client())
+            stream = self._storage_read(ref, names)
             first = next(stream, None)
             path = "storage"
-        except (gexc.GoogleAPICallError, gexc.RetryError, ValueError, grpc_errors()) as e:
+        except (gexc.GoogleAPICallError, gexc.RetryError, grpc_errors()) as e:
             log.warning(
                 "Storage Read API unavailable (%s: %s); falling back to REST paging",
                 type(e).__name__,
                 e,
             )
-            rows = self.client.list_rows(ref, selected_fields=fields, page_size=batch_rows)
+            by_name = {f.name: f for f in ref.schema}
+            rows = self.client.list_rows(
+                ref, selected_fields=[by_name[n] for n in names], page_size=batch_rows
+            )
             stream = rows.to_arrow_iterable()
             first = next(stream, None)
             path = "rest"
@@ -272,7 +271,32 @@ class BigQueryWarehouse(Warehouse):
         if first is None:
             return
         for batch in _chain(first, stream):
-            yield from _rebatch(batch, batch_rows)
+            yield from _rebatch(batch.select(names), batch_rows)
+
+    def _storage_read(self, ref, names: list[str]) -> Iterator[pa.RecordBatch]:
+        """The table's rows from the Storage Read API: one read session, one stream,
+        Arrow IPC messages decoded by pyarrow (the client library's own page decoding
+        is deprecated in favour of pandas-gbq, which this project does not need)."""
+        from google.cloud.bigquery_storage_v1 import types
+
+        client = self._storage_client()
+        session = client.create_read_session(
+            parent=f"projects/{self.project}",
+            read_session=types.ReadSession(
+                table=f"projects/{ref.project}/datasets/{ref.dataset_id}/tables/{ref.table_id}",
+                data_format=types.DataFormat.ARROW,
+                read_options=types.ReadSession.TableReadOptions(selected_fields=names),
+            ),
+            max_stream_count=1,
+            timeout=self.timeout,
+        )
+        if not session.streams:  # an empty table has no stream to read
+            return
+        schema = pa.ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
+        for read_stream in session.streams:
+            for response in client.read_rows(read_stream.name):
+                message = response.arrow_record_batch.serialized_record_batch
+                yield pa.ipc.read_record_batch(pa.py_buffer(message), schema)
 
     def table_exists(self, table: str) -> bool:
         try:
