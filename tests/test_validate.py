@@ -1264,10 +1264,21 @@ def test_check_mirror_failure_keeps_the_old_mirror(tmp_path):
     # A check that believes in other practice addresses disagrees on every email.
     wrong = settings.model_copy(update={"practice_emails": ["someone@else.example"]})
     with DuckDBWarehouse(settings.duckdb_path) as wh:
-        with pytest.raises(PipelineError, match="mirror not replaced"):
+        with pytest.raises(PipelineError, match="mirror not replaced") as err:
             rebuild(settings, check=v.check_mirror(wh, wrong))
     assert settings.mirror_path.read_bytes() == before
     assert not list(tmp_path.glob(".contact_events.db.tmp-*"))
+    # The whole report is kept beside the mirror, for the owner only; the message (which
+    # reaches logs) names the file and counts, never a value.
+    (kept,) = settings.mirror_path.parent.glob("validation-failed-*.json")
+    assert str(kept) in str(err.value)
+    assert kept.stat().st_mode & 0o777 == 0o600
+    report = json.loads(kept.read_text())
+    assert report["ok"] is False and report["errors"] > 0
+    assert len(report["findings"]) == min(report["errors"] + report["warnings"], v.MAX_FINDINGS)
+    differing = [f for f in report["findings"] if f["kind"] == "field_differs"]
+    assert differing and all(f["expected"] != f["actual"] for f in differing)
+    assert "@" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- BigQuery

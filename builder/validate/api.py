@@ -3,8 +3,11 @@ hook that keeps a rebuild from replacing the mirror with one that differs."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +74,28 @@ def validate(
 
 def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], dict[str, Any]]:
     """The `check` hook for `builder.pipeline.rebuild`: validates the finished, not yet
-    swapped mirror file against the warehouse; raises PipelineError when they differ."""
+    swapped mirror file against the warehouse; raises PipelineError when they differ.
+
+    A failed check keeps its whole report (every kept finding, with both values) in a
+    file beside the mirror, readable by the owner only (the values are PHI); the error,
+    which ends up in logs, carries counts and the file's path, never values."""
 
     def check(mirror: Path) -> dict[str, Any]:
         result = validate(warehouse, settings, mirror)
         if not result.ok:
-            raise PipelineError(f"{result.summary()}; mirror not replaced")
+            kept = keep_failed_report(result, Path(settings.mirror_path).parent)
+            raise PipelineError(f"{result.summary()}; mirror not replaced; report: {kept}")
         return result.to_dict()
 
     return check
+
+
+def keep_failed_report(result: ValidationResult, directory: Path) -> Path:
+    """Write `validation-failed-<UTC time>.json` (mode 0600) into `directory`."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = directory / f"validation-failed-{stamp}.json"
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(result.to_dict(listed=len(result.findings)), fh, indent=2, sort_keys=True)
+    return path

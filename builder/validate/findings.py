@@ -149,7 +149,8 @@ class ValidationResult:
                 parts.append(f"{target}: " + ", ".join(f"{k} {n}" for k, n in kinds))
         return f"validation found {self.errors} mismatches ({'; '.join(parts)})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, listed: int = 20) -> dict[str, Any]:
+        """Counts, plus the first `listed` findings (the mirror keeps 20)."""
         by_kind: Counter[str] = Counter()
         by_target: dict[str, dict[str, int]] = {t: {} for t in self.targets}
         for (target, kind), n in sorted(self.counts.items()):
@@ -173,7 +174,7 @@ class ValidationResult:
             "selection": None if self.selection is None else len(self.selection),
             "reference": self.reference,
             "seconds": self.seconds,
-            "findings": [f.to_dict() for f in self.findings[:20]],
+            "findings": [f.to_dict() for f in self.findings[:listed]],
         }
 
 
