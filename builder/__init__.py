@@ -10,5 +10,6 @@ Read the tree from here down:
 - sync.py       warehouse -> new SQLite file -> atomic swap onto the mirror
 - validate/     independent Python reference path, compared with ledger and mirror
 - pipeline.py   the daily job: build -> sync -> validate
+- lock.py       one writer at a time (load, build, sync, rebuild)
 - cli.py        thin Typer shell over all of the above
 """

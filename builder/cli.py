@@ -156,9 +156,15 @@ def load(
 
     def go() -> None:
         from builder.load import load_directory
+        from builder.lock import writer_lock
         from builder.warehouse import open_warehouse
 
-        with progress_bar() as progress, open_warehouse(settings()) as wh:
+        conf = settings()
+        with (
+            writer_lock(conf, "load"),
+            progress_bar() as progress,
+            open_warehouse(conf) as wh,
+        ):
             report = load_directory(wh, directory, progress=row_counter(progress))
         rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
         out.print(f"loaded {rows} into {wh.kind}; {report.seconds:.2f}s")
@@ -188,15 +194,17 @@ def build(
 
     def go() -> None:
         from builder.build import STEPS, build, dry_run_statements
+        from builder.lock import writer_lock
         from builder.warehouse import open_warehouse
 
         conf = settings()
-        with open_warehouse(conf) as wh:
-            if dry_run:
+        if dry_run:  # runs nothing, so takes no lock
+            with open_warehouse(conf) as wh:
                 for name, statement, estimate in dry_run_statements(wh, conf):
                     out.print(f"-- {name}" + (f" ({estimate})" if estimate else ""))
                     out.print(statement + ";\n", highlight=False, markup=False, soft_wrap=True)
-                return
+            return
+        with writer_lock(conf, "build"), open_warehouse(conf) as wh:
             with progress_bar() as progress:
                 report = build(
                     wh,
@@ -222,11 +230,12 @@ def sync(
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
 
     def go() -> None:
+        from builder.lock import writer_lock
         from builder.sync import sync as do_sync
         from builder.warehouse import open_warehouse
 
         conf = settings()
-        with progress_bar() as progress, open_warehouse(conf) as wh:
+        with writer_lock(conf, "sync"), progress_bar() as progress, open_warehouse(conf) as wh:
             report = do_sync(
                 wh, conf.mirror_path, progress=row_counter(progress), incremental=incremental
             )
@@ -377,6 +386,7 @@ def demo(
         from builder.build import STEPS
         from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
         from builder.load import load_directory
+        from builder.lock import writer_lock
         from builder.pipeline import rebuild
         from builder.warehouse import open_warehouse
 
@@ -399,7 +409,7 @@ def demo(
                 DemoSize(contacts=contacts, events=events),
                 progress=lambda n: progress.advance(task, n),
             )
-            with open_warehouse(conf) as wh:
+            with writer_lock(conf, "load"), open_warehouse(conf) as wh:
                 load_directory(wh, directory / "canonicals", progress=row_counter(progress))
             report = rebuild(
                 conf,

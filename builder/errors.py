@@ -23,3 +23,7 @@ class SyncError(ContactEventsError):
 
 class PipelineError(ContactEventsError):
     """The daily pipeline stopped (too many errors, validation mismatch)."""
+
+
+class BusyError(ContactEventsError):
+    """Another load, build, sync or rebuild holds the writers' lock; nothing was changed."""

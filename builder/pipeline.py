@@ -10,6 +10,7 @@ from pathlib import Path
 from builder.build import BuildReport, build
 from builder.config import Settings
 from builder.errors import PipelineError
+from builder.lock import writer_lock
 from builder.sync import Check, SyncReport, sync
 from builder.warehouse import open_warehouse
 
@@ -39,9 +40,10 @@ def rebuild(
     then does not run; the weekly full rebuild validates).
     `validate`: the check is the independent validation (builder.validate) of the new
     mirror against the warehouse; a mismatch keeps the old mirror.
+    Holds the writers' lock (builder.lock) throughout: BusyError if another writer runs.
     """
     started = time.perf_counter()
-    with open_warehouse(settings) as warehouse:
+    with writer_lock(settings, "rebuild"), open_warehouse(settings) as warehouse:
         if validate:
             from builder.validate import check_mirror
 

@@ -56,37 +56,35 @@ def test_read_routes_need_a_token(http: TestClient, url: str):
         assert http.get(url, headers=auth(token)).status_code == 200, (url, token)
 
 
-def test_rebuild_needs_the_admin_token(http: TestClient):
+def test_rebuild_needs_the_admin_token_and_jobs_any_token(http: TestClient):
+    """CONTRACT §5: every route needs a bearer token; POST /rebuild the admin one."""
     assert_401(http.post("/rebuild"))
     assert_401(http.post("/rebuild", headers=auth("wrong")))
     assert_401(http.get("/rebuild/abc"))
+    assert_401(http.get("/rebuild/abc", headers=auth("wrong")))
     for token in (READ, READ2):
-        for response in (
-            http.post("/rebuild", headers=auth(token)),
-            http.get("/rebuild/abc", headers=auth(token)),
-        ):
-            assert response.status_code == 403
-            assert response.json()["error"] == {
-                "code": "forbidden",
-                "message": "this route needs the admin token",
-                "field": None,
-            }
-    missing = http.get("/rebuild/abc", headers=auth(ADMIN))
-    assert missing.status_code == 404
-    assert missing.json()["error"]["field"] == "job_id"
+        response = http.post("/rebuild", headers=auth(token))
+        assert response.status_code == 403
+        assert response.json()["error"] == {
+            "code": "forbidden",
+            "message": "this route needs the admin token",
+            "field": None,
+        }
+    for token in (READ, READ2, ADMIN):
+        missing = http.get("/rebuild/abc", headers=auth(token))
+        assert missing.status_code == 404, token
+        assert missing.json()["error"]["field"] == "job_id"
 
 
 def test_rebuild_without_admin_token_configured_is_403(practice):
     with TestClient(make_app(practice, admin_token=None)) as http:
-        for response in (
-            http.post("/rebuild", headers=auth(READ)),
-            http.get("/rebuild/abc", headers=auth(READ)),
-        ):
-            assert response.status_code == 403
-            error = response.json()["error"]
-            assert error["code"] == "forbidden"
-            assert "no admin token is configured" in error["message"]
+        response = http.post("/rebuild", headers=auth(READ))
+        assert response.status_code == 403
+        error = response.json()["error"]
+        assert error["code"] == "forbidden"
+        assert "no admin token is configured" in error["message"]
         assert_401(http.post("/rebuild"))  # anonymous callers learn nothing about config
+        assert http.get("/rebuild/abc", headers=auth(READ)).status_code == 404
         assert http.get("/status", headers=auth(READ)).status_code == 200
 
 

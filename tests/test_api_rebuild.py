@@ -96,6 +96,9 @@ def test_rebuild_202_and_succeeds(practice: Settings):
             "contact_events_rejects": 2,
             "contacts": 5,
         }
+        # Automation with a read token can follow the job (only starting one is admin).
+        polled = test_client.get(f"/rebuild/{job['job_id']}", headers=auth(READ))
+        assert polled.status_code == 200 and polled.json() == done
         status = test_client.get("/status", headers=auth(READ))
         assert status.json()["build"]["build_id"] == report["build_id"] != before
         assert status.headers["X-Ledger-Build-Id"] == report["build_id"]
@@ -192,6 +195,24 @@ def test_failed_rebuild_keeps_serving_the_old_mirror(
     assert admin.timeline("c2") == timeline
     # After the fix (tables loaded again) the next rebuild succeeds.
     load(practice, PRACTICE_TABLES, practice.mirror_path.parent / "again")
+    assert wait_done(admin, admin.rebuild()["job_id"])["state"] == "succeeded"
+    assert admin.status()["build"]["build_id"] != build_id
+
+
+def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
+    practice: Settings, admin: ContactEventsClient
+):
+    """A `contact-events run` (here: its lock) is running: the job fails at once, clearly."""
+    from builder.lock import writer_lock
+
+    build_id = admin.status()["build"]["build_id"]
+    timeline = admin.timeline("c2")
+    with writer_lock(practice, "run"):
+        job = wait_done(admin, admin.rebuild()["job_id"])
+        assert job["state"] == "failed" and job["report"] is None
+        assert job["error"].startswith("BusyError: cannot rebuild: another load, build")
+        assert admin.status()["build"]["build_id"] == build_id
+        assert admin.timeline("c2") == timeline
     assert wait_done(admin, admin.rebuild()["job_id"])["state"] == "succeeded"
     assert admin.status()["build"]["build_id"] != build_id
 

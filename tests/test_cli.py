@@ -164,3 +164,55 @@ def test_build_dry_run_prints_the_sql_and_runs_nothing(env, tmp_path):
             == []
         )
     assert not (tmp_path / "mirror" / "contact_events.db").exists()
+
+
+# --- one writer at a time ------------------------------------------------------------------
+
+
+@pytest.fixture
+def lock_held_elsewhere(env):
+    """Another process (as a running `contact-events run` would) holds the writers' lock."""
+    import subprocess
+    import sys
+
+    from builder.config import Settings
+    from builder.lock import lock_path
+
+    path = lock_path(Settings(mirror_path=env["CONTACT_EVENTS_MIRROR_PATH"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from filelock import FileLock; lock = FileLock(sys.argv[1]); "
+         "lock.acquire(); print('held', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield path
+    finally:
+        holder.stdin.close()  # the holder exits, and the lock goes with it
+        holder.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", [["build"], ["sync"], ["run"], ["load", "canonicals"]])
+def test_a_second_writer_fails_at_once_and_changes_nothing(
+    env, tmp_path, lock_held_elsewhere, command
+):
+    canon = write_canonicals(tmp_path / "canonicals", CANONICALS)
+    with DuckDBWarehouse(env["CONTACT_EVENTS_DUCKDB_PATH"]) as wh:
+        from builder.load import load_directory
+
+        load_directory(wh, canon)
+        before = wh.fetch("SELECT count(*) AS n FROM information_schema.tables")
+    line = one_line_error(invoke(command, env))
+    assert "BusyError" in line and str(lock_held_elsewhere) in line
+    with DuckDBWarehouse(env["CONTACT_EVENTS_DUCKDB_PATH"], read_only=True) as wh:
+        assert wh.fetch("SELECT count(*) AS n FROM information_schema.tables") == before
+    assert not (tmp_path / "mirror" / "contact_events.db").exists()
+
+
+def test_the_lock_is_released_after_each_command(env, tmp_path):
+    canon = write_canonicals(tmp_path / "canonicals", CANONICALS)
+    for args in (["load", str(canon)], ["build"], ["sync"], ["run"], ["build"]):
+        result = invoke(args, env)
+        assert result.exit_code == 0, (args, result.output)
