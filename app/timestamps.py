@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 # fractions beyond microseconds are truncated.
 _RFC3339 = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d{1,9}))?)?"
+    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?)?"
     r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})?$",
     re.ASCII,
 )

@@ -126,14 +126,15 @@ MIRROR_CONTACTS = "contacts"
 MIRROR_BUILDS = "ledger_builds"
 
 # The timestamp grammar both engines and the reference path accept (README "Timestamps"):
-# a date, optionally a time (00:00:00-23:59:59) with up to 6 fractional digits, optionally
-# `Z` or an offset from -14:00 to +14:00 (only after a time); surrounding whitespace
-# (TRIM_CHARS) is ignored. Anything else is `bad_timestamp`, as is a match that is no real
-# date (2024-02-30) or that falls outside the years 0001-9999 once converted to UTC.
+# a date, optionally a time (00:00:00-23:59:59, after `T`, `t` or a space) with any number
+# of fractional digits (RFC 3339; digits beyond microseconds are dropped, not rounded),
+# optionally `Z`/`z` or an offset from -14:00 to +14:00 (only after a time); surrounding
+# whitespace (TRIM_CHARS) is ignored. Anything else is `bad_timestamp`, as is a match that
+# is no real date (2024-02-30) or that falls outside the years 0001-9999 once in UTC.
 TIMESTAMP_PATTERN = (
     r"^\d{4}-\d{2}-\d{2}"  # date
-    r"([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"  # time
-    r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$"  # offset, only after a time
+    r"([Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?"  # time
+    r"([Zz]|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$"  # offset, only after a time
 )
 TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
 

@@ -19,7 +19,8 @@ of a table's rows, dealt from a shuffled deck so even small outputs hold each of
 * a few contacts listed twice (same `contact_id`, different `updated_at` and stage);
 * timestamps: `Z`, `+00:00`, fractional seconds, offsets (`+02:00`, `-05:00`, `+05:30`
   ...), naive (`2024-03-01 10:00:00` and `2024-03-01T10:00:00`), date-only, padded with
-  spaces; unparseable (`yesterday`, `2024-13-45T00:00:00Z`, `03/01/2024`, `2024-02-30`);
+  spaces; RFC 3339 forms strict parsers refuse (lower-case `t`/`z`, 7 or 9 fractional
+  digits); unparseable (`yesterday`, `2024-13-45T00:00:00Z`, `03/01/2024`, `2024-02-30`);
   empty strings and missing keys / nulls (`missing_timestamp`);
 * sessions whose `started_at` is empty or null, so `ended_at` is used, or both, so
   `created_at` is; sessions whose `started_at` is unparseable while `ended_at` is fine
@@ -169,6 +170,7 @@ COMMON_TRAPS = {
     "ts_naive_t": 2,
     "ts_date_only": 1,
     "ts_padded": 1,
+    "ts_rfc_forms": 1,
     "ts_bad": 2,
     "ts_empty": 1,
     "ts_missing": 1,
@@ -299,6 +301,15 @@ class _Clock:
 
     def date_only(self, ts: int) -> str:
         return self.z(ts)[:10]
+
+    def rfc_form(self, ts: int, k: int, frac: int) -> str:
+        """Valid RFC 3339 that strict parsers refuse: lower-case `t`/`z`, 7 fractional
+        digits (.NET), 9 (Go); the ledger keeps the first 6 digits."""
+        if k % 3 == 0:
+            return self.z(ts, "z", "t")
+        if k % 3 == 1:
+            return self.z(ts, f".{frac % 10_000_000:07d}Z")
+        return self.z(ts, f".{frac:09d}+00:00")
 
 
 class _Deck:
@@ -555,6 +566,9 @@ class _Practice:
             return clock.date_only(ts)
         if trap == "ts_padded":
             return f" {canonical}  "
+        if trap == "ts_rfc_forms":
+            self.k += 1
+            return clock.rfc_form(ts, self.k, int(rng.random() * 1_000_000_000))
         if trap == "ts_bad":
             return BAD_TIMESTAMPS[int(rng.random() * len(BAD_TIMESTAMPS))]
         if trap == "ts_empty":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,6 +265,10 @@ def test_timestamp_styles(tables):
     assert any(TIMESTAMP_RE.match(v) and len(v) == 19 and v[10] == "T" for v in values)
     assert any(TIMESTAMP_RE.match(v) and len(v) == 10 for v in values)
     assert any(v != v.strip() and TIMESTAMP_RE.match(v.strip()) for v in values)
+    # RFC 3339 forms strict parsers refuse: lower-case t/z, 7 and 9 fractional digits
+    assert any(TIMESTAMP_RE.match(v) and v[10:11] == "t" and v.endswith("z") for v in values)
+    assert any(TIMESTAMP_RE.match(v) and re.search(r"\.\d{7}Z$", v) for v in values)
+    assert any(TIMESTAMP_RE.match(v) and re.search(r"\.\d{9}\+00:00$", v) for v in values)
     assert sum(1 for v in values if v.strip() and not TIMESTAMP_RE.match(v.strip())) >= 5
     assert {"yesterday", "2024-13-45T00:00:00Z", "03/01/2024"} <= set(values)
     assert any(TIMESTAMP_RE.match(v) and _parse(v) is None for v in values)  # 2024-02-30

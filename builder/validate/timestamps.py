@@ -12,8 +12,8 @@ from builder import contract as c
 # The contract's grammar decides what is valid; this one (ASCII digits only, as in the
 # SQL engines' RE2) only takes a valid value apart.
 _TS_PARTS = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?"
-    r"(Z|[+-]\d{2}:\d{2})?",
+    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?)?"
+    r"([Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII,
 )
 _EPOCH = datetime(1970, 1, 1)  # naive: UTC arithmetic
@@ -46,7 +46,7 @@ def parse_instant(text: str) -> int | None:
                 int(hour),
                 int(minute),
                 int(second),
-                int(frac.ljust(6, "0")) if frac else 0,
+                int(frac[:6].ljust(6, "0")) if frac else 0,  # truncated to microseconds
             )
         else:
             dt = datetime(int(year), int(month), int(day))
@@ -54,7 +54,7 @@ def parse_instant(text: str) -> int | None:
         return None
     delta = dt - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if tz and tz != "Z":
+    if tz and tz not in ("Z", "z"):
         hours, minutes = int(tz[1:3]), int(tz[4:6])
         if hours > 23 or minutes > 59:
             return None

@@ -13,8 +13,8 @@ WITH cleaned AS (
     NULLIF(client_type_code, '') AS client_type_code,
     NULLIF(updated_at, '') AS updated_at,
     IF(
-      REGEXP_CONTAINS(TRIM(updated_at, ' \t\n\r'), r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
-      SAFE_CAST(TRIM(updated_at, ' \t\n\r') AS TIMESTAMP),
+      REGEXP_CONTAINS(TRIM(updated_at, ' \t\n\r'), r'^\d{4}-\d{2}-\d{2}([Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
+      SAFE_CAST(REGEXP_REPLACE(UPPER(TRIM(updated_at, ' \t\n\r')), r'(\.\d{6})\d+', r'\1') AS TIMESTAMP),
       NULL
     ) AS updated_cast
   FROM contacts

@@ -1,5 +1,6 @@
 -- Step 1 of the shared resolution: every staged source row in one table, parsed.
---   event_timestamp  the candidate timestamp by the strict grammar (README "Timestamps"),
+--   event_timestamp  the candidate timestamp by the grammar (README "Timestamps"; digits
+--                    beyond microseconds cut off before the cast, t/z upper-cased),
 --                    as a UTC instant; NULL when missing, unparseable, or outside the
 --                    years 0001-9999 once in UTC (BigQuery's TIMESTAMP range)
 --   created_at_ts    created_at by the same rules; orders duplicates, drives watermarks
@@ -16,13 +17,13 @@ cast_ AS (
   SELECT
     staged.*,
     IF(
-      REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
-      SAFE_CAST(timestamp_raw AS TIMESTAMP),
+      REGEXP_CONTAINS(timestamp_raw, r'^\d{4}-\d{2}-\d{2}([Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
+      SAFE_CAST(REGEXP_REPLACE(UPPER(timestamp_raw), r'(\.\d{6})\d+', r'\1') AS TIMESTAMP),
       NULL
     ) AS event_ts_cast,
     IF(
-      REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
-      SAFE_CAST(created_at_raw AS TIMESTAMP),
+      REGEXP_CONTAINS(created_at_raw, r'^\d{4}-\d{2}-\d{2}([Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?$'),
+      SAFE_CAST(REGEXP_REPLACE(UPPER(created_at_raw), r'(\.\d{6})\d+', r'\1') AS TIMESTAMP),
       NULL
     ) AS created_ts_cast
   FROM staged
