@@ -13,11 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 # RFC 3339 date-time, plus two conveniences: a bare date (midnight UTC) and no offset
 # (read as UTC, like the canonical tables). `T`/`t`/space separate date and time;
-# fractions beyond microseconds are truncated.
+# fractions beyond microseconds are truncated. A space before the offset is a `+` that
+# reached us unencoded (`?as_of=2024-05-01T09:30:00+02:00` pasted into a URL decodes
+# the `+` to a space); after a time nothing else can have been meant.
 _RFC3339 = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?)?"
-    r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})?$",
+    r"(?P<tz>[Zz]|[+ -]\d{2}:\d{2})?$",
     re.ASCII,
 )
 _MIRROR = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,6})?$", re.ASCII)
@@ -35,13 +37,17 @@ def parse_rfc3339(value: str) -> datetime:
             "expected an RFC 3339 timestamp such as 2024-05-01T09:30:00Z (or a date, 2024-05-01)"
         )
     date, time, frac, tz = match.group("date", "time", "frac", "tz")
+    if tz is not None and tz[0] == " " and time is None:  # `2024-05-01 09:30`: no seconds
+        raise ValueError(
+            "expected an RFC 3339 timestamp such as 2024-05-01T09:30:00Z (or a date, 2024-05-01)"
+        )
     if tz is not None and time is None:
         raise ValueError("a time zone offset needs a time: 2024-05-01T00:00:00+02:00")
     iso = f"{date}T{time or '00:00:00'}"
     if frac:
         iso += "." + frac[:6].ljust(6, "0")
     if tz and tz not in ("Z", "z"):
-        iso += tz
+        iso += "+" + tz[1:] if tz[0] == " " else tz
     try:
         parsed = datetime.fromisoformat(iso)
     except ValueError:

@@ -81,6 +81,17 @@ def test_needs_form_days_zero_and_offsets(api):
     )
 
 
+def test_an_unencoded_plus_in_an_offset_is_read_as_plus(http: TestClient):
+    """`?as_of=...+02:00` pasted into a URL arrives as `... 02:00` (form decoding)."""
+    pasted = "/contacts/needs-form?days=0&as_of=2024-06-16T14:00:00+02:00"
+    encoded = "/contacts/needs-form?days=0&as_of=2024-06-16T14:00:00%2B02:00"
+    utc = "/contacts/needs-form?days=0&as_of=2024-06-16T12:00:00Z"
+    answers = [http.get(url, headers=auth(READ)) for url in (pasted, encoded, utc)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert answers[0].json()["items"]
+
+
 # -- gone-quiet ------------------------------------------------------------------------
 
 
