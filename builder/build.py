@@ -21,7 +21,7 @@ from builder.warehouse import Warehouse
 
 SOURCE_QUERIES = tuple(f"sources/{table}" for table in SOURCES)
 RESOLVE_QUERIES = ("resolve/events", "resolve/contacts", "resolve/changed", "resolve/resolve")
-STEPS = ("publish/bootstrap", *SOURCE_QUERIES, *RESOLVE_QUERIES, "publish/full")
+STEPS = ("publish/begin", "publish/bootstrap", *SOURCE_QUERIES, *RESOLVE_QUERIES, "publish/full")
 INCREMENTAL_STEPS = (*STEPS[:-1], "publish/incremental")
 FINAL_STEPS = ("publish/watermarks",)
 

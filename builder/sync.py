@@ -149,7 +149,10 @@ def _copy(
 
 def _latest_build(warehouse: Warehouse) -> dict[str, object]:
     if not warehouse.table_exists(c.BUILD_TABLE):
-        raise WarehouseError("no build in the warehouse yet; run `contact-events build` first")
+        raise WarehouseError(
+            "no finished build in the warehouse (none yet, or the last one failed or was "
+            "interrupted); run `contact-events build` first"
+        )
     rows = warehouse.fetch_query_file("report/build_latest")
     if not rows:
         raise WarehouseError("the warehouse build table is empty; run `contact-events build`")

@@ -293,6 +293,44 @@ class Boom(RuntimeError):
     pass
 
 
+class BuildKilledAt(DuckDBWarehouse):
+    """A real DuckDB warehouse whose build dies once `step` has run (as a killed process
+    would): the steps before it are done, nothing after it is."""
+
+    def __init__(self, path, step: str):
+        super().__init__(path)
+        self.step = step
+
+    def run_query_file(self, query_name, params=None):
+        super().run_query_file(query_name, params)
+        if query_name == self.step:
+            raise Boom(f"killed after {query_name}")
+
+
+@pytest.mark.parametrize("step", ["publish/full", "publish/watermarks"])
+def test_a_half_published_build_is_never_synced(tmp_path, step):
+    """The ledger of the new build is published, its rejects or build row are not: sync
+    refuses, the mirror keeps the last good build, and an incremental build runs full."""
+    settings, first, _ = build_mirror(tmp_path, tables(n_contacts=5, n_messages=10, tag="a"))
+    old = snapshot(settings.mirror_path)
+    canon = write_canonicals(tmp_path / "b", tables(n_contacts=5, n_messages=20, tag="b"))
+    wh = BuildKilledAt(settings.duckdb_path, step)
+    try:
+        load_directory(wh, canon)
+        with pytest.raises(Boom):
+            build(wh, settings)
+        with pytest.raises(WarehouseError, match="interrupted"):
+            sync(wh, settings.mirror_path)
+    finally:
+        wh.close()
+    assert snapshot(settings.mirror_path) == old
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        again = build(wh, settings, incremental=True)
+        assert again.mode == "full" and again.total_rows == 20 + 1
+        sync(wh, settings.mirror_path)
+    assert len(snapshot(settings.mirror_path)["contact_events"]) == 20 + 1
+
+
 class FailingWarehouse(DuckDBWarehouse):
     """A real DuckDB warehouse whose table stream breaks after `after` batches."""
 
