@@ -1,64 +1,46 @@
 """POST /rebuild: `builder.pipeline.rebuild` (build + sync) in a background thread.
 
-Single flight: while a job is queued or running, submitting returns that job instead of
-starting another. The last `keep` jobs stay in memory for GET /rebuild/{job_id}. A failed
-job records its error text; `rebuild` never swaps a mirror it did not finish, so the old
-mirror keeps being served.
+Jobs are rows of a small SQLite file beside the mirror (`<mirror>.jobs.db`, SQL in
+queries/jobs/), so every API worker process sees the same jobs and they outlive a
+restart. Single flight across workers: submitting takes SQLite's write lock
+(`BEGIN IMMEDIATE`), and while a job is queued or running it returns that job instead of
+starting another. The worker running a job refreshes its heartbeat every few seconds; a
+live job whose heartbeat stopped belongs to a worker that died and is marked failed
+("interrupted"), so a crash never blocks rebuilds for good. The last `keep` jobs are
+kept. A failed job records its error text; `rebuild` never swaps a mirror it did not
+finish, so the old mirror keeps being served.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import sqlite3
 import threading
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from app.timestamps import now_utc, to_mirror, to_rfc3339
+from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
 from builder.pipeline import PipelineReport, rebuild
+from builder.sql import read_query
 
 log = logging.getLogger("contact_events.api")
 
 Runner = Callable[[Settings], PipelineReport]
-ACTIVE = ("queued", "running")
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0  # a live job without a heartbeat for this long is dead
 
 
-def _ts(value: datetime | None) -> str | None:
-    return to_rfc3339(to_mirror(value)) if value is not None else None
-
-
-@dataclass
-class Job:
-    job_id: str
-    state: str
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    started_clock: float | None = None
-    duration_seconds: float | None = None
-    report: dict[str, Any] | None = None
-    error: str | None = None
-
-    def snapshot(self) -> dict[str, Any]:
-        duration = self.duration_seconds
-        if duration is None and self.started_clock is not None:
-            duration = round(time.monotonic() - self.started_clock, 3)
-        return {
-            "job_id": self.job_id,
-            "state": self.state,
-            "created_at": _ts(self.created_at),
-            "started_at": _ts(self.started_at),
-            "finished_at": _ts(self.finished_at),
-            "duration_seconds": duration,
-            "report": self.report,
-            "error": self.error,
-        }
+def jobs_path(settings: Settings) -> Path:
+    mirror = Path(settings.mirror_path)
+    return mirror.with_name(f"{mirror.name}.jobs.db")
 
 
 def report_of(result: PipelineReport) -> dict[str, Any]:
@@ -79,68 +61,152 @@ def report_of(result: PipelineReport) -> dict[str, Any]:
     }
 
 
+def _snapshot(row: sqlite3.Row) -> dict[str, Any]:
+    """A job row as the API answers it (RebuildJob)."""
+    duration = row["duration_seconds"]
+    started = mirror_to_datetime(row["started_at"]) if row["started_at"] else None
+    if duration is None and started is not None:  # running: so far
+        duration = round(max((now_utc() - started).total_seconds(), 0.0), 3)
+    return {
+        "job_id": row["job_id"],
+        "state": row["state"],
+        "created_at": to_rfc3339(row["created_at"]),
+        "started_at": to_rfc3339(row["started_at"]),
+        "finished_at": to_rfc3339(row["finished_at"]),
+        "duration_seconds": duration,
+        "report": json.loads(row["report"]) if row["report"] is not None else None,
+        "error": row["error"],
+    }
+
+
 class JobManager:
-    def __init__(self, settings: Settings, runner: Runner | None = None, keep: int = 50) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runner: Runner | None = None,
+        keep: int = 50,
+        *,
+        stale_seconds: float = STALE_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
         self._settings = settings
         self._runner: Runner = runner or functools.partial(rebuild, validate=True)
         self._keep = max(1, keep)
-        self._lock = threading.Lock()
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._active: Job | None = None
+        self._stale = stale_seconds
+        self._heartbeat = heartbeat_seconds
+        self.path = jobs_path(settings)
+        self._schema_ready = False
 
+    # --- the store ---------------------------------------------------------------------
+    @contextmanager
+    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A short connection; `write` holds SQLite's write lock until it is closed."""
+        if not self._schema_ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            if not self._schema_ready:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(read_query("jobs/schema"))
+                self._schema_ready = True
+            if write:
+                con.execute("BEGIN IMMEDIATE")
+            yield con
+            if write:
+                con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    def _expire_stale(self, con: sqlite3.Connection) -> None:
+        now = now_utc()
+        stale_before = now - timedelta(seconds=self._stale)
+        params = {"now": to_mirror(now), "stale_before": to_mirror(stale_before)}
+        con.execute(read_query("jobs/expire"), params)
+
+    # --- the API -----------------------------------------------------------------------
     def submit(self) -> tuple[dict[str, Any], bool]:
-        """(the job, whether it was started now). Returns the active job if there is one."""
-        with self._lock:
-            if self._active is not None and self._active.state in ACTIVE:
-                return self._active.snapshot(), False
-            job = Job(job_id=uuid.uuid4().hex[:16], state="queued", created_at=now_utc())
-            self._jobs[job.job_id] = job
-            self._active = job
-            # Forget the oldest finished jobs beyond `keep` (the active one is never dropped).
-            while len(self._jobs) > self._keep:
-                oldest = next(iter(self._jobs))
-                if self._jobs[oldest] is job:
-                    break
-                del self._jobs[oldest]
-            snapshot = job.snapshot()
+        """(the job, whether it was started now). Returns the live job if there is one."""
+        with self._db(write=True) as con:
+            self._expire_stale(con)
+            live = con.execute(read_query("jobs/active")).fetchone()
+            if live is not None:
+                return _snapshot(live), False
+            job_id = uuid.uuid4().hex[:16]
+            con.execute(read_query("jobs/insert"), {"job_id": job_id, "now": to_mirror(now_utc())})
+            con.execute(read_query("jobs/prune"), {"keep": self._keep})
+            row = con.execute(read_query("jobs/get"), {"job_id": job_id}).fetchone()
         thread = threading.Thread(
-            target=self._run, args=(job,), name=f"rebuild-{job.job_id}", daemon=True
+            target=self._run, args=(job_id,), name=f"rebuild-{job_id}", daemon=True
         )
         thread.start()
-        return snapshot, True
+        return _snapshot(row), True
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            job = self._jobs.get(job_id)
-            return job.snapshot() if job is not None else None
+        return self._read("jobs/get", {"job_id": job_id})
 
     def active(self) -> dict[str, Any] | None:
-        with self._lock:
-            if self._active is not None and self._active.state in ACTIVE:
-                return self._active.snapshot()
-            return None
+        return self._read("jobs/active", {})
 
-    def _run(self, job: Job) -> None:
-        with self._lock:
-            job.state = "running"
-            job.started_at = now_utc()
-            job.started_clock = time.monotonic()
-        log.info("rebuild %s started", job.job_id)
+    def _read(self, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """One job; a live one whose heartbeat stopped is failed first (then read again)."""
+        with self._db() as con:
+            row = con.execute(read_query(query), params).fetchone()
+        if row is not None and row["state"] in ("queued", "running") and self._is_stale(row):
+            with self._db(write=True) as con:
+                self._expire_stale(con)
+                row = con.execute(read_query(query), params).fetchone()
+        return _snapshot(row) if row is not None else None
+
+    def _is_stale(self, row: sqlite3.Row) -> bool:
+        beat = mirror_to_datetime(row["heartbeat_at"])
+        return beat is None or (now_utc() - beat).total_seconds() > self._stale
+
+    # --- the worker --------------------------------------------------------------------
+    def _beat(self, job_id: str, stop: threading.Event) -> None:
+        while not stop.wait(self._heartbeat):
+            try:
+                now = to_mirror(now_utc())
+                with self._db() as con:
+                    con.execute(read_query("jobs/heartbeat"), {"job_id": job_id, "now": now})
+            except sqlite3.Error:  # a busy store: the next beat will do
+                log.warning("rebuild %s: heartbeat not recorded", job_id)
+
+    def _run(self, job_id: str) -> None:
+        started = time.monotonic()
+        with self._db() as con:
+            con.execute(read_query("jobs/start"), {"job_id": job_id, "now": to_mirror(now_utc())})
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(job_id, stop), daemon=True)
+        beat.start()
+        log.info("rebuild %s started", job_id)
         report: dict[str, Any] | None = None
         error: str | None = "interrupted"
         try:
             report = report_of(self._runner(self._settings))
             error = None
         except Exception as e:  # a failed build is a job state, not a crash
-            log.exception("rebuild %s failed", job.job_id)
+            log.exception("rebuild %s failed", job_id)
             error = f"{type(e).__name__}: {e}"
         finally:
-            with self._lock:
-                job.finished_at = now_utc()
-                job.duration_seconds = round(time.monotonic() - (job.started_clock or 0.0), 3)
-                job.report = report
-                job.error = error
-                job.state = "failed" if error is not None else "succeeded"
-                if self._active is job:
-                    self._active = None
-            log.info("rebuild %s %s in %.1fs", job.job_id, job.state, job.duration_seconds)
+            stop.set()
+            beat.join()
+            state = "failed" if error is not None else "succeeded"
+            duration = round(time.monotonic() - started, 3)
+            with self._db() as con:
+                con.execute(
+                    read_query("jobs/finish"),
+                    {
+                        "job_id": job_id,
+                        "state": state,
+                        "now": to_mirror(now_utc()),
+                        "duration_seconds": duration,
+                        "report": json.dumps(report, sort_keys=True) if report else None,
+                        "error": error,
+                    },
+                )
+            log.info("rebuild %s %s in %.1fs", job_id, state, duration)

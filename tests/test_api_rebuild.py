@@ -246,6 +246,82 @@ def test_jobs_are_kept_up_to_a_limit(tmp_path: Path):
     assert [jobs.get(i) is not None for i in ids] == [False, False, True, True, True]
 
 
+# -- jobs shared by API worker processes (one SQLite file beside the mirror) --------------
+
+
+def gated(gate: threading.Event) -> Any:
+    """A runner that waits for `gate`, then runs the real rebuild."""
+
+    def run(settings: Settings):
+        assert gate.wait(TIMEOUT)
+        return rebuild(settings, validate=True)
+
+    return run
+
+
+def wait_state(jobs: JobManager, job_id: str, states: tuple[str, ...]) -> dict[str, Any]:
+    deadline = time.monotonic() + TIMEOUT
+    while (job := jobs.get(job_id))["state"] not in states:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)
+    return job
+
+
+def test_workers_share_one_job_and_its_result(practice: Settings):
+    """Two managers over one settings are two API workers: one job at a time between them,
+    and either can answer for it, during and after."""
+    gate = threading.Event()
+    worker_a = JobManager(practice, runner=gated(gate))
+    worker_b = JobManager(practice, runner=gated(gate))
+    job, started = worker_a.submit()
+    assert started
+    again, started_b = worker_b.submit()
+    assert not started_b and again["job_id"] == job["job_id"]
+    assert worker_b.get(job["job_id"])["state"] in ("queued", "running")
+    gate.set()
+    done = wait_state(worker_b, job["job_id"], ("succeeded", "failed"))
+    assert done["state"] == "succeeded", done
+    assert done["report"]["total_rows"] == 19 and done["duration_seconds"] > 0
+    # A restarted worker still knows the job.
+    assert JobManager(practice).get(job["job_id"]) == done
+    assert worker_b.active() is None
+
+
+def test_a_job_whose_worker_died_is_failed_and_does_not_block(practice: Settings):
+    import sqlite3 as sqlite
+
+    from app.jobs import jobs_path
+
+    manager = JobManager(practice, stale_seconds=30)
+    manager.get("warm-up")  # creates the store
+    # A worker died while running a job: its last heartbeat is an hour old.
+    con = sqlite.connect(jobs_path(practice))
+    con.execute(
+        "INSERT INTO rebuild_jobs (job_id, state, created_at, started_at, heartbeat_at) "
+        "VALUES ('dead', 'running', '2024-01-01 00:00:00.000000', "
+        "'2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')"
+    )
+    con.commit()
+    con.close()
+    dead = manager.get("dead")
+    assert dead["state"] == "failed" and dead["error"].startswith("interrupted")
+    job, started = manager.submit()
+    assert started and job["job_id"] != "dead"
+    assert wait_state(manager, job["job_id"], ("succeeded", "failed"))["state"] == "succeeded"
+
+
+def test_a_long_job_keeps_its_heartbeat(practice: Settings):
+    gate = threading.Event()
+    worker = JobManager(practice, runner=gated(gate), stale_seconds=0.5, heartbeat_seconds=0.05)
+    other = JobManager(practice, stale_seconds=0.5)
+    job, _ = worker.submit()
+    time.sleep(1.2)  # more than twice the stale limit: only the heartbeat keeps it alive
+    assert other.get(job["job_id"])["state"] == "running"
+    assert other.submit()[0]["job_id"] == job["job_id"]
+    gate.set()
+    assert wait_state(other, job["job_id"], ("succeeded", "failed"))["state"] == "succeeded"
+
+
 # -- readers during rebuilds, over a real server ------------------------------------------
 
 

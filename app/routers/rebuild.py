@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.deps import AdminAuth, JobsDep, ReadAuth, StrictQuery
 from app.errors import ApiError
@@ -37,7 +38,8 @@ router = APIRouter(
     ),
 )
 async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
-    job, _started = jobs.submit()
+    # The job store is a SQLite file that another worker may hold for a moment.
+    job, _started = await run_in_threadpool(jobs.submit)
     response.headers["Location"] = f"/rebuild/{job['job_id']}"
     return job
 
@@ -49,7 +51,8 @@ async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
     summary="A rebuild job",
     description=(
         "State (`queued`, `running`, `succeeded`, `failed`), timings, and the report or the "
-        "error text. The last 50 jobs are kept (in memory); 404 for any other id. "
+        "error text. The last 50 jobs are kept (shared by every API worker); 404 for any other "
+        "id. "
         "Any token (read or admin)."
     ),
     responses={404: error_doc("Unknown job id.")},
@@ -58,7 +61,7 @@ async def get_rebuild(
     job_id: Annotated[str, Path(max_length=64, description="The job_id POST /rebuild gave.")],
     jobs: JobsDep,
 ) -> dict[str, Any]:
-    job = jobs.get(job_id)
+    job = await run_in_threadpool(jobs.get, job_id)
     if job is None:
         raise ApiError(404, "not_found", "no rebuild job with this job_id", field="job_id")
     return job

@@ -1,0 +1,1 @@
+SELECT * FROM rebuild_jobs WHERE job_id = :job_id
