@@ -212,3 +212,31 @@ def test_read_batches_returns_the_columns_asked_for_in_that_order(tmp_path, bigq
     assert all(b.schema.names == ["email", "contact_id"] for b in batches)
     got = sorted(r for b in batches for r in zip(*b.to_pydict().values(), strict=True))
     assert got == sorted((r["email"], r["contact_id"]) for r in rows)
+
+
+def test_a_failing_swap_leaves_every_bigquery_table_as_it_was(tmp_path, bigquery_warehouse):
+    """The swap is one transaction: when the INSERT into `messages` fails (its table was
+    changed behind our back to an incompatible type), `contacts`, swapped earlier in the
+    same transaction, keeps its old rows too."""
+    from builder.errors import WarehouseError
+
+    wh = bigquery_warehouse
+    first = {
+        "contacts": [{"contact_id": "c1", "email": "a@x.example"}],
+        "messages": [{"message_id": "m1", "contact_id": "c1", "sent_at": "2024-01-01"}],
+    }
+    load_directory(wh, write_canonicals(tmp_path / "first", first))
+    wh.execute(
+        f"CREATE OR REPLACE TABLE `{wh.table_id('messages')}` AS "
+        "SELECT 1 AS message_id, 'c1' AS contact_id"
+    )
+    second = {
+        "contacts": [{"contact_id": "c2"}],
+        "messages": [{"message_id": "m2", "contact_id": "c2", "sent_at": "2024-01-02"}],
+    }
+    with pytest.raises(WarehouseError):
+        load_directory(wh, write_canonicals(tmp_path / "second", second))
+    rows = wh.fetch(f"SELECT contact_id FROM `{wh.table_id('contacts')}`")
+    assert [r["contact_id"] for r in rows] == ["c1"]
+    tables = [t.table_id for t in wh.client.list_tables(f"{wh.project}.{wh.dataset}")]
+    assert [t for t in tables if t.endswith("__incoming")] == []

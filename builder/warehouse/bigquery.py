@@ -8,7 +8,6 @@ back to REST paging when the Storage API cannot be used.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
@@ -155,27 +154,40 @@ class BigQueryWarehouse(Warehouse):
     def replace_tables(
         self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
     ) -> None:
-        """Load every table into `<name>__incoming` first, then swap them in.
-
-        A failed load leaves every canonical table as it was; BigQuery has no
-        multi-table transaction, so the swap itself is a short series of copies.
-        """
+        """Load every table into `<name>__incoming` first, then swap them all in one
+        multi-statement transaction (DELETE + INSERT per table): a failed load, or a
+        failed swap, leaves every canonical table as it was. (A table that did not exist
+        before is created empty first: DDL cannot run inside a transaction.)"""
         staged: list[str] = []
         try:
             for name, (schema, batches) in tables.items():
                 staged.append(name)
                 self._load_incoming(name, schema, batches)
-        except BaseException:
-            for name in staged:  # the canonical tables were not touched; drop the staging
-                with contextlib.suppress(gexc.GoogleAPICallError):  # keep the first error
-                    self.client.delete_table(self.table_id(f"{name}__incoming"), not_found_ok=True)
-            raise
-        for name in staged:
-            self.execute(
-                f"CREATE OR REPLACE TABLE `{self.table_id(name)}` AS "
-                f"SELECT * FROM `{self.table_id(name + '__incoming')}`"
+            swap = []
+            for name, (schema, _) in tables.items():
+                table, incoming = self.table_id(name), self.table_id(f"{name}__incoming")
+                self.execute(
+                    f"CREATE TABLE IF NOT EXISTS `{table}` AS "
+                    f"SELECT * FROM `{incoming}` WHERE FALSE"
+                )
+                cols = ", ".join(f"`{f.name}`" for f in schema)
+                swap.append(
+                    f"DELETE FROM `{table}` WHERE TRUE; "
+                    f"INSERT INTO `{table}` ({cols}) SELECT {cols} FROM `{incoming}`;"
+                )
+            self.execute(f"BEGIN TRANSACTION; {' '.join(swap)} COMMIT TRANSACTION;")
+        finally:
+            for name in staged:  # loaded or not, swapped or not: the staging goes
+                self._drop_quietly(self.table_id(f"{name}__incoming"))
+
+    def _drop_quietly(self, table_id: str) -> None:
+        """Best-effort cleanup that never hides the error being handled."""
+        try:
+            self.client.delete_table(
+                table_id, not_found_ok=True, timeout=self.timeout or 60, retry=None
             )
-            self.client.delete_table(self.table_id(f"{name}__incoming"), not_found_ok=True)
+        except Exception as e:  # noqa: BLE001 - cleanup only; the first error matters
+            log.warning("could not drop %s (%s); the next load replaces it", table_id, e)
 
     def _load_incoming(
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
