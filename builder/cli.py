@@ -403,13 +403,15 @@ def demo(
         )
         started = time.perf_counter()
         with progress_bar() as progress:
-            task = progress.add_task("demo data", total=events)
-            write_demo_data(
-                directory / "canonicals",
-                DemoSize(contacts=contacts, events=events),
-                progress=lambda n: progress.advance(task, n),
-            )
-            with writer_lock(conf, "load"), open_warehouse(conf) as wh:
+            # The files too are written under the lock: another demo in the same folder
+            # would otherwise rewrite them while this one loads them.
+            with writer_lock(conf, "write the demo"), open_warehouse(conf) as wh:
+                task = progress.add_task("demo data", total=events)
+                write_demo_data(
+                    directory / "canonicals",
+                    DemoSize(contacts=contacts, events=events),
+                    progress=lambda n: progress.advance(task, n),
+                )
                 load_directory(wh, directory / "canonicals", progress=row_counter(progress))
             report = rebuild(
                 conf,

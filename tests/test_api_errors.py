@@ -112,6 +112,9 @@ def test_unknown_and_repeated_parameters_are_400(http: TestClient):
 def test_auth_comes_before_input_errors(http: TestClient):
     assert http.get("/contacts/needs-form?days=-1").status_code == 401
     assert http.get("/events?bogus=1").status_code == 401
+    assert http.post("/rebuild?bogus=1").status_code == 401
+    assert http.get("/rebuild/abc?bogus=1").status_code == 401
+    assert http.post("/rebuild?bogus=1", headers=auth()).status_code == 403  # read token
 
 
 def test_extreme_but_valid_values(http: TestClient):

@@ -22,6 +22,18 @@ def test_every_timestamp_regex_in_the_projection_is_the_contract_grammar():
     assert found >= 3
 
 
+def test_every_timestamp_cast_cuts_the_fraction_to_microseconds_first():
+    """RFC 3339 allows any number of fractional digits; BigQuery's cast takes 6 at most."""
+    casts = 0
+    for name in PROJECTION:
+        text = sql.read_query(name)
+        for inner in re.findall(r"SAFE_CAST\((.*) AS TIMESTAMP\)", text):
+            assert inner.startswith("REGEXP_REPLACE(UPPER("), f"{name}: {inner}"
+            assert inner.endswith(r", r'(\.\d{6})\d+', r'\1')"), f"{name}: {inner}"
+            casts += 1
+    assert casts >= 3
+
+
 def test_every_trim_in_the_projection_names_the_trim_characters():
     escaped = TRIM_CHARS.encode("unicode_escape").decode()
     for name in PROJECTION:

@@ -1274,7 +1274,7 @@ def test_check_mirror_failure_keeps_the_old_mirror(tmp_path):
     assert not list(tmp_path.glob(".contact_events.db.tmp-*"))
     # The whole report is kept beside the mirror, for the owner only; the message (which
     # reaches logs) names the file and counts, never a value.
-    (kept,) = settings.mirror_path.parent.glob("validation-failed-*.json")
+    (kept,) = settings.mirror_path.parent.glob("contact_events.db.validation-failed-*.json")
     assert str(kept) in str(err.value)
     assert kept.stat().st_mode & 0o777 == 0o600
     report = json.loads(kept.read_text())
@@ -1283,6 +1283,36 @@ def test_check_mirror_failure_keeps_the_old_mirror(tmp_path):
     differing = [f for f in report["findings"] if f["kind"] == "field_differs"]
     assert differing and all(f["expected"] != f["actual"] for f in differing)
     assert "@" not in str(err.value)
+
+
+def test_failed_reports_are_kept_ten_at_most(tmp_path):
+    settings = build(tmp_path)
+    wrong = settings.model_copy(update={"practice_emails": ["someone@else.example"]})
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        result = v.validate(wh, wrong, settings.mirror_path)
+    assert not result.ok
+    written = [v.keep_failed_report(result, settings.mirror_path) for _ in range(12)]
+    left = sorted(settings.mirror_path.parent.glob("contact_events.db.validation-failed-*"))
+    assert left == sorted(written[2:])
+
+
+def test_a_report_that_cannot_be_written_still_fails_the_run_clearly(tmp_path, monkeypatch):
+    import errno
+
+    import builder.validate.api as validate_api
+
+    settings = build(tmp_path)
+    wrong = settings.model_copy(update={"practice_emails": ["someone@else.example"]})
+    before = settings.mirror_path.read_bytes()
+
+    def disk_full(*args, **kwargs):  # a full disk: no local process plays one on demand
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(validate_api, "keep_failed_report", disk_full)
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        with pytest.raises(PipelineError, match="mismatches.*report not kept: No space"):
+            rebuild(settings, check=v.check_mirror(wh, wrong))
+    assert settings.mirror_path.read_bytes() == before
 
 
 # --------------------------------------------------------------------------- BigQuery

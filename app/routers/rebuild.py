@@ -17,14 +17,13 @@ from app.responses import AUTH_ERRORS, error_doc
 router = APIRouter(
     prefix="/rebuild",
     tags=["rebuild"],
-    dependencies=[StrictQuery],
     responses=AUTH_ERRORS,
 )
 
 
 @router.post(
     "",
-    dependencies=[AdminAuth],
+    dependencies=[AdminAuth, StrictQuery],  # auth first, as on every router
     responses={
         403: error_doc("A read token, or no admin token configured (rebuild disabled)."),
     },
@@ -46,7 +45,7 @@ async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
 
 @router.get(
     "/{job_id}",
-    dependencies=[ReadAuth],
+    dependencies=[ReadAuth, StrictQuery],
     response_model=RebuildJob,
     summary="A rebuild job",
     description=(

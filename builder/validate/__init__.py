@@ -41,7 +41,13 @@ ledger), `compare` (against the warehouse and the mirror), `api` (`validate`,
 
 from __future__ import annotations
 
-from builder.validate.api import check_mirror, select_contacts, validate
+from builder.validate.api import (
+    KEEP_FAILED_REPORTS,
+    check_mirror,
+    keep_failed_report,
+    select_contacts,
+    validate,
+)
 from builder.validate.compare import _expected_dict as _expected_dict
 from builder.validate.findings import (
     BUILD_REPORT_DIFFERS,
@@ -135,6 +141,8 @@ __all__ = [
     "SourceSpec",
     "ValidationResult",
     "check_mirror",
+    "keep_failed_report",
+    "KEEP_FAILED_REPORTS",
     "mirror_text",
     "norm_email",
     "parse_instant",

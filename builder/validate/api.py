@@ -83,19 +83,29 @@ def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], d
     def check(mirror: Path) -> dict[str, Any]:
         result = validate(warehouse, settings, mirror)
         if not result.ok:
-            kept = keep_failed_report(result, Path(settings.mirror_path).parent)
-            raise PipelineError(f"{result.summary()}; mirror not replaced; report: {kept}")
+            try:
+                kept = f"report: {keep_failed_report(result, Path(settings.mirror_path))}"
+            except OSError as e:  # a full disk must not hide the mismatch itself
+                kept = f"report not kept: {e.strerror or e}"
+            raise PipelineError(f"{result.summary()}; mirror not replaced; {kept}")
         return result.to_dict()
 
     return check
 
 
-def keep_failed_report(result: ValidationResult, directory: Path) -> Path:
-    """Write `validation-failed-<UTC time>.json` (mode 0600) into `directory`."""
+KEEP_FAILED_REPORTS = 10
+
+
+def keep_failed_report(result: ValidationResult, mirror: Path) -> Path:
+    """Write `<mirror name>.validation-failed-<UTC time>.json` (mode 0600) beside the
+    mirror, and delete all but the newest KEEP_FAILED_REPORTS of them (they hold PHI)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = directory / f"validation-failed-{stamp}.json"
-    directory.mkdir(parents=True, exist_ok=True)
+    prefix = f"{mirror.name}.validation-failed-"
+    path = mirror.with_name(f"{prefix}{stamp}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(result.to_dict(listed=len(result.findings)), fh, indent=2, sort_keys=True)
+    for old in sorted(path.parent.glob(f"{prefix}*.json"))[:-KEEP_FAILED_REPORTS]:
+        old.unlink(missing_ok=True)
     return path

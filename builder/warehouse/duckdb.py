@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -66,14 +67,19 @@ class DuckDBWarehouse(Warehouse):
                 con.execute(f'DROP TABLE IF EXISTS "{name}"')
                 con.execute(f'ALTER TABLE "{name}__incoming" RENAME TO "{name}"')
             con.execute("COMMIT")
-        except BaseException:
-            if swapping:
-                con.execute("ROLLBACK")
-            for name in staged:
-                con.execute(f'DROP TABLE IF EXISTS "{name}__incoming"')
+        except BaseException as e:
+            # Cleanup is best effort: the error being handled is the one to report.
+            with contextlib.suppress(duckdb.Error):
+                if swapping:
+                    con.execute("ROLLBACK")
+                for name in staged:
+                    con.execute(f'DROP TABLE IF EXISTS "{name}__incoming"')
+            if isinstance(e, duckdb.Error):
+                raise WarehouseError(f"DuckDB: {e}") from e
             raise
         finally:
-            con.unregister("_incoming")
+            with contextlib.suppress(duckdb.Error):
+                con.unregister("_incoming")
 
     def read_batches(
         self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
