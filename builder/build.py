@@ -22,7 +22,12 @@ from builder.warehouse import Warehouse
 SOURCE_QUERIES = tuple(f"sources/{table}" for table in SOURCES)
 RESOLVE_QUERIES = ("resolve/events", "resolve/contacts", "resolve/changed", "resolve/resolve")
 STEPS = ("publish/begin", "publish/bootstrap", *SOURCE_QUERIES, *RESOLVE_QUERIES, "publish/full")
-INCREMENTAL_STEPS = (*STEPS[:-1], "publish/incremental")
+INCREMENTAL_STEPS = (
+    *STEPS[: STEPS.index("resolve/changed") + 1],
+    "resolve/deleted",
+    *STEPS[STEPS.index("resolve/changed") + 1 : -1],
+    "publish/incremental",
+)
 FINAL_STEPS = ("publish/watermarks",)
 
 

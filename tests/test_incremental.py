@@ -2,8 +2,8 @@
 
 Changes are what re-ingestion produces: new records, new versions of records (later
 created_at), rows without created_at or without an id, new contacts and contacts whose
-email changes (which re-resolves orphans and ambiguous emails). Deleting source rows is
-out of scope for incremental builds (the weekly full rebuild covers it).
+email changes (which re-resolves orphans and ambiguous emails), and records deleted
+upstream (every row of an id gone from its table).
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ change = st.one_of(
         st.sampled_from(EMAILS),
         st.sampled_from(["phq9", "gad7"]),
     ),
+    st.tuples(
+        st.just("delete"),
+        st.sampled_from(["messages", "measurement_events"]),
+        st.sampled_from(["m1", "m2", "m3", "m4", "f1", "f2", "f3"]),
+    ),
 )
 
 
@@ -57,7 +62,11 @@ def apply(tables: dict[str, list[dict]], step: int, ops) -> None:
     now = T0 + timedelta(days=3 * step)
     for n, op in enumerate(ops):
         created = iso(now + timedelta(minutes=n))
-        if op[0] == "contact":
+        if op[0] == "delete":
+            _, table, rid = op
+            id_column = "message_id" if table == "messages" else "measurement_event_id"
+            tables[table] = [r for r in tables[table] if r.get(id_column) != rid]
+        elif op[0] == "contact":
             _, cid, email = op
             tables["contacts"].append({"contact_id": cid, "email": email, "updated_at": created})
         elif op[0] == "message":
@@ -180,6 +189,28 @@ def test_new_contact_resolves_earlier_orphans_incrementally(tmp_path):
     assert rows == [{"contact_id": "c2"}]
 
 
+def test_records_deleted_upstream_leave_ledger_rejects_and_mirror(tmp_path):
+    steps = [
+        [
+            ("message", "m1", "c1", None, "sms", "ok"),
+            ("message", "m2", "c1", None, "sms", "bad"),  # a reject
+            ("form", "f1", "a@x.example", "phq9"),
+        ],
+        [("delete", "messages", "m1"), ("delete", "messages", "m2")],
+    ]
+    with (
+        DuckDBWarehouse(tmp_path / "inc.duckdb") as inc_wh,
+        DuckDBWarehouse(tmp_path / "full.duckdb") as full_wh,
+    ):
+        run_sequence(tmp_path, steps, inc_wh, full_wh)
+        ledger = inc_wh.fetch("SELECT source_record_id FROM proj_contact_events")
+        rejects = inc_wh.fetch("SELECT source_record_id FROM proj_contact_events_rejects")
+    assert ledger == [{"source_record_id": "f1"}] and rejects == []
+    mirror = snapshot_mirror(tmp_path / "inc.db")
+    assert [r[7] for r in mirror["contact_events"]] == ["f1"]
+    assert mirror["contact_events_rejects"] == []
+
+
 def test_incremental_equals_full_on_bigquery(tmp_path, bigquery_warehouse):
     steps = [
         [
@@ -193,7 +224,17 @@ def test_incremental_equals_full_on_bigquery(tmp_path, bigquery_warehouse):
             ("contact", "c3", "nobody@x.example"),  # f1 is no longer ambiguous
             ("message", "m1", "c1", None, "sms", "ok"),  # now a known contact
             ("message", "m2", None, "b@x.example", "sms", "missing_created"),
+            ("message", "m3", "c1", None, "sms", "bad"),  # a reject
+        ],
+        [
+            ("delete", "messages", "m1"),  # a ledger row deleted upstream
+            ("delete", "messages", "m3"),  # a reject deleted upstream
+            ("form", "f2", "a@x.example", "gad7"),
         ],
     ]
     with DuckDBWarehouse(tmp_path / "full.duckdb") as full_wh:
         run_sequence(tmp_path, steps, bigquery_warehouse, full_wh)
+    ids = {r["source_record_id"] for r in bigquery_warehouse.fetch(
+        f"SELECT source_record_id FROM `{bigquery_warehouse.table_id('proj_contact_events')}`"
+    )}  # fmt: skip
+    assert "m1" not in ids and "f2" in ids

@@ -1,7 +1,7 @@
 -- Incremental build: upsert the re-resolved records into the ledger and the rejects,
 -- keyed on (source_system, source_record_id), overwriting on conflict. A record that
--- moved between ledger and rejects is removed from the side it left. Rejects without a
--- record id have no key: they are replaced as a whole.
+-- moved between ledger and rejects is removed from the side it left, and a record deleted
+-- upstream from both. Rejects without a record id have no key: they are replaced whole.
 
 MERGE proj_contact_events AS t
 USING (
@@ -36,6 +36,31 @@ WHERE EXISTS (
     AND r.source_record_id = t.source_record_id
     AND r.reason IS NOT NULL
     AND r.reason != 'orphan'
+);
+
+-- Records deleted upstream (resolve/deleted.sql): changed, and no row left to resolve.
+DELETE FROM proj_contact_events AS t
+WHERE EXISTS (
+  SELECT 1
+  FROM proj_stage_changed AS c
+  WHERE c.source_system = t.source_system AND c.source_record_id = t.source_record_id
+)
+AND NOT EXISTS (
+  SELECT 1
+  FROM proj_stage_resolved AS r
+  WHERE r.source_system = t.source_system AND r.source_record_id = t.source_record_id
+);
+
+DELETE FROM proj_contact_events_rejects AS t
+WHERE EXISTS (
+  SELECT 1
+  FROM proj_stage_changed AS c
+  WHERE c.source_system = t.source_system AND c.source_record_id = t.source_record_id
+)
+AND NOT EXISTS (
+  SELECT 1
+  FROM proj_stage_resolved AS r
+  WHERE r.source_system = t.source_system AND r.source_record_id = t.source_record_id
 );
 
 MERGE proj_contact_events_rejects AS t
