@@ -58,10 +58,17 @@ def main(
 
 
 def settings() -> Settings:
+    from pydantic import ValidationError
+
     try:
         return Settings()
-    except Exception as e:  # pydantic ValidationError: bad environment / toml value
-        raise ContactEventsError(f"bad configuration: {e}") from e
+    except ValidationError as e:  # bad environment / toml value: one line per setting
+        problems = "; ".join(
+            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ContactEventsError(f"bad configuration: {problems}") from None
 
 
 def run_command(fn: Callable[[], None]) -> None:

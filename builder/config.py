@@ -3,6 +3,7 @@ working directory (keys are the lower-case names without the prefix), else defau
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ from pydantic_settings import (
 )
 
 CommaList = Annotated[list[str], NoDecode]
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.ASCII)
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
 
     warehouse: Literal["duckdb", "bigquery"] = "duckdb"
     duckdb_path: Path = Path("./data/warehouse.duckdb")
+    # DuckDB's memory budget (e.g. "512MB"; it spills to disk beyond it). None: DuckDB's
+    # own default, 80% of the machine's memory.
+    duckdb_memory_limit: str | None = None
     bq_project: str | None = None
     bq_dataset: str | None = None
     bq_endpoint: str | None = None
@@ -54,10 +59,17 @@ class Settings(BaseSettings):
     def _normalise_emails(cls, value: list[str]) -> list[str]:
         return sorted({v.strip().lower() for v in value if v.strip()})
 
-    @field_validator("admin_token", mode="before")
+    @field_validator("admin_token", "duckdb_memory_limit", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        if value is not None and not MEMORY_SIZE.fullmatch(value):
+            raise ValueError("expected a size such as 512MB or 2GB")
+        return value
 
     @classmethod
     def settings_customise_sources(

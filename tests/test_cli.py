@@ -226,3 +226,35 @@ def test_no_command_trips_over_its_own_lock(env, tmp_path):
     for args in (["load", str(canon)], ["build"], ["sync"], ["run"], ["build"]):
         result = invoke(args, env)
         assert result.exit_code == 0, (args, result.output)
+
+
+# --- DuckDB memory budget -----------------------------------------------------------------
+
+
+def test_duckdb_memory_limit_from_the_environment(env, tmp_path, monkeypatch):
+    from builder.config import Settings
+    from builder.warehouse import open_warehouse
+
+    monkeypatch.setenv("CONTACT_EVENTS_DUCKDB_PATH", env["CONTACT_EVENTS_DUCKDB_PATH"])
+    monkeypatch.setenv("CONTACT_EVENTS_DUCKDB_MEMORY_LIMIT", "300MB")
+    with open_warehouse(Settings()) as wh:
+        (row,) = wh.fetch("SELECT current_setting('memory_limit') AS v")
+    assert row["v"] == "286.1 MiB"  # DuckDB reports 300 MB in MiB
+    canon = write_canonicals(tmp_path / "canonicals", CANONICALS)
+    limited = {**env, "CONTACT_EVENTS_DUCKDB_MEMORY_LIMIT": "300MB"}
+    for args in (["load", str(canon)], ["build"], ["sync"]):
+        assert invoke(args, limited).exit_code == 0, args
+
+
+@pytest.mark.parametrize("value", ["lots", "1GB'; DROP TABLE contacts; --", "-5MB"])
+def test_a_bad_duckdb_memory_limit_is_a_one_line_error(env, value):
+    line = one_line_error(invoke(["build"], {**env, "CONTACT_EVENTS_DUCKDB_MEMORY_LIMIT": value}))
+    assert line.endswith(
+        "bad configuration: CONTACT_EVENTS_DUCKDB_MEMORY_LIMIT: expected a size such as "
+        "512MB or 2GB"
+    )
+
+
+def test_any_bad_setting_is_one_line_naming_the_variable(env):
+    line = one_line_error(invoke(["build"], {**env, "CONTACT_EVENTS_MAX_ROWS": "lots"}))
+    assert "bad configuration: CONTACT_EVENTS_MAX_ROWS: Input should be a valid integer" in line

@@ -13,7 +13,9 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
         return BigQueryWarehouse.from_settings(settings)
     from builder.warehouse.duckdb import DuckDBWarehouse
 
-    return DuckDBWarehouse(settings.duckdb_path, read_only=read_only)
+    return DuckDBWarehouse(
+        settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit
+    )
 
 
 __all__ = ["Warehouse", "open_warehouse"]

@@ -17,7 +17,7 @@ class DuckDBWarehouse(Warehouse):
     kind = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str, read_only: bool = False):
+    def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str | None = None):
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +26,8 @@ class DuckDBWarehouse(Warehouse):
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         # Offset-less timestamps are read in the session time zone: make that UTC.
         self.con.execute("SET TimeZone='UTC'")
+        if memory_limit:  # validated by Settings (digits and a unit): safe to inline
+            self.con.execute(f"SET memory_limit='{memory_limit}'")
 
     def execute(self, statement: str, params: Params | None = None) -> None:
         try:
