@@ -360,6 +360,12 @@ def demo_data(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, envvar="WEB_CONCURRENCY", help="Worker processes (they share the rebuild jobs)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the read API over the SQLite mirror."""
 
@@ -371,7 +377,7 @@ def serve(
             raise ContactEventsError(
                 "no API tokens: set CONTACT_EVENTS_API_TOKENS (or use `contact-events demo`)"
             )
-        do_serve(conf, host=host, port=port)
+        do_serve(conf, host=host, port=port, workers=workers)
 
     run_command(go)
 

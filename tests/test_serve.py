@@ -1,0 +1,130 @@
+"""`contact-events serve` as a real process on 127.0.0.1: refuses to start without tokens,
+serves the mirror, and with `--workers 2` runs two worker processes that share jobs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import PRACTICE, build_mirror
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def workers_of(pid: int) -> list[int]:
+    """Children running a uvicorn worker (not multiprocessing's resource tracker)."""
+    found = []
+    for child in children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in cmdline:
+            found.append(child)
+    return found
+
+
+@pytest.fixture
+def mirror_env(tmp_path):
+    rows = [
+        {"message_id": f"m{i}", "contact_id": "c1", "sent_at": f"2024-03-0{i}T10:00:00Z"}
+        for i in range(1, 4)
+    ]
+    settings, _, _ = build_mirror(
+        tmp_path, {"contacts": [{"contact_id": "c1", "email": PRACTICE}], "messages": rows}
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_EVENTS_")}
+    env.update(
+        CONTACT_EVENTS_MIRROR_PATH=str(settings.mirror_path),
+        CONTACT_EVENTS_DUCKDB_PATH=str(settings.duckdb_path),
+        CONTACT_EVENTS_API_TOKENS="read-token",
+        CONTACT_EVENTS_ADMIN_TOKEN="admin-token",
+    )
+    return env
+
+
+def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "builder.cli", "serve", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_up(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server did not come up")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_serve_refuses_to_start_without_tokens(mirror_env, tmp_path):
+    env = {k: v for k, v in mirror_env.items() if k != "CONTACT_EVENTS_API_TOKENS"}
+    proc = start(["--port", str(free_port())], env, tmp_path)
+    try:
+        assert proc.wait(timeout=30) == 1
+        assert "no API tokens" in proc.stderr.read()
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_with_one_or_more_workers(mirror_env, tmp_path, workers):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start(["--port", str(port), "--workers", str(workers)], mirror_env, tmp_path)
+    try:
+        wait_up(url, proc)
+        if workers > 1:  # uvicorn's supervisor, then one process per worker
+            assert len(workers_of(proc.pid)) == workers
+        read = {"Authorization": "Bearer read-token"}
+        timeline = httpx.get(f"{url}/contacts/c1/timeline", headers=read, timeout=10)
+        assert [e["source_record_id"] for e in timeline.json()["items"]] == ["m3", "m2", "m1"]
+        admin = {"Authorization": "Bearer admin-token"}
+        jobs = [httpx.post(f"{url}/rebuild", headers=admin, timeout=10) for _ in range(4)]
+        assert [j.status_code for j in jobs] == [202] * 4
+        assert len({j.json()["job_id"] for j in jobs}) == 1  # single flight, any worker
+        job_id = jobs[0].json()["job_id"]
+        deadline = time.monotonic() + 60
+        while (job := httpx.get(f"{url}/rebuild/{job_id}", headers=read, timeout=10).json())[
+            "state"
+        ] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert job["state"] == "succeeded", job
+    finally:
+        stop(proc)
+    assert children(proc.pid) == []
