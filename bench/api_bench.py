@@ -140,6 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Also run the 16-connection timelines on N workers."
+    )
     args = parser.parse_args()
     if not args.mirror.exists():
         raise SystemExit(f"no mirror at {args.mirror}: run `python -m bench.sync_bench` first")
@@ -179,6 +182,31 @@ def main() -> None:
         )
     finally:
         api.stop()
+
+    # `contact-events serve` with 1 and with N worker processes (its access log on, as
+    # deployed), the 16-connection timelines only: the ratio is what N workers buy.
+    for workers in (1, args.workers) if args.workers > 1 else ():
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        argv = [str(bin_dir / "contact-events"), "serve", "--port", str(port)]
+        api = Server(
+            [*argv, "--workers", str(workers)],
+            {"CONTACT_EVENTS_MIRROR_PATH": str(args.mirror), "CONTACT_EVENTS_API_TOKENS": TOKEN},
+            f"{base}/health",
+        )
+        try:
+            for label, ids in (("random contacts", random_ids), ("busiest contacts", busiest)):
+                r = run_wrk(base, "/contacts/{id}/timeline?limit=50", ids, auth, 16, args.duration)
+                results.append(
+                    {
+                        "server": f"contact-events serve --workers {workers}",
+                        "route": f"timeline, {label}",
+                        "conns": 16,
+                        **r,
+                    }
+                )
+        finally:
+            api.stop()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
