@@ -19,7 +19,7 @@ bearer = HTTPBearer(
     auto_error=False,
     description=(
         "`Authorization: Bearer <token>`. Read tokens come from CONTACT_EVENTS_API_TOKENS; "
-        "POST/GET /rebuild need CONTACT_EVENTS_ADMIN_TOKEN (which also grants read)."
+        "POST /rebuild needs CONTACT_EVENTS_ADMIN_TOKEN (which also grants read)."
     ),
 )
 

@@ -31,8 +31,8 @@ NO_TOKENS = (
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
 
-* **Auth**: `Authorization: Bearer <token>` on every route but `/health`; `/rebuild` needs
-  the admin token.
+* **Auth**: `Authorization: Bearer <token>` on every route but `/health`; `POST /rebuild`
+  needs the admin token (any token may follow a job with `GET /rebuild/{job_id}`).
 * **Time**: timestamps are RFC 3339 UTC with `Z`. `as_of` (default now) fixes the instant
   a question is asked at: events after it do not count; the cut-off is `as_of - days`
   and "before the cut-off" means strictly earlier. `since` is inclusive, `until`
@@ -52,7 +52,7 @@ TAGS = [
     {"name": "contacts", "description": "Questions about contacts, as of an instant."},
     {"name": "events", "description": "The ledger itself."},
     {"name": "status", "description": "What the mirror holds and how old it is."},
-    {"name": "rebuild", "description": "Build + sync in the background (admin token)."},
+    {"name": "rebuild", "description": "Build + sync in the background (admin token starts one)."},
     {"name": "health", "description": "Liveness, no token."},
 ]
 
