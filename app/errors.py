@@ -12,6 +12,7 @@ Status codes (README "HTTP API: errors"):
 - 404 `not_found`          unknown contact, job or route
 - 405 `method_not_allowed`
 - 503 `mirror_unavailable` no mirror file yet, or it cannot be read
+- 503 `job_store_unavailable` the rebuild jobs' SQLite file cannot be used
 - 504 `query_timeout`      a query ran past the configured time limit
 - 500 `internal_error`     a bug; the body says nothing more, the log has the traceback
 

@@ -322,6 +322,22 @@ def test_a_long_job_keeps_its_heartbeat(practice: Settings):
     assert wait_state(other, job["job_id"], ("succeeded", "failed"))["state"] == "succeeded"
 
 
+def test_an_unusable_job_store_is_a_503_and_reads_go_on(practice: Settings):
+    from app.jobs import jobs_path
+
+    jobs_path(practice).mkdir()  # a folder where the SQLite file should be
+    test_client, client = client_for(make_app(practice), token=ADMIN)
+    with test_client:
+        for response in (
+            test_client.post("/rebuild", headers=auth(ADMIN)),
+            test_client.get("/rebuild/abc", headers=auth(READ)),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "job_store_unavailable"
+            assert response.headers["Retry-After"] == "30"
+        assert len(client.timeline("c1")["items"]) == 6
+
+
 # -- readers during rebuilds, over a real server ------------------------------------------
 
 

@@ -4,7 +4,10 @@ holding a read token can follow a job someone else started."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Response
 from fastapi.concurrency import run_in_threadpool
@@ -14,10 +17,16 @@ from app.errors import ApiError
 from app.models import RebuildJob
 from app.responses import AUTH_ERRORS, error_doc
 
+log = logging.getLogger("contact_events.api")
+T = TypeVar("T")
+
 router = APIRouter(
     prefix="/rebuild",
     tags=["rebuild"],
-    responses=AUTH_ERRORS,
+    responses={
+        **AUTH_ERRORS,
+        503: error_doc("The job store beside the mirror cannot be used (`job_store_unavailable`)."),
+    },
 )
 
 
@@ -38,7 +47,7 @@ router = APIRouter(
 )
 async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
     # The job store is a SQLite file that another worker may hold for a moment.
-    job, _started = await run_in_threadpool(jobs.submit)
+    job, _started = await run_in_threadpool(_store, jobs.submit)
     response.headers["Location"] = f"/rebuild/{job['job_id']}"
     return job
 
@@ -60,7 +69,21 @@ async def get_rebuild(
     job_id: Annotated[str, Path(max_length=64, description="The job_id POST /rebuild gave.")],
     jobs: JobsDep,
 ) -> dict[str, Any]:
-    job = await run_in_threadpool(jobs.get, job_id)
+    job = await run_in_threadpool(_store, jobs.get, job_id)
     if job is None:
         raise ApiError(404, "not_found", "no rebuild job with this job_id", field="job_id")
     return job
+
+
+def _store(call: Callable[..., T], *args: Any) -> T:
+    """A job-store call; a store that cannot be used is a 503, not a bug (500)."""
+    try:
+        return call(*args)
+    except sqlite3.Error as e:
+        log.error("rebuild job store unavailable: %s", e)
+        raise ApiError(
+            503,
+            "job_store_unavailable",
+            "the rebuild job store cannot be used right now; the mirror is still served",
+            headers={"Retry-After": "30"},
+        ) from None
