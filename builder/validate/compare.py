@@ -180,39 +180,33 @@ class _Run:
     def _ts_micros(self, col: pa.Array) -> list[Any]:
         if pa.types.is_timestamp(col.type):
             if col.type.tz is None:
-                if not getattr(self, "_naive_flagged", False):
-                    self._naive_flagged = True
-                    self.add(
-                        WAREHOUSE,
-                        COLUMN_TYPE,
-                        None,
-                        None,
-                        None,
-                        "event_timestamp",
-                        "timestamp with time zone",
-                        str(col.type),
-                    )
+                self._flag_ts_type("_naive_flagged", col)
                 col = col.cast(pa.timestamp("us"))
             else:
                 col = col.cast(pa.timestamp("us", tz="UTC"))
             return col.cast(pa.int64()).to_pylist()
-        if not getattr(self, "_type_flagged", False):
-            self._type_flagged = True
-            self.add(
-                WAREHOUSE,
-                COLUMN_TYPE,
-                None,
-                None,
-                None,
-                "event_timestamp",
-                "timestamp with time zone",
-                str(col.type),
-            )
+        self._flag_ts_type("_type_flagged", col)
         out = []
         for v in col.to_pylist():
             t = trim(v) if isinstance(v, str) else None
             out.append(parse_instant(t) if t else None)
         return out
+
+    def _flag_ts_type(self, flag: str, col: pa.Array) -> None:
+        """Report a ledger event_timestamp of the wrong type once per kind (`flag`)."""
+        if getattr(self, flag, False):
+            return
+        setattr(self, flag, True)
+        self.add(
+            WAREHOUSE,
+            COLUMN_TYPE,
+            None,
+            None,
+            None,
+            "event_timestamp",
+            "timestamp with time zone",
+            str(col.type),
+        )
 
     def reject_rows(self, target: str) -> dict[str | None, dict[str | None, list[tuple]]]:
         """source_system -> source_record_id -> [(severity, reason), ...]."""

@@ -262,13 +262,18 @@ def _tie_key(spec: SourceSpec, cand: Candidate) -> tuple[tuple[int, str], ...]:
     )
 
 
+def later_wins(a: int | None, b: int | None) -> bool | None:
+    """Does instant `a` beat `b` (latest wins, a missing one loses)? None on a tie."""
+    if a == b:
+        return None
+    if a is None or b is None:
+        return b is None
+    return a > b
+
+
 def _wins(spec: SourceSpec, new: Candidate, old: Candidate) -> bool:
     """Does `new` replace `old` as the record's surviving row?"""
-    a, b = new[C_CREATED], old[C_CREATED]
-    if a != b:
-        if a is None:
-            return False
-        if b is None:
-            return True
-        return a > b
+    later = later_wins(new[C_CREATED], old[C_CREATED])
+    if later is not None:
+        return later
     return _tie_key(spec, new) < _tie_key(spec, old)

@@ -22,6 +22,7 @@ from builder.validate.mapping import (
     _none_first,
     _s,
     _wins,
+    later_wins,
     norm_email,
 )
 from builder.validate.timestamps import parse_instant, trim
@@ -42,13 +43,9 @@ class Contacts:
 
 
 def _contact_wins(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
-    a, b = new[0], old[0]
-    if a != b:
-        if a is None:
-            return False
-        if b is None:
-            return True
-        return a > b
+    later = later_wins(new[0], old[0])
+    if later is not None:
+        return later
     return tuple(_none_first(v) for v in new[1]) < tuple(_none_first(v) for v in old[1])
 
 
