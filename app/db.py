@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from app.errors import ApiError
 from builder.contract import REASONS, SOURCES
+from builder.mirror import connect_read_only
 from builder.sql import read_query
 
 log = logging.getLogger("contact_events.api")
@@ -117,12 +117,11 @@ class MirrorConnection:
         self.max_rows = max_rows
         self.build: BuildInfo | None = None  # of the current snapshot
         self._last: tuple[tuple[tuple[str, Any], ...], BuildInfo] | None = None
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         try:
             # Autocommit: snapshot() opens and closes read transactions explicitly. The busy
             # timeout covers the instant an in-place `sync --incremental` commits.
-            self.con = sqlite3.connect(
-                uri, uri=True, check_same_thread=False, isolation_level=None, timeout=5.0
+            self.con = connect_read_only(
+                path, check_same_thread=False, isolation_level=None, timeout=5.0
             )
         except sqlite3.Error as e:
             log.warning("cannot open the mirror: %s", e)

@@ -28,6 +28,7 @@ from typing import Any
 
 from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
+from builder.mirror import MirrorFiles
 from builder.pipeline import PipelineReport, rebuild
 from builder.sql import read_query
 
@@ -39,8 +40,7 @@ STALE_SECONDS = 60.0  # a live job without a heartbeat for this long is dead
 
 
 def jobs_path(settings: Settings) -> Path:
-    mirror = Path(settings.mirror_path)
-    return mirror.with_name(f"{mirror.name}.jobs.db")
+    return MirrorFiles.at(settings.mirror_path).jobs_db
 
 
 def report_of(result: PipelineReport) -> dict[str, Any]:

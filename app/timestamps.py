@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from builder.mirror import mirror_timestamp
+
 # RFC 3339 date-time, plus two conveniences: a bare date (midnight UTC) and no offset
 # (read as UTC, like the canonical tables). `T`/`t`/space separate date and time;
 # fractions beyond microseconds are truncated. A space before the offset is a `+` that
@@ -62,13 +64,7 @@ def parse_rfc3339(value: str) -> datetime:
         raise ValueError("timestamp out of range after conversion to UTC") from None
 
 
-def to_mirror(value: datetime) -> str:
-    """The mirror's text form. Written by hand: strftime('%Y') does not pad years < 1000."""
-    v = value.astimezone(UTC) if value.tzinfo else value
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+to_mirror = mirror_timestamp  # the mirror's text form (builder.mirror owns it)
 
 
 def cutoff(as_of: datetime, days: int) -> str:

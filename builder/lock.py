@@ -22,11 +22,11 @@ from filelock import FileLock, Timeout
 
 from builder.config import Settings
 from builder.errors import BusyError
+from builder.mirror import MirrorFiles
 
 
 def lock_path(settings: Settings) -> Path:
-    mirror = Path(settings.mirror_path)
-    return mirror.with_name(f"{mirror.name}.lock")
+    return MirrorFiles.at(settings.mirror_path).lock
 
 
 @contextmanager

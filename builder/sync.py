@@ -24,7 +24,6 @@ import os
 import shutil
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,13 +34,18 @@ import pyarrow.compute as pc
 
 from builder import contract as c
 from builder.errors import SyncError, WarehouseError
+from builder.mirror import (
+    ARROW_TIMESTAMP_FORMAT,
+    MirrorFiles,
+    connect_read_only,
+    mirror_timestamp,
+)
 from builder.sql import read_query, split_statements
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.sync")
 
 BATCH_ROWS = 50_000
-ARROW_TS_FORMAT = "%Y-%m-%d %H:%M:%S"  # Arrow prints %S with microseconds for us units
 CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
 
 # (warehouse table, mirror table, columns)
@@ -81,7 +85,7 @@ def _as_text_timestamps(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
     if pa.types.is_timestamp(column.type):
         if column.type.unit != "us" or column.type.tz not in ("UTC", "+00:00", "Etc/UTC"):
             column = column.cast(pa.timestamp("us", tz="UTC"))
-        return pc.strftime(column, format=ARROW_TS_FORMAT)
+        return pc.strftime(column, format=ARROW_TIMESTAMP_FORMAT)
     return column
 
 
@@ -102,14 +106,10 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _cleanup_stale_temp_files(mirror: Path) -> None:
-    for stale in mirror.parent.glob(f".{mirror.name}.tmp-*"):
-        pid = stale.name.split(".tmp-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+    for stale in MirrorFiles.at(mirror).temps():
+        pid = MirrorFiles.temp_owner(stale)
+        if pid is not None and not _pid_alive(pid):
             stale.unlink(missing_ok=True)
-
-
-def _read_only(mirror: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
 
 
 def previous_builds(mirror: Path) -> list[dict[str, object]]:
@@ -117,7 +117,7 @@ def previous_builds(mirror: Path) -> list[dict[str, object]]:
     if not mirror.exists():
         return []
     try:
-        con = _read_only(mirror)
+        con = connect_read_only(mirror)
         con.row_factory = sqlite3.Row
         try:
             rows = con.execute(f"SELECT * FROM {c.MIRROR_BUILDS} ORDER BY rowid").fetchall()
@@ -160,11 +160,7 @@ def _latest_build(warehouse: Warehouse) -> dict[str, object]:
 
 
 def _fmt_ts(value: object) -> str:
-    """The mirror's text form (isoformat: strftime does not zero-pad years < 1000)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-        return value.isoformat(sep=" ", timespec="microseconds")
-    return str(value)
+    return mirror_timestamp(value) if isinstance(value, datetime) else str(value)
 
 
 def _insert_build_row(
@@ -236,7 +232,7 @@ def _replace_mirror(
     started = time.perf_counter()
     _cleanup_stale_temp_files(mirror)
     report = SyncReport(mirror_path=str(mirror), build_id=str(build["build_id"]))
-    tmp = _temp_path(mirror)
+    tmp = MirrorFiles.at(mirror).new_temp()
     try:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -273,7 +269,7 @@ def _patch_mirror(
     report = SyncReport(
         mirror_path=str(mirror), build_id=str(build["build_id"]), mode="incremental"
     )
-    tmp = _temp_path(mirror)
+    tmp = MirrorFiles.at(mirror).new_temp()
     try:
         shutil.copyfile(mirror, tmp)
         con = sqlite3.connect(tmp, isolation_level=None)
@@ -299,10 +295,6 @@ def _patch_mirror(
         tmp.unlink(missing_ok=True)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
-
-
-def _temp_path(mirror: Path) -> Path:
-    return mirror.with_name(f".{mirror.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def _swap(tmp: Path, mirror: Path) -> None:

@@ -7,12 +7,12 @@ import json
 import os
 import random
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from builder.config import Settings
 from builder.errors import ContactEventsError, PipelineError
+from builder.mirror import MirrorFiles
 from builder.validate.compare import _Run
 from builder.validate.findings import MAX_FINDINGS, ValidationResult
 from builder.warehouse.base import Warehouse
@@ -99,13 +99,12 @@ KEEP_FAILED_REPORTS = 10
 def keep_failed_report(result: ValidationResult, mirror: Path) -> Path:
     """Write `<mirror name>.validation-failed-<UTC time>.json` (mode 0600) beside the
     mirror, and delete all but the newest KEEP_FAILED_REPORTS of them (they hold PHI)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    prefix = f"{mirror.name}.validation-failed-"
-    path = mirror.with_name(f"{prefix}{stamp}.json")
+    files = MirrorFiles.at(mirror)
+    path = files.new_failed_report()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(result.to_dict(listed=len(result.findings)), fh, indent=2, sort_keys=True)
-    for old in sorted(path.parent.glob(f"{prefix}*.json"))[:-KEEP_FAILED_REPORTS]:
+    for old in files.failed_reports()[:-KEEP_FAILED_REPORTS]:
         old.unlink(missing_ok=True)
     return path

@@ -4,7 +4,6 @@ them, source by source, against the reference ledger, into a `ValidationResult`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -16,6 +15,7 @@ import pyarrow.compute as pc
 
 from builder import contract as c
 from builder.config import Settings
+from builder.mirror import connect_read_only
 from builder.validate.findings import (
     BUILD_REPORT_DIFFERS,
     COLUMN_TYPE,
@@ -67,8 +67,7 @@ def _same(a: Any, b: Any) -> bool:
 
 class _Mirror:
     def __init__(self, path: Path):
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        self.con = sqlite3.connect(uri, uri=True)
+        self.con = connect_read_only(path)
 
     def tables(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -5,9 +5,10 @@ ledger, the comparison and the output alike."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from builder import contract as c
+from builder.mirror import mirror_timestamp
 
 # The contract's grammar decides what is valid; this one (ASCII digits only, as in the
 # SQL engines' RE2) only takes a valid value apart.
@@ -80,7 +81,10 @@ def _civil(days: int) -> tuple[int, int, int]:
 
 
 def mirror_text(micros: int) -> str:
-    """The mirror's `YYYY-MM-DD HH:MM:SS.ffffff` form of an instant."""
+    """The mirror's `YYYY-MM-DD HH:MM:SS.ffffff` form of an instant (any year: a ledger
+    value outside years 1-9999 is still printed, by the proleptic calendar)."""
+    if _MIN_US <= micros <= _MAX_US:
+        return mirror_timestamp(_EPOCH + timedelta(microseconds=micros))
     days, rest = divmod(micros, 86_400_000_000)
     seconds, fraction = divmod(rest, 1_000_000)
     minutes, second = divmod(seconds, 60)
