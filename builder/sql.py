@@ -1,14 +1,22 @@
-"""The one place SQL is read from `queries/` and rendered for an engine.
+"""The one place SQL is read from `queries/` (and a profile's source folder) and rendered
+for an engine.
 
 Projection queries are GoogleSQL (BigQuery) files. For BigQuery they run as written, with
 table names qualified as `project.dataset.table`; for DuckDB sqlglot transpiles them.
-Parameters stay parameters (`@name` in the files) and are bound by the adapter.
+Parameters stay parameters (`@name` in the files) and are bound by the adapter. Python
+never assembles SQL beyond two things done here on the parsed tree: a placeholder table
+name swapped for a real one (`tables=`), and a profile source's SELECT put where the
+staging template says `source_rows` (`render_source`).
+
+Documented shims, applied after parsing:
+- PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.
+- Executed SQL carries no comments (the BigQuery emulator mistakes an `@name` inside a
+  comment for a parameter).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,14 +26,41 @@ from sqlglot import exp
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 SOURCE_DIALECT = "bigquery"
+# The staging template's stand-in for a profile source's SELECT (resolve/stage_*.sql).
+SOURCE_PLACEHOLDER = "source_rows"
 
-log = logging.getLogger("contact_events.sql")
+Tables = tuple[tuple[str, str], ...]
 
 
 @cache
 def read_query(name: str) -> str:
-    """Text of `queries/<name>.sql` (name may contain a sub-folder, e.g. `sources/messages`)."""
+    """Text of `queries/<name>.sql` (name may contain a sub-folder, e.g. `api/timeline`)."""
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One rendered statement, the names of the `@parameters` it binds, and its file."""
+
+    sql: str
+    params: frozenset[str]
+    name: str = ""
+
+    def bind(self, params: Mapping[str, object] | None) -> dict[str, object]:
+        params = params or {}
+        missing = self.params - params.keys()
+        if missing:
+            raise KeyError(f"{self.name or 'statement'} needs parameters {sorted(missing)}")
+        return {k: params[k] for k in self.params}
+
+
+def _rename(tree: exp.Expression, tables: Mapping[str, str]) -> exp.Expression:
+    """Swap placeholder table names (`incoming`, `target`, ...) for real ones."""
+    if tables:
+        for table in tree.find_all(exp.Table):
+            if not table.args.get("db") and table.name in tables:
+                table.set("this", exp.to_identifier(tables[table.name]))
+    return tree
 
 
 def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.Expression:
@@ -43,47 +78,76 @@ def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.E
 
 
 def _shim(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """Documented dialect shims, applied after transpilation concerns sqlglot can't know.
-
-    - PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.
-    """
     if dialect != SOURCE_DIALECT:
         for node in list(tree.find_all(exp.PartitionedByProperty, exp.ClusterProperty)):
             node.pop()
     return tree
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One rendered statement and the names of the `@parameters` it binds."""
+def _parameters(tree: exp.Expression) -> frozenset[str]:
+    """Named parameters: `@name` in GoogleSQL, `$name` in an engine file of DuckDB's."""
+    named = [p.name for p in tree.find_all(exp.Parameter)]
+    named += [p.name for p in tree.find_all(exp.Placeholder) if p.name and p.name != "?"]
+    return frozenset(named)
 
-    sql: str
-    params: frozenset[str]
 
-    def bind(self, params: Mapping[str, object] | None) -> dict[str, object]:
-        params = params or {}
-        missing = self.params - params.keys()
-        if missing:
-            raise KeyError(f"statement needs parameters {sorted(missing)}")
-        return {k: params[k] for k in self.params}
+def _statement(tree: exp.Expression, dialect: str, name: str) -> Statement:
+    names = _parameters(tree)
+    return Statement(tree.sql(dialect=dialect, pretty=True, comments=False), names, name)
+
+
+def parse(text: str, read: str = SOURCE_DIALECT) -> list[exp.Expression]:
+    return [tree for tree in sqlglot.parse(text, read=read) if tree is not None]
+
+
+def dialect_of(name: str) -> str:
+    """The dialect a file is written in: GoogleSQL, except an adapter's own files under
+    `queries/engine/<engine>/`, which are written in that engine's SQL."""
+    parts = name.split("/")
+    return parts[1] if parts[0] == "engine" and len(parts) > 2 else SOURCE_DIALECT
 
 
 @cache
 def render(
-    name: str, dialect: str, catalog: str | None = None, db: str | None = None
+    name: str,
+    dialect: str,
+    catalog: str | None = None,
+    db: str | None = None,
+    *,
+    tables: Tables = (),
 ) -> tuple[Statement, ...]:
-    """The statements of `queries/<name>.sql`, ready to run on `dialect`."""
-    statements = []
-    for tree in sqlglot.parse(read_query(name), read=SOURCE_DIALECT):
-        if tree is None:
-            continue
-        tree = _shim(_qualify(tree, catalog, db), dialect)
-        names = frozenset(p.name for p in tree.find_all(exp.Parameter))
-        # Comments stay in the files; executed SQL carries none (the BigQuery emulator
-        # mistakes an `@name` inside a comment for a parameter).
-        text = tree.sql(dialect=dialect, pretty=True, comments=False)
-        statements.append(Statement(text, names))
-    return tuple(statements)
+    """The statements of `queries/<name>.sql`, ready to run on `dialect`.
+
+    `tables`: (placeholder, real name) pairs, e.g. (("target", "contacts"),)."""
+    out = []
+    for tree in parse(read_query(name), dialect_of(name)):
+        tree = _shim(_qualify(_rename(tree, dict(tables)), catalog, db), dialect)
+        out.append(_statement(tree, dialect, name))
+    return tuple(out)
+
+
+def render_source(
+    template: str,
+    source: exp.Query,
+    name: str,
+    dialect: str,
+    catalog: str | None = None,
+    db: str | None = None,
+) -> Statement:
+    """`queries/<template>.sql` with a profile source's parsed SELECT in place of the
+    `source_rows` table (`AS s` stays its alias), qualified and rendered for `dialect`.
+
+    The source's own tables are qualified like every other table; the staging tables the
+    template writes are too."""
+    (tree,) = parse(read_query(template))
+    tree = _qualify(tree, catalog, db)
+    query = _qualify(source.copy(), catalog, db)
+    placeholders = [t for t in tree.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
+    if len(placeholders) != 1:
+        raise ValueError(f"{template}.sql must read `{SOURCE_PLACEHOLDER}` exactly once")
+    (placeholder,) = placeholders
+    placeholder.replace(exp.Subquery(this=query, alias=placeholder.args.get("alias")))
+    return _statement(_shim(tree, dialect), dialect, name)
 
 
 def split_statements(script: str) -> list[str]:
@@ -100,5 +164,25 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
+def sqlite_statements(name: str) -> list[str]:
+    """The statements of a SQLite file under `queries/` (mirror/, jobs/), one by one."""
+    return split_statements(read_query(name))
+
+
 def _only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())
+
+
+def select_columns(table: str, columns: Sequence[str] | None, dialect: str) -> str:
+    """`SELECT <columns> FROM <table>`: a whole-table read, identifiers quoted for `dialect`.
+
+    With `insert_rows`, the only SQL assembled from names, for the bulk copies whose
+    tables and columns come from `builder.contract`."""
+    select = exp.select(*(exp.column(c, quoted=True) for c in columns) if columns else "*")
+    return select.from_(exp.to_table(table, quoted=True)).sql(dialect=dialect)
+
+
+def insert_rows(table: str, columns: Sequence[str]) -> str:
+    """SQLite `INSERT INTO <table> (<columns>) VALUES (?, ...)` for executemany."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"

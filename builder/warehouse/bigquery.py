@@ -11,14 +11,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 from google.api_core import exceptions as gexc
 
+from builder import trace
 from builder.config import Settings
 from builder.errors import ConfigError, WarehouseError
-from builder.warehouse.base import Params, Warehouse
+from builder.warehouse.base import Params, Warehouse, staging_name
 
 log = logging.getLogger("contact_events.bigquery")
 
@@ -29,6 +30,8 @@ ARROW_TO_BQ = {
     pa.string(): ("STRING", "NULLABLE"),
     pa.int64(): ("INT64", "NULLABLE"),
     pa.list_(pa.string()): ("STRING", "REPEATED"),
+    pa.json_(): ("JSON", "NULLABLE"),
+    pa.timestamp("us", tz="UTC"): ("TIMESTAMP", "NULLABLE"),
 }
 
 
@@ -134,11 +137,11 @@ class BigQueryWarehouse(Warehouse):
         except gexc.GoogleAPICallError as e:
             raise self._error(e, "running a query") from e
 
-    # --- primitives --------------------------------------------------------------
-    def execute(self, statement: str, params: Params | None = None) -> None:
+    # --- hooks -------------------------------------------------------------------------
+    def _execute(self, statement: str, params: Params | None) -> None:
         self._query(statement, params)
 
-    def fetch(self, statement: str, params: Params | None = None) -> list[dict[str, object]]:
+    def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
         return [dict(row.items()) for row in self._query(statement, params)]
 
     def estimate(self, statement: str, params: Params | None = None) -> str | None:
@@ -151,58 +154,42 @@ class BigQueryWarehouse(Warehouse):
             return f"no estimate: {getattr(e, 'message', e)}"
         return f"{job.total_bytes_processed or 0:,} bytes processed"
 
-    def replace_tables(
-        self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
-    ) -> None:
-        """Load every table into `<name>__incoming` first, then swap them all in one
-        multi-statement transaction (DELETE + INSERT per table): a failed load, or a
-        failed swap, leaves every canonical table as it was. (A table that did not exist
-        before is created empty first: DDL cannot run inside a transaction.)"""
-        staged: list[str] = []
-        try:
-            for name, (schema, batches) in tables.items():
-                staged.append(name)
-                self._load_incoming(name, schema, batches)
-            swap = []
-            for name, (schema, _) in tables.items():
-                table, incoming = self.table_id(name), self.table_id(f"{name}__incoming")
-                self.execute(
-                    f"CREATE TABLE IF NOT EXISTS `{table}` AS "
-                    f"SELECT * FROM `{incoming}` WHERE FALSE"
-                )
-                cols = ", ".join(f"`{f.name}`" for f in schema)
-                swap.append(
-                    f"DELETE FROM `{table}` WHERE TRUE; "
-                    f"INSERT INTO `{table}` ({cols}) SELECT {cols} FROM `{incoming}`;"
-                )
-            self.execute(f"BEGIN TRANSACTION; {' '.join(swap)} COMMIT TRANSACTION;")
-        finally:
-            for name in staged:  # loaded or not, swapped or not: the staging goes
-                self._drop_quietly(self.table_id(f"{name}__incoming"))
+    def _swap(self, tables: Sequence[str]) -> None:
+        """One multi-statement transaction (DELETE + INSERT per table): a failed swap
+        changes nothing. A table that did not exist before is created empty first (DDL
+        cannot run inside a transaction)."""
+        begin, commit = self.statements("engine/bigquery/transaction")
+        script = [begin.sql]
+        for table in tables:
+            pair = {"target": table, "incoming": staging_name(table)}
+            self.run_query_file("engine/bigquery/swap_prepare", **pair)
+            script += [s.sql for s in self.statements("engine/bigquery/swap", **pair)]
+        script.append(commit.sql)
+        self.execute(";\n".join(script) + ";", name="engine/bigquery/swap")
 
-    def _drop_quietly(self, table_id: str) -> None:
-        """Best-effort cleanup that never hides the error being handled."""
+    def drop_quietly(self, table: str) -> None:
+        """Best-effort cleanup: one API call, a timeout and no retries, never raising."""
         try:
             self.client.delete_table(
-                table_id, not_found_ok=True, timeout=self.timeout or 60, retry=None
+                self.table_id(table), not_found_ok=True, timeout=self.timeout or 60, retry=None
             )
         except Exception as e:  # noqa: BLE001 - cleanup only; the first error matters
-            log.warning("could not drop %s (%s); the next load replaces it", table_id, e)
+            log.warning("could not drop %s (%s); the next load replaces it", table, e)
 
-    def _load_incoming(
-        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    def _load_staging(
+        self, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
     ) -> None:
-        """Stream `batches` into `<name>__incoming`, one load job per chunk of JSON lines."""
+        """Stream `batches` into `table`, one load job per chunk of JSON lines."""
         from google.cloud import bigquery
 
         fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
-        incoming = self.table_id(f"{name}__incoming")
+        target = self.table_id(table)
         disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
         for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES):
             try:
                 if not chunk:  # an empty table: create it, an empty upload is no load
-                    self.client.delete_table(incoming, not_found_ok=True)
-                    self.client.create_table(bigquery.Table(incoming, schema=fields))
+                    self.client.delete_table(target, not_found_ok=True)
+                    self.client.create_table(bigquery.Table(target, schema=fields))
                     continue
                 config = bigquery.LoadJobConfig(
                     schema=fields,
@@ -210,11 +197,12 @@ class BigQueryWarehouse(Warehouse):
                     write_disposition=disposition,
                     labels=JOB_LABELS,
                 )
+                trace.statement(self.kind, f"-- load job: {chunk.count(10):,} rows into {table}")
                 self.client.load_table_from_file(
-                    io.BytesIO(chunk), incoming, job_config=config
+                    io.BytesIO(chunk), target, job_config=config
                 ).result(timeout=self.timeout)
             except gexc.GoogleAPICallError as e:
-                raise self._error(e, f"loading {name}") from e
+                raise self._error(e, f"loading {table}") from e
             disposition = bigquery.WriteDisposition.WRITE_APPEND
 
     def _storage_client(self):
@@ -324,12 +312,21 @@ class BigQueryWarehouse(Warehouse):
 
 
 def _ndjson_chunks(batches: Iterable[pa.RecordBatch], limit: int) -> Iterator[bytes]:
-    """Rows as newline-delimited JSON, in load-job sized chunks (at least one, maybe empty)."""
+    """Rows as newline-delimited JSON, in load-job sized chunks (at least one, maybe empty).
+
+    A JSON column's text goes in as the JSON value it holds (a load job reads an object
+    into a JSON column), a timestamp as RFC 3339."""
     buffer = bytearray()
     sent = False
     for batch in batches:
-        for row in batch.to_pylist():
-            line = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+        encoders = [_encoder(field.type) for field in batch.schema]
+        names = batch.schema.names
+        for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
+            record = {
+                name: None if value is None else encode(value)
+                for name, value, encode in zip(names, row, encoders, strict=True)
+            }
+            line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
             if buffer and len(buffer) + len(line) > limit:
                 yield bytes(buffer)
                 sent = True
@@ -337,6 +334,14 @@ def _ndjson_chunks(batches: Iterable[pa.RecordBatch], limit: int) -> Iterator[by
             buffer += line
     if buffer or not sent:
         yield bytes(buffer)
+
+
+def _encoder(arrow_type: pa.DataType):  # noqa: ANN202 - a value -> JSON-ready value
+    if arrow_type == pa.json_():
+        return json.loads
+    if pa.types.is_timestamp(arrow_type):
+        return lambda value: value.isoformat()
+    return lambda value: value
 
 
 def grpc_errors() -> type[Exception]:

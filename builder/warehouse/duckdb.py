@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from builder import sql, trace
 from builder.errors import WarehouseError
-from builder.warehouse.base import Params, Warehouse
+from builder.warehouse.base import Params, Warehouse, staging_name
+
+BATCH_VIEW = "batch"  # the Arrow batch a load step reads (queries/engine/duckdb/stage_*.sql)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -23,19 +26,21 @@ class DuckDBWarehouse(Warehouse):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise WarehouseError(f"no DuckDB warehouse at {self.path}; run `contact-events load`")
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
-        # Offset-less timestamps are read in the session time zone: make that UTC.
-        self.con.execute("SET TimeZone='UTC'")
-        if memory_limit:  # validated by Settings (digits and a unit): safe to inline
-            self.con.execute(f"SET memory_limit='{memory_limit}'")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as e:
+            raise WarehouseError(f"DuckDB: {e}") from e
+        self.run_query_file("engine/duckdb/session")
+        if memory_limit:
+            self.run_query_file("engine/duckdb/memory_limit", {"memory_limit": memory_limit})
 
-    def execute(self, statement: str, params: Params | None = None) -> None:
+    def _execute(self, statement: str, params: Params | None) -> None:
         try:
             self.con.execute(statement, dict(params) if params else None)
         except duckdb.Error as e:
             raise WarehouseError(f"DuckDB: {e}") from e
 
-    def fetch(self, statement: str, params: Params | None = None) -> list[dict[str, object]]:
+    def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
         try:
             cur = self.con.execute(statement, dict(params) if params else None)
             names = [d[0] for d in cur.description]
@@ -43,66 +48,64 @@ class DuckDBWarehouse(Warehouse):
         except duckdb.Error as e:
             raise WarehouseError(f"DuckDB: {e}") from e
 
-    def replace_tables(
-        self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
+    def _load_staging(
+        self, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
     ) -> None:
-        """Load every table into `<name>__incoming`, then swap all in one transaction.
-
-        The staging tables are written outside a transaction, so DuckDB spills them to
-        the file as it goes (rows written inside a transaction are held in memory until
-        commit: 2x the peak RSS at a million rows); the swap is renames only.
-        """
-        con = self.con
-        staged: list[str] = []
-        swapping = False
+        """Written outside a transaction, so DuckDB spills it to the file as it goes (rows
+        written inside one are held in memory until commit: 2x the peak RSS at 1M rows)."""
+        (create,) = self.statements("engine/duckdb/stage_create", incoming=table)
+        (append,) = self.statements("engine/duckdb/stage_append", incoming=table)
         try:
-            for name, (schema, batches) in tables.items():
-                staged.append(name)
-                con.register("_incoming", schema.empty_table())
-                con.execute(f'CREATE OR REPLACE TABLE "{name}__incoming" AS FROM _incoming')
-                for batch in batches:
-                    con.register("_incoming", batch)
-                    con.execute(f'INSERT INTO "{name}__incoming" FROM _incoming')
-            con.execute("BEGIN TRANSACTION")
-            swapping = True
-            for name in staged:
-                con.execute(f'DROP TABLE IF EXISTS "{name}"')
-                con.execute(f'ALTER TABLE "{name}__incoming" RENAME TO "{name}"')
-            con.execute("COMMIT")
-        except BaseException as e:
-            # Cleanup is best effort: the error being handled is the one to report.
+            self.con.register(BATCH_VIEW, schema.empty_table())
+            self.run(create)
+            for batch in batches:
+                self.con.register(BATCH_VIEW, batch)
+                self.run(append)
+        except duckdb.Error as e:
+            raise WarehouseError(f"DuckDB: {e}") from e
+        finally:
             with contextlib.suppress(duckdb.Error):
-                if swapping:
-                    con.execute("ROLLBACK")
-                for name in staged:
-                    con.execute(f'DROP TABLE IF EXISTS "{name}__incoming"')
+                self.con.unregister(BATCH_VIEW)
+
+    def _swap(self, tables: Sequence[str]) -> None:
+        """Renames only, all in one transaction."""
+        try:
+            trace.statement(self.kind, "BEGIN TRANSACTION")
+            self.con.begin()
+            for table in tables:
+                self.run_query_file(
+                    "engine/duckdb/swap", target=table, incoming=staging_name(table)
+                )
+            trace.statement(self.kind, "COMMIT")
+            self.con.commit()
+        except BaseException as e:
+            with contextlib.suppress(duckdb.Error):  # no transaction left to roll back
+                self.con.rollback()
             if isinstance(e, duckdb.Error):
                 raise WarehouseError(f"DuckDB: {e}") from e
             raise
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                con.unregister("_incoming")
 
     def read_batches(
         self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
     ) -> Iterator[pa.RecordBatch]:
         if not self.table_exists(table):
             raise WarehouseError(f"table {table} does not exist in {self.path}")
-        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        cur = self.con.cursor()
-        cur.execute("SET TimeZone='UTC'")
-        reader = cur.sql(f'SELECT {cols} FROM "{table}"').to_arrow_reader(batch_rows)
+        statement = sql.select_columns(table, columns, self.dialect)
+        cur = self.con.cursor()  # its own cursor: reading never blocks the connection
         try:
+            for session in self.statements("engine/duckdb/session"):
+                cur.execute(session.sql)
+            trace.statement(self.kind, statement)
+            reader = cur.sql(statement).to_arrow_reader(batch_rows)
             yield from reader
+        except duckdb.Error as e:
+            raise WarehouseError(f"DuckDB: {e}") from e
         finally:
             cur.close()
 
     def table_exists(self, table: str) -> bool:
         # fetch() reads the result to the end: a half-read result blocks `register`.
-        (row,) = self.fetch(
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $table",
-            {"table": table},
-        )
+        (row,) = self.fetch_query_file("engine/duckdb/table_exists", {"table": table})
         return bool(row["n"])
 
     def close(self) -> None:
