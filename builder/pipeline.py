@@ -7,12 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import BuildReport, build
+from builder.build import BuildReport, build, last_build
 from builder.config import Settings
+from builder.contract import LEDGER_TABLE
 from builder.errors import PipelineError
 from builder.lock import writer_lock
-from builder.sync import Check, SyncReport, sync
-from builder.warehouse import open_warehouse
+from builder.profiles import profile_of
+from builder.strategy import FULL_EVERY_DAYS, Strategy, decide
+from builder.sync import Check, SyncReport, previous_builds, sync
+from builder.warehouse import Warehouse, open_warehouse
 
 
 @dataclass
@@ -20,6 +23,20 @@ class PipelineReport:
     build: BuildReport
     sync: SyncReport
     seconds: float
+    strategy: Strategy
+
+
+def pipeline_strategy(
+    warehouse: Warehouse, settings: Settings, incremental: bool, full_every_days: int | None
+) -> Strategy:
+    """Full or incremental for build and sync together, decided once (builder.strategy)."""
+    return decide(
+        incremental=incremental,
+        warehouse_build=last_build(warehouse),
+        ledger_exists=warehouse.table_exists(LEDGER_TABLE),
+        mirror_builds=previous_builds(Path(settings.mirror_path)),
+        full_every_days=full_every_days,
+    )
 
 
 def rebuild(
@@ -29,26 +46,35 @@ def rebuild(
     check: Check | None = None,
     on_build_step: Callable[[str], None] | None = None,
     on_sync_rows: Callable[[str, int], None] | None = None,
+    on_strategy: Callable[[Strategy], None] | None = None,
     incremental: bool = False,
+    full_every_days: int | None = FULL_EVERY_DAYS,
     validate: bool = False,
 ) -> PipelineReport:
-    """Full rebuild in the warehouse, then a new mirror. The old mirror stays on failure.
+    """Build in the warehouse, then bring the mirror to it. The old mirror stays on failure.
 
     `max_errors`: fail before syncing when error rejects exceed it.
     `check`: runs on the finished, not yet swapped mirror file; raising aborts the swap.
-    `incremental`: MERGE only what changed and patch a copy of the mirror (the check
-    then does not run; the weekly full rebuild validates).
-    `validate`: the check is the independent validation (builder.validate) of the new
-    mirror against the warehouse; a mismatch keeps the old mirror.
+    `incremental`: MERGE only what changed and patch a copy of the mirror, unless the
+    strategy says a full rebuild is due (`full_every_days`; see builder.strategy).
+    `validate`: the check is the independent validation (builder.validate) of a new
+    mirror file against the warehouse; a mismatch keeps the old mirror. (A patched
+    mirror is not validated here; the periodic full rebuild validates.)
     Holds the writers' lock (builder.lock) throughout: BusyError if another writer runs.
     """
     started = time.perf_counter()
+    profile = profile_of(settings)
     with writer_lock(settings, "rebuild"), open_warehouse(settings) as warehouse:
-        if validate:
+        strategy = pipeline_strategy(warehouse, settings, incremental, full_every_days)
+        if on_strategy:
+            on_strategy(strategy)
+        if validate and strategy.sync == "full":
             from builder.validate import check_mirror
 
             check = check_mirror(warehouse, settings)
-        report = build(warehouse, settings, progress=on_build_step, incremental=incremental)
+        report = build(
+            warehouse, settings, progress=on_build_step, strategy=strategy, profile=profile
+        )
         if max_errors is not None and report.error_rejects > max_errors:
             raise PipelineError(
                 f"{report.error_rejects} error rejects exceed --max-errors {max_errors}; "
@@ -59,22 +85,11 @@ def rebuild(
             Path(settings.mirror_path),
             progress=on_sync_rows,
             check=check,
-            incremental=report.mode == "incremental",
+            strategy=strategy,
         )
     return PipelineReport(
-        build=report, sync=synced, seconds=round(time.perf_counter() - started, 3)
+        build=report,
+        sync=synced,
+        seconds=round(time.perf_counter() - started, 3),
+        strategy=strategy,
     )
-
-
-def full_rebuild_due(mirror_path: Path, every_days: int = 7) -> bool:
-    """True when the mirror has no full build from the last `every_days` days."""
-    from datetime import UTC, datetime, timedelta
-
-    from builder.sync import previous_builds
-
-    cutoff = datetime.now(UTC) - timedelta(days=every_days)
-    for row in reversed(previous_builds(Path(mirror_path))):
-        if row.get("mode", "full") == "full":
-            built = datetime.fromisoformat(str(row["built_at"])).replace(tzinfo=UTC)
-            return built < cutoff
-    return True
