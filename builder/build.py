@@ -1,10 +1,10 @@
 """`contact-events build`: run the projection SQL in the warehouse.
 
-queries/sources/<table>.sql stage each canonical table into one shape; the shared
-resolution (queries/resolve/: events -> contacts -> changed -> resolve) parses,
-dedupes and resolves contacts; queries/publish/ writes the ledger and the rejects,
-either outright (full rebuild, the default) or by MERGE (incremental). The same files
-run on every engine (see builder/sql.py).
+The profile's source files (builder/profiles.py) stage every canonical row into one
+shape; the shared resolution (queries/resolve/: stage -> events -> contacts -> changed ->
+resolve) parses, dedupes and resolves contacts; queries/publish/ writes the ledger and
+the rejects, outright (a full build, the default) or by MERGE (incremental), as the
+`Strategy` (builder/strategy.py) says. The same files run on every engine (builder/sql.py).
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from sqlglot import exp
+
+from builder import sql
 from builder.config import Settings
-from builder.contract import BUILD_TABLE, LEDGER_TABLE, REASONS, SOURCES, WARNING_REASONS
+from builder.contract import BUILD_TABLE, LEDGER_TABLE, REASONS, WARNING_REASONS
+from builder.errors import WarehouseError
+from builder.profiles import Profile, SourceFile, profile_of
+from builder.strategy import Strategy, decide
 from builder.warehouse import Warehouse
 
-SOURCE_QUERIES = tuple(f"sources/{table}" for table in SOURCES)
-RESOLVE_QUERIES = ("resolve/events", "resolve/contacts", "resolve/changed", "resolve/resolve")
-STEPS = ("publish/begin", "publish/bootstrap", *SOURCE_QUERIES, *RESOLVE_QUERIES, "publish/full")
-INCREMENTAL_STEPS = (
-    *STEPS[: STEPS.index("resolve/changed") + 1],
-    "resolve/deleted",
-    *STEPS[STEPS.index("resolve/changed") + 1 : -1],
-    "publish/incremental",
-)
-FINAL_STEPS = ("publish/watermarks",)
+RESOLVE = ("resolve/events", "resolve/contacts", "resolve/changed")
 
 
 @dataclass
@@ -43,6 +41,12 @@ class BuildReport:
     mode: str = "full"
     records_resolved: int = 0
     seconds: float = 0.0
+    profile: str = "flat"
+    event_types: list[str] = field(default_factory=list)
+    strategy: dict[str, Any] = field(default_factory=dict)
+    # rows per canonical input (table, or canonical_schema for lorchestra), read or not
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -60,8 +64,173 @@ class BuildReport:
         return cls(**json.loads(text))
 
 
-def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
-    report.ledger_rows = {system: 0 for system, _ in SOURCES.values()}
+@dataclass(frozen=True)
+class Step:
+    """One step of a build: a label for progress, its statements, its own parameters."""
+
+    label: str
+    statements: tuple[sql.Statement, ...]
+    params: dict[str, object] = field(default_factory=dict)
+    source: SourceFile | None = None  # the profile file it runs, for error messages
+
+
+def build_params(settings: Settings, incremental: bool = False) -> dict[str, object]:
+    """Query parameters of the projection (scalars: every engine binds those alike)."""
+    return {
+        "practice_emails": ",".join(settings.practice_emails),
+        "incremental": incremental,
+        "lookback_hours": settings.incremental_lookback_hours,
+    }
+
+
+def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Step]:
+    """Every step a build runs, in order (also what `build --dry-run` prints)."""
+    catalog, db = warehouse.qualifier()
+
+    def files(*names: str) -> list[Step]:
+        return [Step(name, warehouse.statements(name)) for name in names]
+
+    def staged(template: str, source: SourceFile, **params: object) -> Step:
+        statement = sql.render_source(
+            template, source.query, source.label, warehouse.dialect, catalog, db
+        )
+        return Step(f"source {source.name}", (statement,), dict(params), source)
+
+    steps = files("publish/begin", "publish/bootstrap", "resolve/stage_begin")
+    for source in profile.sources:
+        steps.append(
+            staged(
+                "resolve/stage_source",
+                source,
+                source_system=source.source_system,
+                event_type=source.event_type,
+            )
+        )
+    steps.append(staged("resolve/stage_contacts", profile.contacts))
+    steps += files(*RESOLVE)
+    if strategy.build == "incremental":
+        steps += files("resolve/deleted", "resolve/resolve", "publish/incremental")
+    else:
+        steps += files("resolve/resolve", "publish/full")
+    steps += files("publish/watermarks")
+    return steps
+
+
+def dry_run_statements(
+    warehouse: Warehouse, settings: Settings
+) -> Iterator[tuple[str, str, str | None]]:
+    """(step, SQL, estimate) for every statement a full build would run; runs nothing."""
+    params = build_params(settings)
+    for step in plan(warehouse, profile_of(settings), Strategy("full", "full", "dry run")):
+        for statement in step.statements:
+            bound = statement.bind({**params, **step.params})
+            yield statement.name, statement.sql, warehouse.estimate(statement.sql, bound)
+
+
+def tables_read(profile: Profile) -> dict[str, list[str]]:
+    """Warehouse tables the profile's files read -> the files reading them."""
+    found: dict[str, list[str]] = {}
+    for source in (*profile.sources, profile.contacts, *filter(None, [profile.inputs])):
+        ctes = {cte.alias_or_name for cte in source.query.find_all(exp.CTE)}
+        for table in source.query.find_all(exp.Table):
+            if table.name and table.name not in ctes and not isinstance(table.this, exp.Func):
+                found.setdefault(table.name, [])
+                if source.path.name not in found[table.name]:
+                    found[table.name].append(source.path.name)
+    return found
+
+
+def check_inputs(warehouse: Warehouse, profile: Profile) -> None:
+    """Every table the profile reads exists, or one error naming the missing ones."""
+    missing = {t: f for t, f in tables_read(profile).items() if not warehouse.table_exists(t)}
+    if not missing:
+        return
+    names = ", ".join(sorted(missing))
+    if profile.builtin:
+        raise WarehouseError(
+            f"the {profile.name} profile's canonical tables are missing from the "
+            f"{warehouse.kind} warehouse: {names}; load them first: contact-events load DIR"
+        )
+    readers = "; ".join(f"{t} (read by {', '.join(f)})" for t, f in sorted(missing.items()))
+    raise WarehouseError(f"tables missing from the {warehouse.kind} warehouse: {readers}")
+
+
+def decide_strategy(warehouse: Warehouse, incremental: bool) -> Strategy:
+    """The strategy of a build on its own (`contact-events build`): no mirror involved."""
+    return decide(
+        incremental=incremental,
+        warehouse_build=last_build(warehouse),
+        ledger_exists=warehouse.table_exists(LEDGER_TABLE),
+    )
+
+
+def last_build(warehouse: Warehouse) -> dict[str, object] | None:
+    """The warehouse's last finished build row (None: none yet, or it failed half-way)."""
+    if not warehouse.table_exists(BUILD_TABLE):
+        return None
+    rows = warehouse.fetch_query_file("report/build_latest")
+    return rows[0] if rows else None
+
+
+def build(
+    warehouse: Warehouse,
+    settings: Settings,
+    progress: Callable[[str], None] | None = None,
+    incremental: bool = False,
+    *,
+    strategy: Strategy | None = None,
+    profile: Profile | None = None,
+) -> BuildReport:
+    """Rebuild proj_contact_events and its rejects from the canonical tables.
+
+    `strategy` (builder.strategy) says full or incremental; without one it is decided
+    here from `incremental` and the warehouse's last build. `progress` is called with
+    each step's label as it finishes (`len(plan(...))` of them)."""
+    started = time.perf_counter()
+    profile = profile or profile_of(settings)
+    check_inputs(warehouse, profile)
+    if strategy is None:
+        strategy = decide_strategy(warehouse, incremental)
+    report = BuildReport(
+        build_id=uuid.uuid4().hex,
+        warehouse=warehouse.kind,
+        mode=strategy.build,
+        profile=profile.name,
+        event_types=list(profile.event_types),
+        strategy=strategy.to_dict(),
+    )
+    params = build_params(settings, strategy.build == "incremental")
+    if not settings.practice_emails and any(s.event_type == "email" for s in profile.sources):
+        report.warnings.append(
+            "CONTACT_EVENTS_PRACTICE_EMAILS is not set: every email counts as inbound"
+        )
+    for step in plan(warehouse, profile, strategy):
+        for statement in step.statements:
+            try:
+                warehouse.run(statement, {**params, **step.params})
+            except WarehouseError as e:
+                if step.source is None:
+                    raise
+                raise WarehouseError(f"source file {step.source.path}: {e}") from e
+        if progress:
+            progress(step.label)
+    _collect_report(warehouse, profile, report)
+    report.seconds = round(time.perf_counter() - started, 3)
+    warehouse.run_query_file(
+        "publish/build_meta",
+        {
+            "build_id": report.build_id,
+            "warehouse": warehouse.kind,
+            "mode": report.mode,
+            "previous_build_id": strategy.base_build_id if report.mode == "incremental" else None,
+            "report": report.to_json(),
+        },
+    )
+    return report
+
+
+def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport) -> None:
+    report.ledger_rows = {system: 0 for system in profile.source_systems}
     report.duplicates = dict(report.ledger_rows)
     report.rejects_by_reason = {reason: 0 for reason in REASONS}
     for row in warehouse.fetch_query_file("report/build_report"):
@@ -78,63 +247,13 @@ def _collect_report(warehouse: Warehouse, report: BuildReport) -> None:
             report.contacts = n
         elif measure == "records_resolved":
             report.records_resolved = n
-
-
-def build_params(settings: Settings, incremental: bool = False) -> dict[str, object]:
-    """Query parameters of the projection (scalars: every engine binds those alike)."""
-    return {
-        "practice_emails": ",".join(settings.practice_emails),
-        "incremental": incremental,
-        "lookback_hours": settings.incremental_lookback_hours,
-    }
-
-
-def dry_run_statements(
-    warehouse: Warehouse, settings: Settings
-) -> Iterator[tuple[str, str, str | None]]:
-    """(step, SQL, estimate) for every statement a build would run; runs nothing."""
-    params = build_params(settings)
-    for step in (*STEPS, *FINAL_STEPS):
-        for statement in warehouse.statements(step):
-            yield step, statement.sql, warehouse.estimate(statement.sql, statement.bind(params))
-
-
-def build(
-    warehouse: Warehouse,
-    settings: Settings,
-    progress: Callable[[str], None] | None = None,
-    incremental: bool = False,
-) -> BuildReport:
-    """Rebuild proj_contact_events and its rejects from the canonical tables.
-
-    `incremental`: re-resolve only records changed since the last build (per-source
-    created_at watermark minus the look-back, plus records of changed contacts) and
-    MERGE them in. Falls back to a full build when there is no previous build.
-    """
-    started = time.perf_counter()
-    report = BuildReport(build_id=uuid.uuid4().hex, warehouse=warehouse.kind)
-    previous = None
-    if warehouse.table_exists(BUILD_TABLE):
-        rows = warehouse.fetch_query_file("report/build_latest")
-        previous = str(rows[0]["build_id"]) if rows else None
-    if incremental and (previous is None or not warehouse.table_exists(LEDGER_TABLE)):
-        incremental = False  # nothing to apply changes to: build everything
-    report.mode = "incremental" if incremental else "full"
-    params = build_params(settings, incremental)
-    for step in (*(INCREMENTAL_STEPS if incremental else STEPS), *FINAL_STEPS):
-        warehouse.run_query_file(step, params)
-        if progress:
-            progress(step)
-    _collect_report(warehouse, report)
-    report.seconds = round(time.perf_counter() - started, 3)
-    warehouse.run_query_file(
-        "publish/build_meta",
-        {
-            "build_id": report.build_id,
-            "warehouse": warehouse.kind,
-            "mode": report.mode,
-            "previous_build_id": previous if incremental else None,
-            "report": report.to_json(),
-        },
-    )
-    return report
+    if profile.inputs is not None:
+        catalog, db = warehouse.qualifier()
+        statement = sql.render_source(
+            "report/inputs", profile.inputs.query, "report/inputs", warehouse.dialect, catalog, db
+        )
+        rows = warehouse.fetch(statement.sql, name=statement.name)
+        report.inputs = [
+            {"input": str(r["input"]), "rows": int(r["row_count"]), "used": bool(r["used"])}  # type: ignore[arg-type]
+            for r in rows
+        ]

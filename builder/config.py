@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from builder.contract import ASCII_LOWER, TRIM_CHARS
+
 CommaList = Annotated[list[str], NoDecode]
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.ASCII)
 
@@ -28,6 +30,10 @@ class Settings(BaseSettings):
     )
 
     warehouse: Literal["duckdb", "bigquery"] = "duckdb"
+    # What the canonical tables look like (CONTRACT §7); SOURCES_DIR: the practice's own
+    # folder of source files instead of a built-in profile's.
+    profile: Literal["flat", "lorchestra"] = "flat"
+    sources_dir: Path | None = None
     duckdb_path: Path = Path("./data/warehouse.duckdb")
     # DuckDB's memory budget (e.g. "512MB"; it spills to disk beyond it). None: DuckDB's
     # own default, 80% of the machine's memory.
@@ -57,9 +63,11 @@ class Settings(BaseSettings):
     @field_validator("practice_emails")
     @classmethod
     def _normalise_emails(cls, value: list[str]) -> list[str]:
-        return sorted({v.strip().lower() for v in value if v.strip()})
+        # README "Emails": trimmed, A-Z lower-cased, as every email is compared
+        normalised = (v.strip(TRIM_CHARS).translate(ASCII_LOWER) for v in value)
+        return sorted({v for v in normalised if v})
 
-    @field_validator("admin_token", "duckdb_memory_limit", mode="before")
+    @field_validator("admin_token", "duckdb_memory_limit", "sources_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -11,6 +11,8 @@ import re
 STRING = "STRING"
 INT64 = "INT64"
 STRING_ARRAY = "ARRAY<STRING>"
+JSON = "JSON"  # a JSON value (BigQuery JSON; DuckDB text read by its JSON functions)
+TIMESTAMP = "TIMESTAMP"  # a UTC instant
 
 # Canonical input tables (CONTRACT §1): column -> type, in contract order.
 CANONICAL_TABLES: dict[str, dict[str, str]] = {
@@ -77,7 +79,44 @@ CANONICAL_TABLES: dict[str, dict[str, str]] = {
     },
 }
 
-# Event sources: canonical table -> (source_system, record id column), CONTRACT §2.
+# The lorchestra layout (CONTRACT §7): most canonicals are rows of `canonical_objects`
+# (JSON payload, Iglu `canonical_schema` naming the kind), form submissions their own table.
+LORCHESTRA_TABLES: dict[str, dict[str, str]] = {
+    "canonical_objects": {
+        "idem_key": STRING,
+        "source_system": STRING,
+        "connection_name": STRING,
+        "object_type": STRING,
+        "canonical_schema": STRING,
+        "canonical_format": STRING,
+        "payload": JSON,
+        "created_at": TIMESTAMP,
+    },
+    "measurement_events": {
+        "measurement_event_id": STRING,
+        "subject_id": STRING,
+        "event_type": STRING,
+        "event_subtype": STRING,
+        "occurred_at": TIMESTAMP,
+        "binding_id": STRING,
+        "binding_version": STRING,
+        "form_id": STRING,
+        "source_id": STRING,
+        "canonical_object_id": STRING,
+        "processed_at": TIMESTAMP,
+    },
+}
+
+# The canonical tables `contact-events load DIR` writes, per built-in profile (CONTRACT §7).
+# A practice's own SOURCES_DIR reads tables already in its warehouse: nothing to load.
+PROFILE_TABLES: dict[str, dict[str, dict[str, str]]] = {
+    "flat": CANONICAL_TABLES,
+    "lorchestra": LORCHESTRA_TABLES,
+}
+PROFILES = tuple(PROFILE_TABLES)
+CUSTOM_PROFILE = "custom"  # the profile name recorded for a SOURCES_DIR build
+
+# Flat event sources: canonical table -> (source_system, record id column), CONTRACT §2.
 SOURCES: dict[str, tuple[str, str]] = {
     "measurement_events": ("measurement_events", "measurement_event_id"),
     "clinical_sessions": ("canonical.clinical_sessions", "session_id"),
@@ -86,7 +125,27 @@ SOURCES: dict[str, tuple[str, str]] = {
     "system_events": ("canonical.system_events", "system_event_id"),
 }
 
+# The flat profile's event types (CONTRACT §2); a profile's own set comes from its sources.
 EVENT_TYPES = ("form", "session", "email", "message", "system")
+# Display order of the event types the built-in profiles declare; others follow, sorted.
+EVENT_TYPE_ORDER = (*EVENT_TYPES, "invoice", "payment", "refund")
+EVENT_TYPE_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+# The staged shape (README "Profiles"): what every profile source file selects, one row per
+# canonical row. `source_system` and `event_type` are declared in the file's header, not
+# selected. `orphan_detail` is optional: why a row has no identity (the orphan's detail).
+STAGED_COLUMNS = (
+    "source_record_id",
+    "event_name",
+    "event_source",
+    "timestamp_raw",
+    "created_at_raw",
+    "source_contact_id",
+    "source_email",
+    "payload",
+)
+OPTIONAL_STAGED_COLUMNS = ("orphan_detail",)
+NO_IDENTITY = "no contact_id and no email"  # an orphan's detail when the source says no more
 
 # Ledger columns, in contract order (CONTRACT §2).
 LEDGER_COLUMNS = (
@@ -141,6 +200,15 @@ TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
 # What "trimmed" removes, everywhere (timestamps, emails, directions): the SQL writes
 # TRIM(x, ' \t\n\r') because DuckDB's one-argument TRIM strips only spaces.
 TRIM_CHARS = " \t\n\r"
+
+# Email normalisation (README "Emails"): trimmed (TRIM_CHARS), then the ASCII letters A-Z
+# lower-cased and nothing else. Unicode lower-casing differs between engines and Python
+# (final sigma, dotted I, sharp s), so no engine applies it: the SQL writes
+# TRANSLATE(x, 'A..Z', 'a..z'), the reference path `str.translate(ASCII_LOWER)`, and
+# SQLite's own lower() is ASCII-only already. Message directions are compared the same way.
+ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ASCII_LOWER = str.maketrans(ASCII_UPPER, ASCII_UPPER.lower())
+
 
 # SQLite mirror timestamp text form (CONTRACT §4).
 MIRROR_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"

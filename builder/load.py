@@ -21,16 +21,24 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builder.contract import CANONICAL_TABLES, INT64, STRING, STRING_ARRAY
+from builder.contract import CANONICAL_TABLES, INT64, JSON, STRING, STRING_ARRAY, TIMESTAMP
 from builder.errors import LoadError
+from builder.profiles import Profile
+from builder.timestamps import TimestampError, parse_timestamp
 from builder.warehouse import Warehouse
 
 BATCH_ROWS = 50_000
-ARROW_TYPES = {STRING: pa.string(), INT64: pa.int64(), STRING_ARRAY: pa.list_(pa.string())}
+ARROW_TYPES = {
+    STRING: pa.string(),
+    INT64: pa.int64(),
+    STRING_ARRAY: pa.list_(pa.string()),
+    JSON: pa.json_(),
+    TIMESTAMP: pa.timestamp("us", tz="UTC"),
+}
 
 
-def arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([(col, ARROW_TYPES[t]) for col, t in CANONICAL_TABLES[table].items()])
+def arrow_schema(table: str, tables: dict[str, dict[str, str]] = CANONICAL_TABLES) -> pa.Schema:
+    return pa.schema([(col, ARROW_TYPES[t]) for col, t in tables[table].items()])
 
 
 @dataclass
@@ -87,17 +95,50 @@ def _to_string_array(value: object) -> list[str | None] | None:
     return [_to_string(v) for v in value]
 
 
+def _to_json_object(value: object) -> str | None:
+    """A JSON object (a lorchestra payload), kept as its JSON text."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _BadValue(f"expected a JSON object, got {_json_kind(value)}")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_kind(value: object) -> str:
+    kinds = {str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "an array" if isinstance(value, list) else kinds.get(type(value), "a value")
+
+
+def _to_timestamp(value: object) -> object:
+    """An RFC 3339 text (the contract's grammar) for a TIMESTAMP column; '' is null."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _BadValue(f"expected an RFC 3339 timestamp, got {_json_kind(value)}")
+    try:
+        return parse_timestamp(value)
+    except TimestampError as e:
+        raise _BadValue(str(e)) from None
+
+
 COERCE: dict[str, Callable[[object], object]] = {
     STRING: _to_string,
     INT64: _to_int,
     STRING_ARRAY: _to_string_array,
+    JSON: _to_json_object,
+    TIMESTAMP: _to_timestamp,
 }
 
 
-def read_jsonl(path: Path, table: str, unknown: Counter[str]) -> Iterator[pa.RecordBatch]:
+def read_jsonl(
+    path: Path,
+    table: str,
+    unknown: Counter[str],
+    tables: dict[str, dict[str, str]] = CANONICAL_TABLES,
+) -> Iterator[pa.RecordBatch]:
     """Parse one canonical file into record batches; raise LoadError naming file:line."""
-    columns = CANONICAL_TABLES[table]
-    schema = arrow_schema(table)
+    columns = tables[table]
+    schema = arrow_schema(table, tables)
     buffer: dict[str, list[object]] = {c: [] for c in columns}
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -124,11 +165,21 @@ def read_jsonl(path: Path, table: str, unknown: Counter[str]) -> Iterator[pa.Rec
 
 
 def load_directory(
-    warehouse: Warehouse, directory: Path, progress: Callable[[str, int], None] | None = None
+    warehouse: Warehouse,
+    directory: Path,
+    progress: Callable[[str, int], None] | None = None,
+    profile: Profile | None = None,
 ) -> LoadReport:
-    """Load every canonical table from `directory/<table>.jsonl` (missing file = empty)."""
+    """Load every canonical table of the profile (default: flat) from
+    `directory/<table>.jsonl` (missing file = empty)."""
     started = time.perf_counter()
     directory = Path(directory)
+    tables = CANONICAL_TABLES if profile is None else profile.tables
+    if tables is None:
+        raise LoadError(
+            "load writes the canonical tables of the flat or lorchestra profile; with "
+            "CONTACT_EVENTS_SOURCES_DIR the sources read tables already in the warehouse"
+        )
     if not directory.is_dir():
         raise LoadError(f"{directory} is not a directory")
     report = LoadReport()
@@ -136,7 +187,7 @@ def load_directory(
     def stream(table: str, path: Path) -> Iterator[pa.RecordBatch]:
         """The file's batches, counted into the report as the warehouse takes them."""
         unknown: Counter[str] = Counter()
-        for batch in read_jsonl(path, table, unknown):
+        for batch in read_jsonl(path, table, unknown, tables):
             report.rows[table] += batch.num_rows
             if progress:
                 progress(table, batch.num_rows)
@@ -144,15 +195,16 @@ def load_directory(
         if unknown:
             report.ignored_fields[table] = sorted(unknown)
 
-    tables: dict[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]] = {}
-    for table in CANONICAL_TABLES:
+    replacing: dict[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]] = {}
+    for table in tables:
         path = directory / f"{table}.jsonl"
         report.rows[table] = 0
+        schema = arrow_schema(table, tables)
         if path.exists():
-            tables[table] = (arrow_schema(table), stream(table, path))
+            replacing[table] = (schema, stream(table, path))
         else:
             report.missing_files.append(path.name)
-            tables[table] = (arrow_schema(table), ())
-    warehouse.replace_tables(tables)
+            replacing[table] = (schema, ())
+    warehouse.replace_tables(replacing)
     report.seconds = time.perf_counter() - started
     return report

@@ -40,7 +40,9 @@ from builder.mirror import (
     connect_read_only,
     mirror_timestamp,
 )
-from builder.sql import read_query, split_statements
+from builder.sql import insert_rows, read_query, sqlite_statements
+from builder.strategy import Strategy, sync_mode
+from builder.trace import TracedSQLite
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.sync")
@@ -113,15 +115,17 @@ def _cleanup_stale_temp_files(mirror: Path) -> None:
 
 
 def previous_builds(mirror: Path) -> list[dict[str, object]]:
-    """ledger_builds rows of the current mirror, if there is a readable one."""
-    if not mirror.exists():
+    """ledger_builds rows of the current mirror, oldest first, if there is a readable one."""
+    if not Path(mirror).exists():
         return []
     try:
         con = connect_read_only(mirror)
         con.row_factory = sqlite3.Row
         try:
-            rows = con.execute(f"SELECT * FROM {c.MIRROR_BUILDS} ORDER BY rowid").fetchall()
-            return [dict(row) for row in rows]
+            db = TracedSQLite(con)
+            return [
+                dict(row) for row in db.execute(read_query("mirror/builds"), name="mirror/builds")
+            ]
         finally:
             con.close()
     except sqlite3.Error as e:
@@ -131,23 +135,24 @@ def previous_builds(mirror: Path) -> list[dict[str, object]]:
 
 def _copy(
     warehouse: Warehouse,
-    con: sqlite3.Connection,
+    db: TracedSQLite,
     source: str,
     target: str,
     columns: tuple[str, ...],
     progress: Progress | None,
 ) -> int:
-    insert = f"INSERT INTO {target} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    insert = insert_rows(target, columns)
     total = 0
     for batch in warehouse.read_batches(source, columns, BATCH_ROWS):
-        con.executemany(insert, batch_rows(batch))
+        db.executemany(insert, batch_rows(batch), count=batch.num_rows)
         total += batch.num_rows
         if progress:
             progress(target, batch.num_rows)
     return total
 
 
-def _latest_build(warehouse: Warehouse) -> dict[str, object]:
+def latest_build(warehouse: Warehouse) -> dict[str, object]:
+    """The warehouse's last finished build, or WarehouseError saying to build first."""
     if not warehouse.table_exists(c.BUILD_TABLE):
         raise WarehouseError(
             "no finished build in the warehouse (none yet, or the last one failed or was "
@@ -164,11 +169,12 @@ def _fmt_ts(value: object) -> str:
 
 
 def _insert_build_row(
-    con: sqlite3.Connection, build: dict[str, object], rows: dict[str, int], seconds: float
+    db: TracedSQLite, build: dict[str, object], rows: dict[str, int], seconds: float
 ) -> None:
     report = json.loads(str(build["report"]))
     errors = sum(n for r, n in report["rejects_by_reason"].items() if r not in c.WARNING_REASONS)
-    con.execute(
+    event_types = report.get("event_types") or list(c.EVENT_TYPES)  # builds before profiles
+    db.execute(
         read_query("mirror/insert_build"),
         {
             "build_id": str(build["build_id"]),
@@ -185,20 +191,24 @@ def _insert_build_row(
             "duplicates_by_source": json.dumps(report["duplicates"]),
             "build_seconds": report.get("seconds"),
             "sync_seconds": round(seconds, 3),
+            "profile": report.get("profile") or "flat",
+            "event_types": json.dumps(event_types),
+            "strategy": json.dumps(report["strategy"]) if report.get("strategy") else None,
         },
+        name="mirror/insert_build",
     )
 
 
-def _carry_over_history(con: sqlite3.Connection, history: list[dict[str, object]]) -> None:
+def _carry_over_history(db: TracedSQLite, history: list[dict[str, object]]) -> None:
     """Copy earlier ledger_builds rows by column name (older mirrors may lack columns)."""
     if not history:
         return
-    known = {row[1] for row in con.execute(f"PRAGMA table_info({c.MIRROR_BUILDS})")}
+    known = {row[0] for row in db.execute(read_query("mirror/build_columns"))}
     columns = [col for col in history[0] if col in known]
-    con.executemany(
-        f"INSERT INTO {c.MIRROR_BUILDS} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))})",
+    db.executemany(
+        insert_rows(c.MIRROR_BUILDS, columns),
         [tuple(row[col] for col in columns) for row in history],
+        count=len(history),
     )
 
 
@@ -208,17 +218,23 @@ def sync(
     progress: Progress | None = None,
     check: Check | None = None,
     incremental: bool = False,
+    *,
+    strategy: Strategy | None = None,
 ) -> SyncReport:
-    """Bring the mirror to the warehouse's latest build (see the module docstring)."""
+    """Bring the mirror to the warehouse's latest build (see the module docstring).
+
+    `strategy.sync` says whether to patch the mirror or write a new file; without a
+    strategy (`contact-events sync` on its own) an `incremental` sync patches only when
+    the warehouse build was applied to the build the mirror holds."""
     mirror = Path(mirror_path)
     mirror.parent.mkdir(parents=True, exist_ok=True)
-    build = _latest_build(warehouse)
-    if incremental:
-        history = previous_builds(mirror)
-        base = history[-1]["build_id"] if history else None
-        if build.get("mode") == "incremental" and base == build.get("previous_build_id"):
-            return _patch_mirror(warehouse, mirror, build, progress)
-        log.info("mirror does not hold the build this one applies to: full sync")
+    build = latest_build(warehouse)
+    if strategy is not None:
+        mode = strategy.sync
+    else:
+        mode = sync_mode(build, previous_builds(mirror)) if incremental else "full"
+    if mode == "incremental":
+        return _patch_mirror(warehouse, mirror, build, progress)
     return _replace_mirror(warehouse, mirror, build, progress, check)
 
 
@@ -234,21 +250,20 @@ def _replace_mirror(
     report = SyncReport(mirror_path=str(mirror), build_id=str(build["build_id"]))
     tmp = MirrorFiles.at(mirror).new_temp()
     try:
-        con = sqlite3.connect(tmp, isolation_level=None)
+        db = TracedSQLite(sqlite3.connect(tmp, isolation_level=None))
         try:
-            con.execute("PRAGMA journal_mode=OFF")
-            con.execute("PRAGMA synchronous=OFF")
-            con.executescript(read_query("mirror/schema"))
+            db.script(sqlite_statements("mirror/bulk_load"), name="mirror/bulk_load")
+            db.script(sqlite_statements("mirror/schema"), name="mirror/schema")
             for source, target, columns in COPIES:
-                con.execute("BEGIN")
-                report.rows[target] = _copy(warehouse, con, source, target, columns, progress)
-                con.execute("COMMIT")
-            con.executescript(read_query("mirror/indexes"))
-            _carry_over_history(con, previous_builds(mirror))
-            _insert_build_row(con, build, report.rows, time.perf_counter() - started)
-            con.execute("PRAGMA journal_mode=DELETE")
+                db.execute("BEGIN")
+                report.rows[target] = _copy(warehouse, db, source, target, columns, progress)
+                db.execute("COMMIT")
+            db.script(sqlite_statements("mirror/indexes"), name="mirror/indexes")
+            _carry_over_history(db, previous_builds(mirror))
+            _insert_build_row(db, build, report.rows, time.perf_counter() - started)
+            db.script(sqlite_statements("mirror/finish"), name="mirror/finish")
         finally:
-            con.close()
+            db.close()
         report.seconds = round(time.perf_counter() - started, 3)  # the check is timed apart
         if check is not None:
             report.validation = check(tmp)
@@ -272,22 +287,21 @@ def _patch_mirror(
     tmp = MirrorFiles.at(mirror).new_temp()
     try:
         shutil.copyfile(mirror, tmp)
-        con = sqlite3.connect(tmp, isolation_level=None)
+        db = TracedSQLite(sqlite3.connect(tmp, isolation_level=None))
         try:
+            db.script(sqlite_statements("mirror/delta_tables"), name="mirror/delta_tables")
             for source, temp, columns in DELTAS:
-                con.execute(f"CREATE TEMP TABLE {temp} ({', '.join(columns)})")
-                report.rows[temp] = _copy(warehouse, con, source, f"temp.{temp}", columns, progress)
-            con.execute("BEGIN IMMEDIATE")
-            for statement in split_statements(read_query("mirror/patch")):
-                con.execute(statement)
-            counts = {
-                table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
-            }
-            _insert_build_row(con, build, counts, time.perf_counter() - started)
-            con.execute("COMMIT")
+                report.rows[temp] = _copy(warehouse, db, source, f"temp.{temp}", columns, progress)
+            db.execute("BEGIN IMMEDIATE")
+            db.script(sqlite_statements("mirror/patch"), name="mirror/patch")
+            (counts,) = db.execute(read_query("mirror/row_counts"), name="mirror/row_counts")
+            tables = (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
+            _insert_build_row(
+                db, build, dict(zip(tables, counts, strict=True)), time.perf_counter() - started
+            )
+            db.execute("COMMIT")
         finally:
-            con.close()
+            db.close()
         _swap(tmp, mirror)
     except sqlite3.Error as e:
         raise SyncError(f"patching the mirror failed, it is unchanged: {e}") from e
@@ -305,15 +319,15 @@ def _swap(tmp: Path, mirror: Path) -> None:
 
 
 def _record_validation(path: Path, build_id: str, validation: dict[str, object]) -> None:
-    con = sqlite3.connect(path, isolation_level=None)
+    db = TracedSQLite(sqlite3.connect(path, isolation_level=None))
     try:
-        con.execute(
-            f"UPDATE {c.MIRROR_BUILDS} SET validation = ? WHERE build_id = ? "
-            f"AND rowid = (SELECT max(rowid) FROM {c.MIRROR_BUILDS})",
-            (json.dumps(validation, sort_keys=True), build_id),
+        db.execute(
+            read_query("mirror/record_validation"),
+            {"validation": json.dumps(validation, sort_keys=True), "build_id": build_id},
+            name="mirror/record_validation",
         )
     finally:
-        con.close()
+        db.close()
 
 
 def _fsync(path: Path) -> None:

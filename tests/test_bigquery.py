@@ -160,7 +160,7 @@ def test_build_dry_run_prints_sql_and_estimates_without_running(
     assert "CREATE OR REPLACE TABLE `contact-events-test`.`t_dry_run`.proj_contact_events" in (
         result.output
     )
-    assert "-- sources/measurement_events" in result.output
+    assert "-- profiles/flat/measurement_events" in result.output
     assert "bytes processed" in result.output or "no estimate" in result.output
     wh = BigQueryWarehouse(
         "contact-events-test",

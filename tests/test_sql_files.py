@@ -7,10 +7,14 @@ import re
 import pytest
 
 from builder import sql
-from builder.build import FINAL_STEPS, INCREMENTAL_STEPS, STEPS
-from builder.contract import TIMESTAMP_PATTERN, TRIM_CHARS
+from builder.contract import ASCII_UPPER, TIMESTAMP_PATTERN, TRIM_CHARS
 
-PROJECTION = sorted({*STEPS, *INCREMENTAL_STEPS, *FINAL_STEPS, "report/build_report"})
+# Every GoogleSQL file of the projection: the shared steps and every profile's sources.
+PROJECTION = sorted(
+    str(path.relative_to(sql.QUERIES_DIR).with_suffix(""))
+    for folder in ("resolve", "publish", "report", "profiles/*")
+    for path in sql.QUERIES_DIR.glob(f"{folder}/*.sql")
+)
 
 
 def test_every_timestamp_regex_in_the_projection_is_the_contract_grammar():
@@ -48,3 +52,16 @@ def test_projection_renders_without_comments(name, dialect):
     assert statements
     for statement in statements:
         assert "--" not in statement.sql and "/*" not in statement.sql
+
+
+def test_every_email_comparison_uses_the_one_normalisation():
+    """README "Emails": trimmed, then A-Z lower-cased and nothing else, on every engine
+    (Unicode LOWER differs between DuckDB, BigQuery and Python: final sigma, dotted I)."""
+    translations = 0
+    for name in PROJECTION:
+        text = sql.read_query(name)
+        assert "LOWER(" not in text.upper().replace("_LOWER(", ""), name
+        for args in re.findall(r"TRANSLATE\((.*?\)), '([A-Z]+)', '([a-z]+)'\)", text):
+            assert args[1] == ASCII_UPPER and args[2] == ASCII_UPPER.lower(), name
+            translations += 1
+    assert translations >= 5

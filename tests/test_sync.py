@@ -298,13 +298,13 @@ class BuildKilledAt(DuckDBWarehouse):
     would): the steps before it are done, nothing after it is."""
 
     def __init__(self, path, step: str):
-        super().__init__(path)
         self.step = step
+        super().__init__(path)
 
-    def run_query_file(self, query_name, params=None):
-        super().run_query_file(query_name, params)
-        if query_name == self.step:
-            raise Boom(f"killed after {query_name}")
+    def run(self, statement, params=None):
+        super().run(statement, params)
+        if statement == self.statements(self.step)[-1]:  # the step's last statement ran
+            raise Boom(f"killed after {self.step}")
 
 
 @pytest.mark.parametrize("step", ["publish/full", "publish/watermarks"])

@@ -20,8 +20,9 @@ Rules this reference path applies (CONTRACT §1-3, plus the decisions it leaves 
   in UTC: no engine or mirror text can hold it); no offset means UTC, a date alone is
   midnight (at its offset, if it has one: the grammar allows `2024-03-01+02:00`).
 * Ids: `''` is missing; ids are not trimmed. Other strings: `''` is null.
-* Emails compare trimmed (`contract.TRIM_CHARS`) and lower-cased (Python's Unicode
-  lower-casing); `message.direction` too. Subjects, channels, names are not trimmed.
+* Emails compare trimmed (`contract.TRIM_CHARS`) with the ASCII letters A-Z lower-cased
+  and nothing else (`contract.ASCII_LOWER`); `message.direction` too. Subjects,
+  channels, names are not trimmed.
 * Dedupe per (source_system, source_record_id): latest parsed `created_at` wins (null or
   unparseable loses); ties by the smallest (event_name, event_source, timestamp_raw,
   source_contact_id, email_norm, payload_json_text, created_at_raw), None first.

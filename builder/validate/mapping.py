@@ -25,7 +25,7 @@ def _intern(value: str | None) -> str | None:
 def norm_email(value: str | None) -> str | None:
     if value is None:
         return None
-    value = value.strip(c.TRIM_CHARS).lower()
+    value = value.strip(c.TRIM_CHARS).translate(c.ASCII_LOWER)  # A-Z only (README "Emails")
     return value or None
 
 
@@ -115,7 +115,7 @@ def _map_email(row: tuple[Any, ...], practice: frozenset[str]) -> Candidate:
 def _map_message(row: tuple[Any, ...], practice: frozenset[str]) -> Candidate:
     _, channel, direction, contact_id, contact_email, body, sent_at, created = row
     created_us, created_raw = _created(created)
-    d = (direction or "").strip(c.TRIM_CHARS).lower()
+    d = (direction or "").strip(c.TRIM_CHARS).translate(c.ASCII_LOWER)
     if d not in ("outbound", "inbound"):
         d = "unknown"
     name = sys.intern(f"{d}: {channel or 'unknown'}")

@@ -31,5 +31,5 @@ WHERE e.source_record_id IS NOT NULL
     OR e.created_at_ts IS NULL
     OR e.created_at_ts >= TIMESTAMP_SUB(w.watermark, INTERVAL @lookback_hours HOUR)
     OR e.source_contact_id IN (SELECT contact_id FROM contact_changes)
-    OR e.email_norm IN (SELECT NULLIF(LOWER(TRIM(email, ' \t\n\r')), '') FROM contact_changes)
+    OR e.email_norm IN (SELECT NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') FROM contact_changes)
   )

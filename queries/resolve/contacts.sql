@@ -1,4 +1,5 @@
--- Step 2 of the shared resolution: one row per contact_id. Empty strings become NULL
+-- Step 2 of the shared resolution: one row per contact_id, from the profile's contacts
+-- file (stage_contacts.sql). Empty strings become NULL
 -- (as everywhere); the latest updated_at wins (same timestamp rules as events.sql;
 -- unparseable or missing loses), ties break on the row's content. Rows without a
 -- contact_id cannot be referenced and are left out.
@@ -17,7 +18,7 @@ WITH cleaned AS (
       SAFE_CAST(REGEXP_REPLACE(UPPER(TRIM(updated_at, ' \t\n\r')), r'(\.\d{6})\d+', r'\1') AS TIMESTAMP),
       NULL
     ) AS updated_cast
-  FROM contacts
+  FROM proj_stage_contacts_raw
 )
 SELECT
   contact_id, email, first_name, last_name, lifecycle_stage, client_type_code, updated_at

@@ -1,19 +1,13 @@
--- Step 1 of the shared resolution: every staged source row in one table, parsed.
+-- Step 1 of the shared resolution: every staged source row (stage_source.sql), parsed.
 --   event_timestamp  the candidate timestamp by the grammar (README "Timestamps"; digits
 --                    beyond microseconds cut off before the cast, t/z upper-cased),
 --                    as a UTC instant; NULL when missing, unparseable, or outside the
 --                    years 0001-9999 once in UTC (BigQuery's TIMESTAMP range)
 --   created_at_ts    created_at by the same rules; orders duplicates, drives watermarks
---   email_norm       the identity email, trimmed and lower-cased; NULL when empty
+--   email_norm       the identity email, normalised (README "Emails": trimmed, A-Z
+--                    lower-cased); NULL when empty
 CREATE OR REPLACE TABLE proj_stage_events AS
-WITH staged AS (
-  SELECT * FROM proj_stage_measurement_events
-  UNION ALL SELECT * FROM proj_stage_clinical_sessions
-  UNION ALL SELECT * FROM proj_stage_email_events
-  UNION ALL SELECT * FROM proj_stage_messages
-  UNION ALL SELECT * FROM proj_stage_system_events
-),
-cast_ AS (
+WITH cast_ AS (
   SELECT
     staged.*,
     IF(
@@ -26,7 +20,7 @@ cast_ AS (
       SAFE_CAST(REGEXP_REPLACE(UPPER(created_at_raw), r'(\.\d{6})\d+', r'\1') AS TIMESTAMP),
       NULL
     ) AS created_ts_cast
-  FROM staged
+  FROM proj_stage_sources AS staged
 )
 SELECT
   * EXCEPT (event_ts_cast, created_ts_cast),
@@ -34,5 +28,5 @@ SELECT
     AS event_timestamp,
   IF(EXTRACT(YEAR FROM created_ts_cast AT TIME ZONE 'UTC') BETWEEN 1 AND 9999, created_ts_cast, NULL)
     AS created_at_ts,
-  NULLIF(LOWER(TRIM(source_email, ' \t\n\r')), '') AS email_norm
+  NULLIF(TRANSLATE(TRIM(source_email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS email_norm
 FROM cast_

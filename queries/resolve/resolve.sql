@@ -1,7 +1,8 @@
 -- Step 4 of the shared resolution: one row per logical record, with its reason.
 --   dedupe:   one row per (source_system, source_record_id): latest created_at wins,
 --             ties break on the row's content; rows with no id are never collapsed
---   resolve:  contact_id (must exist), else the email (exactly one contact)
+--   resolve:  contact_id (must exist), else the email (exactly one contact); an orphan's
+--             detail is the source's orphan_detail when it says why it has no identity
 --   classify: the first reason that applies, in the contract's priority order;
 --             reason NULL = a clean ledger row, 'orphan' = kept in the ledger with a
 --             warning, any other reason = a rejected row (severity 'error')
@@ -28,24 +29,25 @@ deduped AS (
     PARTITION BY source_system, source_record_id
     ORDER BY
       created_at_ts DESC,
-      event_name, event_source, timestamp_raw, source_contact_id, email_norm, payload, created_at_raw
+      event_name, event_source, timestamp_raw, source_contact_id, email_norm, payload, created_at_raw,
+      orphan_detail
   ) = 1
 ),
 contact_emails AS (
   SELECT
-    NULLIF(LOWER(TRIM(email, ' \t\n\r')), '') AS email_norm,
+    NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS email_norm,
     COUNT(*) AS matches,
     MIN(contact_id) AS contact_id,
     STRING_AGG(contact_id, ', ' ORDER BY contact_id) AS contact_ids
   FROM proj_stage_contacts
-  WHERE NULLIF(LOWER(TRIM(email, ' \t\n\r')), '') IS NOT NULL
+  WHERE NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') IS NOT NULL
   GROUP BY 1
 ),
 joined AS (
   SELECT
     d.*,
     c.contact_id AS known_contact_id,
-    NULLIF(LOWER(TRIM(c.email, ' \t\n\r')), '') AS known_contact_email,
+    NULLIF(TRANSLATE(TRIM(c.email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS known_contact_email,
     e.matches AS email_matches,
     e.contact_id AS email_contact_id,
     e.contact_ids AS email_contact_ids
@@ -74,7 +76,8 @@ classified AS (
         THEN CONCAT('contact_id ', source_contact_id, ' is not in contacts')
       WHEN source_contact_id IS NULL AND email_matches > 1
         THEN CONCAT('email matches ', CAST(email_matches AS STRING), ' contacts: ', email_contact_ids)
-      WHEN source_contact_id IS NULL AND email_norm IS NULL THEN 'no contact_id and no email'
+      WHEN source_contact_id IS NULL AND email_norm IS NULL
+        THEN COALESCE(orphan_detail, 'no contact_id and no email')
       WHEN source_contact_id IS NULL AND email_matches IS NULL THEN 'email matches no contact'
     END AS detail,
     COALESCE(known_contact_id, IF(email_matches = 1, email_contact_id, NULL)) AS contact_id,

@@ -1,11 +1,12 @@
--- Therapy sessions in the staged shape. Identity: contact_id only.
+-- contact-events: source
+-- source_system: canonical.clinical_sessions
+-- event_type: session
+--
+-- Therapy sessions, CONTRACT §2. Identity: contact_id only.
 -- Timestamp: the first non-empty of started_at, ended_at, created_at (no fall-through
 -- past a non-empty value that does not parse: that row becomes bad_timestamp).
-CREATE OR REPLACE TABLE proj_stage_clinical_sessions AS
 SELECT
-  'canonical.clinical_sessions' AS source_system,
   NULLIF(session_id, '') AS source_record_id,
-  'session' AS event_type,
   NULLIF(status, '') AS event_name,
   'dataverse' AS event_source,
   COALESCE(

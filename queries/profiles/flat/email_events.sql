@@ -1,10 +1,13 @@
--- Emails (Gmail / Outlook) in the staged shape.
+-- contact-events: source
+-- source_system: canonical.email_events
+-- event_type: email
+--
+-- Emails (Gmail / Outlook), CONTRACT §2.
 -- Direction: outbound when from_email is one of the practice's own addresses
--- (@practice_emails: one comma-separated string, already trimmed and lower-cased),
--- inbound otherwise.
+-- (@practice_emails: one comma-separated string, already normalised), inbound otherwise.
+-- Emails are normalised as everywhere (README "Emails"): trimmed, A-Z lower-cased.
 -- Identity: the first recipient when outbound, the sender when inbound.
 -- event_name: 'outbound: ' / 'inbound: ' + the first 50 characters of the subject.
-CREATE OR REPLACE TABLE proj_stage_email_events AS
 WITH directed AS (
   SELECT
     *,
@@ -14,16 +17,15 @@ WITH directed AS (
     (SELECT r FROM UNNEST(to_emails) AS r WITH OFFSET AS pos ORDER BY pos LIMIT 1)
       AS first_recipient,
     IF(
-      NULLIF(LOWER(TRIM(from_email, ' \t\n\r')), '') IN UNNEST(SPLIT(@practice_emails, ',')),
+      NULLIF(TRANSLATE(TRIM(from_email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '')
+        IN UNNEST(SPLIT(@practice_emails, ',')),
       'outbound',
       'inbound'
     ) AS direction
   FROM email_events
 )
 SELECT
-  'canonical.email_events' AS source_system,
   NULLIF(email_event_id, '') AS source_record_id,
-  'email' AS event_type,
   CONCAT(direction, ': ', COALESCE(SUBSTR(NULLIF(subject, ''), 1, 50), '(no subject)'))
     AS event_name,
   NULLIF(provider, '') AS event_source,

@@ -1,11 +1,12 @@
--- Form submissions (measurement events) in the staged shape every source shares.
--- Identity: the respondent's email (subject_id). Timestamp: `timestamp`.
--- One row per canonical row; dedupe, parsing and resolution happen in resolve.sql.
-CREATE OR REPLACE TABLE proj_stage_measurement_events AS
+-- contact-events: source
+-- source_system: measurement_events
+-- event_type: form
+--
+-- Form submissions (measurement events), CONTRACT §2. Identity: the respondent's email
+-- (subject_id). Timestamp: `timestamp`. One row per canonical row: dedupe, parsing and
+-- contact resolution happen later, the same for every profile (queries/resolve/).
 SELECT
-  'measurement_events' AS source_system,
   NULLIF(measurement_event_id, '') AS source_record_id,
-  'form' AS event_type,
   NULLIF(measure_id, '') AS event_name,
   'google_form' AS event_source,
   NULLIF(TRIM(`timestamp`, ' \t\n\r'), '') AS timestamp_raw,

@@ -1,13 +1,14 @@
--- SMS / WhatsApp messages (respond.io) in the staged shape.
--- Identity: contact_id, else contact_email. event_name: '<direction>: <channel>', where
--- a direction other than inbound/outbound (or none) reads 'unknown', as does no channel.
-CREATE OR REPLACE TABLE proj_stage_messages AS
+-- contact-events: source
+-- source_system: canonical.messages
+-- event_type: message
+--
+-- SMS / WhatsApp messages (respond.io), CONTRACT §2. Identity: contact_id, else
+-- contact_email. event_name: '<direction>: <channel>', where a direction other than
+-- inbound/outbound (trimmed, A-Z lower-cased) or none reads 'unknown', as does no channel.
 SELECT
-  'canonical.messages' AS source_system,
   NULLIF(message_id, '') AS source_record_id,
-  'message' AS event_type,
   CONCAT(
-    CASE LOWER(TRIM(direction, ' \t\n\r'))
+    CASE TRANSLATE(TRIM(direction, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
       WHEN 'outbound' THEN 'outbound'
       WHEN 'inbound' THEN 'inbound'
       ELSE 'unknown'

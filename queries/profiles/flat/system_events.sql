@@ -1,10 +1,11 @@
--- Automation events (life_cli: reminders sent, status changes) in the staged shape.
+-- contact-events: source
+-- source_system: canonical.system_events
+-- event_type: system
+--
+-- Automation events (life_cli: reminders sent, status changes), CONTRACT §2.
 -- Identity: contact_id, else contact_email.
-CREATE OR REPLACE TABLE proj_stage_system_events AS
 SELECT
-  'canonical.system_events' AS source_system,
   NULLIF(system_event_id, '') AS source_record_id,
-  'system' AS event_type,
   NULLIF(event_name, '') AS event_name,
   'life_cli' AS event_source,
   NULLIF(TRIM(occurred_at, ' \t\n\r'), '') AS timestamp_raw,

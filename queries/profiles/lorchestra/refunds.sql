@@ -1,0 +1,68 @@
+-- contact-events: source
+-- source_system: stripe_refund
+-- event_type: refund
+--
+-- Stripe refunds: `canonical_objects` rows of the kind `refund` (CONTRACT §7).
+-- Identity: the payment whose $.payment_id is the refund's $.payment_intent_id (one row
+-- per payment_id: the latest created_at, ties by the smaller customer_id), then as a
+-- payment: the email of its customer (payments.sql). When the chain breaks the refund
+-- has no email: an orphan, and orphan_detail names the broken link.
+WITH customers AS (
+  SELECT
+    JSON_VALUE(payload, '$.customer_id') AS customer_id,
+    NULLIF(TRIM(JSON_VALUE(payload, '$.email'), ' \t\n\r'), '') AS email
+  FROM canonical_objects
+  WHERE REGEXP_EXTRACT(canonical_schema, r'^iglu:org\.canonical/([^/]+)/jsonschema/[^/]+$') = 'customer'
+    AND NULLIF(JSON_VALUE(payload, '$.customer_id'), '') IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY JSON_VALUE(payload, '$.customer_id')
+    ORDER BY created_at DESC, NULLIF(TRIM(JSON_VALUE(payload, '$.email'), ' \t\n\r'), '')
+  ) = 1
+),
+payments AS (
+  SELECT
+    JSON_VALUE(payload, '$.payment_id') AS payment_id,
+    NULLIF(JSON_VALUE(payload, '$.customer_id'), '') AS customer_id
+  FROM canonical_objects
+  WHERE REGEXP_EXTRACT(canonical_schema, r'^iglu:org\.canonical/([^/]+)/jsonschema/[^/]+$') = 'payment'
+    AND NULLIF(JSON_VALUE(payload, '$.payment_id'), '') IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY JSON_VALUE(payload, '$.payment_id')
+    ORDER BY created_at DESC, NULLIF(JSON_VALUE(payload, '$.customer_id'), '')
+  ) = 1
+),
+refunds AS (
+  SELECT
+    payload,
+    created_at,
+    NULLIF(JSON_VALUE(payload, '$.payment_intent_id'), '') AS payment_intent_id
+  FROM canonical_objects
+  WHERE REGEXP_EXTRACT(canonical_schema, r'^iglu:org\.canonical/([^/]+)/jsonschema/[^/]+$') = 'refund'
+)
+SELECT
+  NULLIF(JSON_VALUE(r.payload, '$.refund_id'), '') AS source_record_id,
+  NULLIF(JSON_VALUE(r.payload, '$.status'), '') AS event_name,
+  'stripe' AS event_source,
+  NULLIF(TRIM(JSON_VALUE(r.payload, '$.event_time'), ' \t\n\r'), '') AS timestamp_raw,
+  FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', r.created_at, 'UTC') AS created_at_raw,
+  CAST(NULL AS STRING) AS source_contact_id,
+  c.email AS source_email,
+  CASE
+    WHEN r.payment_intent_id IS NULL THEN 'refund -> payment: the refund has no payment_intent_id'
+    WHEN p.payment_id IS NULL THEN CONCAT('refund -> payment: no payment ', r.payment_intent_id)
+    WHEN p.customer_id IS NULL
+      THEN CONCAT('refund -> payment ', r.payment_intent_id, ' -> customer: the payment has no customer_id')
+    WHEN c.customer_id IS NULL
+      THEN CONCAT('refund -> payment ', r.payment_intent_id, ' -> customer: no customer ', p.customer_id)
+    WHEN c.email IS NULL
+      THEN CONCAT('refund -> payment ', r.payment_intent_id, ' -> customer: customer ', p.customer_id, ' has no email')
+  END AS orphan_detail,
+  CONCAT(
+    '{"amount":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.amount')), '""'), 'null'),
+    ',"currency":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.currency')), '""'), 'null'),
+    ',"reason":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.reason')), '""'), 'null'),
+    '}'
+  ) AS payload
+FROM refunds AS r
+LEFT JOIN payments AS p ON p.payment_id = r.payment_intent_id
+LEFT JOIN customers AS c ON c.customer_id = p.customer_id
