@@ -86,13 +86,20 @@ def build_params(settings: Settings, incremental: bool = False) -> dict[str, obj
 def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Step]:
     """Every step a build runs, in order (also what `build --dry-run` prints)."""
     catalog, db = warehouse.qualifier()
+    json_text = warehouse.json_text_columns(profile.tables or {})
 
     def files(*names: str) -> list[Step]:
         return [Step(name, warehouse.statements(name)) for name in names]
 
     def staged(template: str, source: SourceFile, **params: object) -> Step:
         statement = sql.render_source(
-            template, source.query, source.label, warehouse.dialect, catalog, db
+            template,
+            source.query,
+            source.label,
+            warehouse.dialect,
+            catalog,
+            db,
+            json_text=json_text,
         )
         return Step(f"source {source.name}", (statement,), dict(params), source)
 

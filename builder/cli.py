@@ -184,8 +184,9 @@ def print_validation(summary: dict) -> None:
     say(
         f"validation {verdict}: {summary.get('events_checked', 0):,} events, "
         f"{summary.get('rejects_checked', 0):,} rejects, "
-        f"{summary.get('contacts_checked', 0):,} contacts checked against the raw "
-        f"canonicals; {summary.get('errors', 0)} errors; {summary.get('seconds', 0):.1f}s"
+        f"{summary.get('contacts_checked', 0):,} contacts checked against "
+        f"{summary.get('scope') or 'the raw canonicals'}; {summary.get('errors', 0)} errors; "
+        f"{summary.get('seconds', 0):.1f}s"
     )
 
 
