@@ -194,9 +194,9 @@ def build_steps(conf: Settings, incremental: bool) -> int:
     """How many steps a build runs (the progress bar's total)."""
     from builder.profiles import profile_of
 
-    # stage: begin, bootstrap, stage_begin, a step per source, contacts; resolve: events,
-    # contacts, changed, (deleted), resolve; publish; watermarks
-    return len(profile_of(conf).sources) + (11 if incremental else 10)
+    # begin, bootstrap, stage_begin, a step per source, contacts; resolve: events,
+    # contacts, changed, resolve; publish; remember
+    return len(profile_of(conf).sources) + 10
 
 
 @command()
@@ -231,7 +231,7 @@ def build(
         bool,
         typer.Option(
             "--incremental",
-            help="MERGE only records changed since the last build (watermark + look-back).",
+            help="MERGE only records whose staged rows or contacts changed since the last build.",
         ),
     ] = False,
 ) -> None:
