@@ -13,6 +13,7 @@ from builder import validate as v
 from builder.errors import LoadError
 from builder.load import load_directory
 from builder.profiles import PROFILES_DIR, load_profile
+from builder.validate.findings import FIELD_DIFFERS
 from builder.warehouse import open_warehouse
 from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE, by_record_id, ledger, mirror_fixture, write_canonicals
@@ -331,7 +332,7 @@ def test_validation_finds_a_tampered_lorchestra_ledger(mirror, tmp_path):
     with open_warehouse(settings) as wh:
         result = v.validate(wh, settings, copy)
     assert not result.ok
-    differs = {(f.source_record_id, f.field) for f in result.find(kind=v.FIELD_DIFFERS)}
+    differs = {(f.source_record_id, f.field) for f in result.find(kind=FIELD_DIFFERS)}
     assert ("re1", "payload") in differs and ("pi1", "contact_id") in differs
 
 
