@@ -23,7 +23,8 @@ each of them:
   first ingested without its `customer_id` and re-ingested later with it;
 * customers whose email changed: two rows of one `customer_id`, the later `created_at`
   wins (sometimes written first in the file; sometimes the new address is one no contact
-  has); two rows with equal `created_at` and different emails (the smaller email wins);
+  has); two rows with equal `created_at` and different emails (the smaller email wins;
+  a null one, first in GoogleSQL's order, wins over an address);
   mixed-case addresses; exact duplicates; a customer row without a `customer_id`;
 * two schema versions of every kind read (`contact` 1-0-0 and 2-0-0, the others 1-0-0 and
   1-1-0), sometimes on two rows of one record;
@@ -174,6 +175,7 @@ DECKS: dict[str, tuple[dict[str, int], int]] = {
             "dup_bad_updated": 1,
             "lifeos_copy": 3,
             "no_id": 1,
+            "email_null": 1,
             "empty_first_name": 1,
             "empty_client_type": 1,
         },
@@ -189,6 +191,7 @@ DECKS: dict[str, tuple[dict[str, int], int]] = {
             "email_moved": 1,
             "email_case": 2,
             "tie": 1,
+            "tie_no_email": 1,
             "dup_exact": 1,
             "no_id": 1,
             "schema_next": 1,
@@ -235,20 +238,29 @@ DECKS: dict[str, tuple[dict[str, int], int]] = {
         },
         TRAP_PERIOD,
     ),
-    # Refunds are few: a shorter deck, each common trap once per 100.
+    # Refunds are few: a deck of 50, with a few of the common traps (the other kinds
+    # hold all of them).
     "refund": (
         {
-            **{name: 1 for name in _COMMON},
-            **_AMOUNTS,
-            "no_payment": 2,
-            "unknown_payment": 2,
+            "ts_offset": 1,
+            "ts_bad": 1,
+            "ts_missing": 1,
+            "ts_epoch": 1,
+            "id_missing": 1,
+            "dup_later": 1,
+            "schema_next": 1,
+            "amount_string": 1,
+            "amount_object": 1,
+            "empty_strings": 1,
+            "no_payment": 1,
+            "unknown_payment": 1,
             # a payment of its own whose chain breaks: no customer_id, no such customer,
             # a customer without email
             "chain_no_customer": 1,
             "chain_unknown_customer": 1,
             "chain_no_email": 1,
         },
-        100,
+        50,
     ),
     "measurement_events": (
         {
@@ -323,8 +335,22 @@ class _Lorchestra(_Practice):
         self.customer_of = {c.index: f"cus_{rng.getrandbits(56):014x}" for c in contacts}
         self.customer_ids = set(self.customer_of.values())
         self.unknown_payments = 0
+        self.turns: dict[str, int] = {}
         # the contact being written: its customer (None: not billed through Stripe)
         self.customer: str | None = None
+
+    # -- variants
+
+    def _turn(self, name: str, n: int) -> int:
+        """0, 1, ..., n-1, 0, ... on successive uses of `name`: a trap's variants take
+        turns, so each of them is there once the trap has been dealt n times."""
+        turn = self.turns.get(name, -1) + 1
+        self.turns[name] = turn
+        return turn % n
+
+    def _missing_as(self, name: str) -> object:
+        """A missing value, in turn: key absent, null, empty string."""
+        return (_ABSENT, None, "")[self._turn(name, 3)]
 
     # -- rows
 
@@ -380,9 +406,10 @@ class _Lorchestra(_Practice):
             self.sink.emit(table, _encode(row))
             return
         if trap == "id_missing":
-            missing = self._missing()
             # a row keeps every column of the contract; a payload may lack the key
-            record[id_key] = missing if objects or missing is not _ABSENT else None
+            record[id_key] = (
+                self._missing_as(id_key) if objects else (None, "")[self._turn(id_key, 2)]
+            )
         elif trap == "schema_next":
             row["canonical_schema"] = _other_version(row)
         elif trap in ("created_null", "processed_null"):
@@ -403,12 +430,12 @@ class _Lorchestra(_Practice):
         mutate(_record(copy))
         if trap == "dup_later":
             later = created + 600 + int(self.rng.random() * 3 * 3600)
-            self.k += 1
-            copy[stamp] = self.clock.offset(later, -300) if self.k % 3 == 0 else self.clock.z(later)
-            if objects and self.k % 4 == 1:  # re-ingested under the kind's other version
+            offset = self._turn(f"{table}:offset", 3) == 0
+            copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
+            if objects and self._turn("version", 4) == 1:  # re-ingested under the other version
                 copy["canonical_schema"] = _other_version(row)
         first, second = (line, _encode(copy))
-        if self.rng.random() < 0.4:
+        if self._turn(f"{table}:order", 5) < 2:
             first, second = second, first  # the winner comes first in the file
         self.sink.emit(table, first)
         self.sink.defer(table, second)
@@ -464,6 +491,8 @@ class _Lorchestra(_Practice):
             "client_type_code": c.client_type,
             "updated_at": clock.z(updated) if self.k % 20 else clock.offset(updated, 60),
         }
+        if trap == "email_null":  # the CRM lost the address: the contact's mail is an orphan
+            payload["email"] = None
         if trap in ("empty_first_name", "empty_client_type"):
             payload["first_name" if trap == "empty_first_name" else "client_type_code"] = ""
         idem = f"dataverse:contact:{c.contact_id}"
@@ -472,7 +501,11 @@ class _Lorchestra(_Practice):
             row["canonical_schema"] = _schema("contact", other=True)
             payload["preferredName"] = c.first_name  # 2-0-0 carries more; the rest is read
         if trap == "no_id":  # a row nobody can reference, with a stranger's address
-            stray = {**payload, "contact_id": self._missing(), "email": self._stranger()}
+            stray = {
+                **payload,
+                "contact_id": self._missing_as("contact_id"),
+                "email": self._stranger(),
+            }
             stray = {k: v for k, v in stray.items() if v is not _ABSENT}
             self._emit(self._object("contact", stray, updated, None))
         if trap == "lifeos_copy":  # another vendor's contact kind: ignored
@@ -496,7 +529,7 @@ class _Lorchestra(_Practice):
                 older["updated_at"] = BAD_TIMESTAMPS[self.k % len(BAD_TIMESTAMPS)]
             resynced = min(updated + 2 * DAY, clock.now)
             rows = [row, self._object("contact", older, resynced, idem)]
-            if rng.random() < 0.5:
+            if self._turn("contact:order", 2):
                 rows.reverse()
             for r in rows:
                 self._emit(r)
@@ -517,12 +550,12 @@ class _Lorchestra(_Practice):
             "name": f"{c.first_name} {c.last_name}",
         }
         if trap == "no_id":
-            payload["customer_id"] = self._missing()
+            payload["customer_id"] = self._missing_as("customer:customer_id")
         payload = {k: v for k, v in payload.items() if v is not _ABSENT}
         row = self._object("customer", payload, created, f"stripe:customer:{customer_id}")
         if trap == "schema_next":
             row["canonical_schema"] = _other_version(row)
-        if trap not in ("email_changed", "email_moved", "tie", "dup_exact"):
+        if trap not in ("email_changed", "email_moved", "tie", "tie_no_email", "dup_exact"):
             self._emit(row)
             return
         if trap == "dup_exact":
@@ -536,20 +569,21 @@ class _Lorchestra(_Practice):
             older, newer = {**payload, "email": old_address}, payload
         elif trap == "email_moved":  # the client moved to an address the CRM never got
             older, newer = payload, {**payload, "email": old_address.replace("@", ".new@")}
-        else:  # tie: equal created_at, different emails (the smaller one wins)
-            older, newer = payload, {**payload, "email": self._stranger()}
+        else:  # equal created_at, different emails: the smaller one wins, a null first
+            other = self._stranger() if trap == "tie" else None
+            older, newer = payload, {**payload, "email": other}
             later = created
         idem = f"stripe:customer:{customer_id}"
         rows = [
             self._object("customer", older, created, idem),
             self._object("customer", newer, later, idem),
         ]
-        if trap == "tie":
+        if trap in ("tie", "tie_no_email"):
             rows[1]["created_at"] = rows[0]["created_at"]
         else:  # the newer row under the kind's newer schema
             rows[1]["canonical_schema"] = _other_version(rows[1])
-        if self.rng.random() < 0.4:
-            rows.reverse()
+        if self._turn(f"customer:{trap}", 2):
+            rows.reverse()  # the later row first in the file
         for r in rows:
             self._emit(r)
 
@@ -580,22 +614,22 @@ class _Lorchestra(_Practice):
         if trap == "unknown_contact":
             payload["contact_id"] = self._unknown_contact_id()
         elif trap == "no_contact":
-            payload["contact_id"] = self._missing()
+            payload["contact_id"] = self._missing_as("session:contact_id")
         elif trap in ("start_empty", "start_created_empty"):
-            payload["started_at"] = self._missing()
+            payload["started_at"] = self._missing_as("started_at")
             if trap == "start_created_empty":
-                payload["created_at"] = "" if self.k % 2 else None
+                payload["created_at"] = self._missing_as("session:created_at")
         elif trap in ("ts_empty", "ts_missing"):
             payload["created_at"] = payload["updated_at"] = payload["started_at"]
         elif trap == "num_string":
-            payload["session_num"] = str(num) if self.k % 2 else f"{num:02d}"
+            payload["session_num"] = f"{num:02d}" if self._turn(trap, 2) else str(num)
         elif trap == "num_bad":
-            payload["session_num"] = NOT_INTEGERS[self.k % len(NOT_INTEGERS)]
+            payload["session_num"] = NOT_INTEGERS[self._turn(trap, len(NOT_INTEGERS))]
         elif trap == "id_number":
             payload["session_id"] = 7_000_000 + self.serial["clinical_session"]
         idem = f"dv:{c.contact_id[:8]}:{num}"
         if trap == "idem_empty":
-            idem = "" if self.k % 2 else None
+            idem = (None, "")[self._turn(trap, 2)]
         row = self._object("clinical_session", payload, created, idem)
         self._put(OBJECTS, row, trap, "session_id", created, self._mutate_session)
         self._session_extra(c, session_id, ts, created)
@@ -644,8 +678,7 @@ class _Lorchestra(_Practice):
 
     def _amount(self, trap: str | None, fee: int) -> object:
         if trap == "amount_string":
-            self.k += 1
-            return str(fee) if self.k % 2 else f"{fee / 100:.2f}"
+            return f"{fee / 100:.2f}" if self._turn(trap, 2) else str(fee)
         if trap == "amount_object":
             return {"amount": fee, "currency": "gbp"}  # keys sorted
         return fee
@@ -712,7 +745,7 @@ class _Lorchestra(_Practice):
             "payment_method_type": PAYMENT_METHODS[int(rnd() * len(PAYMENT_METHODS))],
         }
         if trap == "no_customer":
-            payload["customer_id"] = self._missing()
+            payload["customer_id"] = self._missing_as("payment:customer_id")
         elif trap == "unknown_customer":
             payload["customer_id"] = self._unknown_customer()
         elif trap == "empty_strings":
@@ -737,7 +770,7 @@ class _Lorchestra(_Practice):
         clock = self.clock
         target: object = payment_id
         if trap == "no_payment":
-            target = self._missing()
+            target = self._missing_as("payment_intent_id")
         elif trap == "unknown_payment":
             self.unknown_payments += 1
             target = f"pi_{9_000_000_000 + self.unknown_payments}"  # beyond any real serial
@@ -848,10 +881,8 @@ class _Lorchestra(_Practice):
             recipients = [{"email": practice, "name": PRACTICE_NAME}]
             if client:
                 senders = [{"email": client, "name": client_name}]
-            elif self.k % 3 == 0:
-                senders = []
-            else:  # a sender without an address, or with an empty one
-                senders = [{"name": client_name}] if self.k % 3 == 1 else [{"email": ""}]
+            else:  # no sender, a sender without an address, or with an empty one
+                senders = ([], [{"name": client_name}], [{"email": ""}])[self._turn("sender", 3)]
             subject = f"Re: {subject}" if rng.random() < 0.4 else subject
         if trap == "from_not_array" and isinstance(senders, list) and senders:
             senders = senders[0]
@@ -874,7 +905,7 @@ class _Lorchestra(_Practice):
             "preview": MESSAGE_BODIES[int(rng.random() * len(MESSAGE_BODIES))],
         }
         if trap == "received_only":
-            payload["sentAt"] = self._missing()
+            payload["sentAt"] = self._missing_as("sentAt")
         elif trap in ("ts_empty", "ts_missing"):
             payload["receivedAt"] = sent
         created = self._created(ts)
