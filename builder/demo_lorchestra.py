@@ -64,8 +64,7 @@ each of them:
   digits, unparseable, empty, null, absent). TIMESTAMP columns (`created_at`,
   `occurred_at`, `processed_at`) are always RFC 3339 text of the contract's grammar (in
   several of its forms) or null, as `load` requires: a form with a null `occurred_at`
-  (`missing_timestamp`), rows with a null `created_at` / `processed_at` (they lose every
-  duplicate contest).
+  (`missing_timestamp`), a few rows with a null `created_at` / `processed_at`.
 
 Nested objects in payloads (`from`, `to`, object amounts, answers) are written with their
 keys sorted, so their JSON text is canonical. The output depends only on `DemoSize` (seed
