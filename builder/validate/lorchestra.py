@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow.compute as pc
+
 from builder import contract as c
 from builder.validate.mapping import (
     Candidate,
@@ -42,14 +44,6 @@ OBJECT_COLUMNS = ("idem_key", "source_system", "canonical_schema", "payload", "c
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Row = tuple[Any, ...]
-
-
-def kind_of(schema: str | None) -> str | None:
-    """The kind an Iglu URI names (`iglu:org.canonical/<kind>/jsonschema/<version>`)."""
-    if schema is None:
-        return None
-    match = KIND.fullmatch(schema)
-    return match.group(1) if match else None
 
 
 def micros(value: datetime | None) -> int | None:
@@ -109,24 +103,26 @@ def session_num(value: Any) -> int | None:
 # --------------------------------------------------------------------------- streams
 
 
-def _objects(warehouse: Any) -> Iterator[tuple[str | None, Row]]:
-    """(kind, (idem_key, source_system, canonical_schema, payload dict, created_us))."""
-    if not warehouse.table_exists("canonical_objects"):
-        return
-    for batch in warehouse.read_batches("canonical_objects", list(OBJECT_COLUMNS)):
-        columns = [col.to_pylist() for col in batch.columns]
-        for idem, system, schema, payload, created in zip(*columns, strict=True):
-            parsed = json.loads(payload) if isinstance(payload, str) else payload
-            if not isinstance(parsed, dict):
-                parsed = {}
-            yield kind_of(schema), (idem, system, schema, parsed, micros(created))
-
-
 def _of_kind(kind: str) -> Callable[[Any], Iterator[Row]]:
+    """The rows of one kind: (idem_key, source_system, canonical_schema, payload dict,
+    created_us). Rows are picked by their schema in Arrow (RE2, as in the SQL) before any
+    payload is parsed, so each kind's payloads are parsed only by the specs that read it."""
+    pattern = f"^{KIND.pattern.replace('([^/]+)', re.escape(kind))}$"
+
     def stream(warehouse: Any) -> Iterator[Row]:
-        for found, row in _objects(warehouse):
-            if found == kind:
-                yield row
+        if not warehouse.table_exists("canonical_objects"):
+            return
+        for batch in warehouse.read_batches("canonical_objects", list(OBJECT_COLUMNS)):
+            mask = pc.fill_null(pc.match_substring_regex(batch.column(2), pattern), False)
+            picked = batch.filter(mask)
+            if not picked.num_rows:
+                continue
+            columns = [col.to_pylist() for col in picked.columns]
+            for idem, system, schema, payload, created in zip(*columns, strict=True):
+                parsed = json.loads(payload) if isinstance(payload, str) else payload
+                if not isinstance(parsed, dict):
+                    parsed = {}
+                yield (idem, system, schema, parsed, micros(created))
 
     return stream
 
