@@ -100,7 +100,7 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
         )
         return Step(f"source {source.name}", (statement,), dict(params), source)
 
-    steps = files("publish/begin", "publish/bootstrap", "resolve/stage_begin")
+    steps = files("publish/begin", "resolve/stage_begin", "publish/bootstrap")
     for source in profile.sources:
         steps.append(
             staged(

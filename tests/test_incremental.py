@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from builder.build import build
 from builder.load import load_directory
+from builder.profiles import profile_of
 from builder.sync import sync
 from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import make_settings, write_canonicals
@@ -123,18 +124,24 @@ def snapshot_mirror(path: Path) -> dict[str, list]:
         con.close()
 
 
-def run_sequence(root: Path, steps, inc_wh, full_wh) -> None:
-    conf = make_settings(root)
-    tables: dict[str, list[dict]] = {
-        "contacts": [{"contact_id": "c1", "email": "a@x.example", "updated_at": iso(T0)}],
-        "messages": [],
-        "measurement_events": [],
-    }
+def run_sequence(root: Path, steps, inc_wh, full_wh, *, apply=apply, tables=None, **conf) -> None:
+    """Apply each step's changes, load them into both warehouses, build and sync one
+    incrementally and the other in full, and compare the two after every step.
+    `apply`, `tables` (the canonicals before the first step) and `conf` (settings) default
+    to the flat profile's."""
+    conf = make_settings(root, **conf)
+    profile = profile_of(conf)
+    if tables is None:
+        tables = {
+            "contacts": [{"contact_id": "c1", "email": "a@x.example", "updated_at": iso(T0)}],
+            "messages": [],
+            "measurement_events": [],
+        }
     for i, ops in enumerate(steps):
         apply(tables, i, ops)
         canon = write_canonicals(root / f"step{i}", tables)
         for wh in (inc_wh, full_wh):
-            load_directory(wh, canon)
+            load_directory(wh, canon, profile=profile)
         inc_report = build(inc_wh, conf, incremental=True)
         build(full_wh, conf)
         assert inc_report.mode == ("full" if i == 0 else "incremental")

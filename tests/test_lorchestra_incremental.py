@@ -12,17 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import test_incremental as flat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lorchestra_rows import contact, measurement, obj
-from test_incremental import snapshot_mirror, snapshot_warehouse
 
-from builder.build import build
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
 from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import PRACTICE, make_settings, write_canonicals
+from conftest import PRACTICE
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMAILS = ["a@x.example", "b@x.example", "shared@x.example", "nobody@x.example", "  "]
@@ -106,25 +102,19 @@ def apply(tables: dict[str, list[dict]], step: int, ops) -> None:
 
 
 def run_sequence(root: Path, steps, inc_wh, full_wh) -> None:
-    conf = make_settings(root, profile="lorchestra", practice_emails=[PRACTICE])
-    profile = profile_of(conf)
-    tables: dict[str, list[dict]] = {
-        "canonical_objects": [contact("c1", "a@x.example", updated_at=iso(T0))],
-        "measurement_events": [],
-    }
-    for i, ops in enumerate(steps):
-        apply(tables, i, ops)
-        canon = write_canonicals(root / f"step{i}", tables)
-        for wh in (inc_wh, full_wh):
-            load_directory(wh, canon, profile=profile)
-        inc_report = build(inc_wh, conf, incremental=True)
-        build(full_wh, conf)
-        assert inc_report.mode == ("full" if i == 0 else "incremental")
-        assert snapshot_warehouse(inc_wh) == snapshot_warehouse(full_wh), f"step {i}"
-        inc_sync = sync(inc_wh, root / "inc.db", incremental=True)
-        sync(full_wh, root / "full.db")
-        assert inc_sync.mode == ("full" if i == 0 else "incremental")
-        assert snapshot_mirror(root / "inc.db") == snapshot_mirror(root / "full.db"), f"step {i}"
+    flat.run_sequence(
+        root,
+        steps,
+        inc_wh,
+        full_wh,
+        apply=apply,
+        tables={
+            "canonical_objects": [contact("c1", "a@x.example", updated_at=iso(T0))],
+            "measurement_events": [],
+        },
+        profile="lorchestra",
+        practice_emails=[PRACTICE],
+    )
 
 
 @settings(

@@ -9,16 +9,7 @@ CREATE TABLE IF NOT EXISTS proj_contacts (
   updated_at STRING
 );
 
-CREATE TABLE IF NOT EXISTS proj_stage_sources_previous (
-  source_system STRING,
-  event_type STRING,
-  source_record_id STRING,
-  event_name STRING,
-  event_source STRING,
-  timestamp_raw STRING,
-  created_at_raw STRING,
-  source_contact_id STRING,
-  source_email STRING,
-  payload STRING,
-  orphan_detail STRING
-);
+-- The staged rows of the last build (publish/remember.sql), for an incremental build to
+-- compare with; shaped like this build's (resolve/stage_begin.sql runs first).
+CREATE TABLE IF NOT EXISTS proj_stage_sources_previous AS
+SELECT * FROM proj_stage_sources WHERE FALSE;
