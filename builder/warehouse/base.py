@@ -58,6 +58,15 @@ class Warehouse(ABC):
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
 
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the tables in the warehouse (dataset)."""
+
+    def leftover_staging(self) -> list[str]:
+        """`<table>__incoming` tables a killed load left behind (only a writer holding the
+        lock may drop them: then no load is running)."""
+        return [t for t in self.tables() if t.endswith(STAGING_SUFFIX)]
+
     def estimate(self, statement: str, params: Params | None = None) -> str | None:
         """What running `statement` would cost, where the engine can say (dry run)."""
         return None
