@@ -26,6 +26,7 @@ it opens, for /health and /status.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import time
@@ -207,3 +208,57 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
     finally:
         con.close()
     return result(None)
+
+
+BUILD_JSON_COLUMNS = (
+    "rejects_by_reason",
+    "rows_by_source",
+    "duplicates_by_source",
+    "validation",
+    "event_types",
+    "strategy",
+)
+
+
+def mirror_status(path: Path | str) -> dict[str, object]:
+    """What the mirror at `path` holds, for `contact-events status` (the API's /status
+    answers the same from its own connection): the latest build row (JSON columns parsed),
+    ledger rows per source, rejects per reason, the age in seconds (now - synced_at) and
+    the quick verification. Raises FileNotFoundError without a mirror, sqlite3.Error for
+    a file that is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    verification = verify_mirror(path)
+    con = connect_read_only(path)
+    con.row_factory = sqlite3.Row
+    try:
+        row = con.execute("SELECT * FROM ledger_builds ORDER BY rowid DESC LIMIT 1").fetchone()
+        build = dict(row) if row is not None else None
+        by_source = dict(
+            con.execute(
+                "SELECT source_system, COUNT(*) FROM contact_events GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+        by_reason = dict(
+            con.execute(
+                "SELECT reason, COUNT(*) FROM contact_events_rejects GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    age = None
+    if build is not None:
+        for column in BUILD_JSON_COLUMNS:
+            if isinstance(build.get(column), str):
+                build[column] = json.loads(build[column])
+        synced = datetime.fromisoformat(str(build["synced_at"])).replace(tzinfo=UTC)
+        age = round((datetime.now(UTC) - synced).total_seconds(), 3)
+    return {
+        "mirror": str(path),
+        "build": build,
+        "rows_by_source": by_source,
+        "rejects_by_reason": by_reason,
+        "mirror_age_seconds": age,
+        "verification": verification.to_dict(),
+    }

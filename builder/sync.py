@@ -137,11 +137,15 @@ def _copy(
 ) -> int:
     insert = insert_rows(target, columns)
     total = 0
+    started = time.perf_counter()
     for batch in warehouse.read_batches(source, columns, BATCH_ROWS):
         db.executemany(insert, batch_rows(batch), count=batch.num_rows)
         total += batch.num_rows
         if progress:
             progress(target, batch.num_rows)
+    log.info(
+        "copied %s rows of %s into %s: %.2fs", total, source, target, time.perf_counter() - started
+    )
     return total
 
 
@@ -234,6 +238,12 @@ def sync(
         mode = sync_mode(build, previous_builds(mirror)) if incremental else "full"
     if mode == "incremental":
         verified = verify_mirror(mirror, checksum=True)
+        log.info(
+            "verified %s before patching it: %s (%.2fs)",
+            mirror,
+            verified.problem or "ok",
+            verified.seconds,
+        )
         if verified.ok:
             return _patch_mirror(warehouse, mirror, build, progress)
         log.warning("%s; syncing in full instead of patching it", verified.problem)
@@ -286,7 +296,9 @@ def _replace_mirror(
                 db.execute("COMMIT")
             db.script(sqlite_statements("mirror/indexes"), name="mirror/indexes")
             _carry_over_history(db, previous_builds(mirror))
+            checksum_started = time.perf_counter()
             report.checksum = mirror_checksum(db.con)
+            log.info("mirror checksum: %.2fs", time.perf_counter() - checksum_started)
             _insert_build_row(
                 db, build, report.rows, time.perf_counter() - started, report.checksum
             )

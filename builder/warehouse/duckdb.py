@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from builder.errors import BusyError, ContactEventsError, WarehouseError
 from builder.files import disk_full, is_disk_full, make_private, private_dir
 from builder.warehouse.base import Params, Warehouse, staging_name
 
+log = logging.getLogger("contact_events.warehouse")
 BATCH_VIEW = "batch"  # the Arrow batch a load step reads (queries/engine/duckdb/stage_*.sql)
 
 
@@ -49,6 +51,7 @@ class DuckDBWarehouse(Warehouse):
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as e:
             raise duckdb_error(e, self.path) from e
+        log.info("opened the DuckDB warehouse %s%s", self.path, " read-only" if read_only else "")
         if not read_only:  # owner-only (files.py); DuckDB creates it with the umask's mode
             make_private(self.path)
         self.run_query_file("engine/duckdb/session")
