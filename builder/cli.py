@@ -701,9 +701,10 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the read API over the SQLite mirror."""
+    conf = settings()  # a bad setting is one line before anything starts
     from app.serve import serve as do_serve
 
-    do_serve(settings(), host=host, port=port, workers=workers)
+    do_serve(conf, host=host, port=port, workers=workers)
 
 
 def check_port(host: str, port: int) -> None:

@@ -51,7 +51,10 @@ SECRET_SETTINGS = frozenset({"api_tokens", "admin_token"})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    # hide_input_in_errors: a rejected token never reaches a traceback or a log
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", hide_input_in_errors=True
+    )
 
     warehouse: Literal["duckdb", "bigquery"] = "duckdb"
     # What the canonical tables look like (CONTRACT §7); SOURCES_DIR: the practice's own
