@@ -625,3 +625,28 @@ def test_a_sync_checks_free_space_first_and_names_the_path(built, monkeypatch):
     assert "needed" in message and "10 B free" in message
     assert snapshot(Path(settings.mirror_path)) == before
     assert temp_files(Path(settings.mirror_path)) == []
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_syncs_temp_file_is_owner_only_whatever_the_umask(built, monkeypatch, incremental):
+    import stat
+
+    settings, _, _ = built
+    seen = []
+    real_swap = sync_module._swap
+
+    def spy(tmp, mirror):
+        seen.append(stat.S_IMODE(tmp.stat().st_mode))
+        real_swap(tmp, mirror)
+
+    monkeypatch.setattr(sync_module, "_swap", spy)
+    previous = os.umask(0)
+    try:
+        with DuckDBWarehouse(settings.duckdb_path) as wh:
+            if incremental:
+                build(wh, settings, incremental=True)
+            sync(wh, settings.mirror_path, incremental=incremental)
+    finally:
+        os.umask(previous)
+    assert seen == [0o600]
+    assert stat.S_IMODE(Path(settings.mirror_path).stat().st_mode) == 0o600
