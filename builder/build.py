@@ -28,7 +28,8 @@ from builder.strategy import Strategy, decide
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.build")
-RESOLVE = ("resolve/events", "resolve/contacts", "resolve/changed")
+# The staged rows a build keeps for the next incremental build to compare with.
+PREVIOUS_STAGE = "proj_stage_sources_previous"
 
 
 @dataclass
@@ -76,25 +77,28 @@ class Step:
     source: SourceFile | None = None  # the profile file it runs, for error messages
 
 
-def build_params(settings: Settings, incremental: bool = False) -> dict[str, object]:
+def build_params(settings: Settings) -> dict[str, object]:
     """Query parameters of the projection (scalars: every engine binds those alike)."""
-    return {
-        "practice_emails": ",".join(settings.practice_emails),
-        "incremental": incremental,
-        "lookback_hours": settings.incremental_lookback_hours,
-    }
+    return {"practice_emails": ",".join(settings.practice_emails)}
 
 
 def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Step]:
     """Every step a build runs, in order (also what `build --dry-run` prints)."""
     catalog, db = warehouse.qualifier()
+    json_text = warehouse.json_text_columns(profile.tables or {})
 
     def files(*names: str) -> list[Step]:
         return [Step(name, warehouse.statements(name)) for name in names]
 
     def staged(template: str, source: SourceFile, **params: object) -> Step:
         statement = sql.render_source(
-            template, source.query, source.label, warehouse.dialect, catalog, db
+            template,
+            source.query,
+            source.label,
+            warehouse.dialect,
+            catalog,
+            db,
+            json_text=json_text,
         )
         return Step(f"source {source.name}", (statement,), dict(params), source)
 
@@ -109,12 +113,12 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
             )
         )
     steps.append(staged("resolve/stage_contacts", profile.contacts))
-    steps += files(*RESOLVE)
+    steps += files("resolve/events", "resolve/contacts")
     if strategy.build == "incremental":
-        steps += files("resolve/deleted", "resolve/resolve", "publish/incremental")
+        steps += files("resolve/changed", "resolve/resolve", "publish/incremental")
     else:
-        steps += files("resolve/resolve", "publish/full")
-    steps += files("publish/watermarks")
+        steps += files("resolve/changed_all", "resolve/resolve", "publish/full")
+    steps += files("publish/remember")
     return steps
 
 
@@ -162,8 +166,14 @@ def decide_strategy(warehouse: Warehouse, incremental: bool) -> Strategy:
     return decide(
         incremental=incremental,
         warehouse_build=last_build(warehouse),
-        ledger_exists=warehouse.table_exists(LEDGER_TABLE),
+        ledger_exists=has_previous(warehouse),
     )
+
+
+def has_previous(warehouse: Warehouse) -> bool:
+    """Whether the warehouse holds what an incremental build applies changes to: the
+    ledger and the staged rows of the last build."""
+    return warehouse.table_exists(LEDGER_TABLE) and warehouse.table_exists(PREVIOUS_STAGE)
 
 
 def last_build(warehouse: Warehouse) -> dict[str, object] | None:
@@ -201,7 +211,7 @@ def build(
         event_types=list(profile.event_types),
         strategy=strategy.to_dict(),
     )
-    params = build_params(settings, strategy.build == "incremental")
+    params = build_params(settings)
     if not settings.practice_emails and any(s.event_type == "email" for s in profile.sources):
         report.warnings.append(
             "CONTACT_EVENTS_PRACTICE_EMAILS is not set: every email counts as inbound"

@@ -311,8 +311,9 @@ def print_validation(summary: dict) -> None:
     say(
         f"validation {verdict}: {summary.get('events_checked', 0):,} events, "
         f"{summary.get('rejects_checked', 0):,} rejects, "
-        f"{summary.get('contacts_checked', 0):,} contacts checked against the raw "
-        f"canonicals; {summary.get('errors', 0)} errors; {summary.get('seconds', 0):.1f}s"
+        f"{summary.get('contacts_checked', 0):,} contacts checked against "
+        f"{summary.get('scope') or 'the raw canonicals'}; {summary.get('errors', 0)} errors; "
+        f"{summary.get('seconds', 0):.1f}s"
     )
 
 
@@ -320,9 +321,9 @@ def build_steps(conf: Settings, incremental: bool) -> int:
     """How many steps a build runs (the progress bar's total)."""
     from builder.profiles import profile_of
 
-    # stage: begin, bootstrap, stage_begin, a step per source, contacts; resolve: events,
-    # contacts, changed, (deleted), resolve; publish; watermarks
-    return len(profile_of(conf).sources) + (11 if incremental else 10)
+    # begin, bootstrap, stage_begin, a step per source, contacts; resolve: events,
+    # contacts, changed, resolve; publish; remember
+    return len(profile_of(conf).sources) + 10
 
 
 def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.sync.SyncReport
@@ -368,7 +369,7 @@ def build(
         bool,
         typer.Option(
             "--incremental",
-            help="MERGE only records changed since the last build (watermark + look-back).",
+            help="MERGE only records whose staged rows or contacts changed since the last build.",
         ),
     ] = False,
     json_output: JsonOption = False,

@@ -78,8 +78,6 @@ class Settings(BaseSettings):
     practice_emails: CommaList = []
     api_tokens: CommaList = []
     admin_token: str | None = None
-    # Incremental builds re-read rows created up to this long before the last watermark.
-    incremental_lookback_hours: int = 48
     # API guard rails (Datasette-style): per-query time limit and row cap.
     query_time_limit_ms: int = 5000
     max_rows: int = 50000

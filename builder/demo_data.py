@@ -313,11 +313,17 @@ class _Clock:
 
 
 class _Deck:
-    """Deals trap names (None = no trap) in exact proportions, shuffled per period."""
+    """Deals trap names (None = no trap) in exact proportions, shuffled per period.
 
-    def __init__(self, rng: random.Random, traps: dict[str, int]):
+    A deck of `period` cards: each trap's count of them, the rest None. A rare source
+    takes a shorter period so that even a small output deals the whole deck.
+    """
+
+    def __init__(self, rng: random.Random, traps: dict[str, int], period: int = TRAP_PERIOD):
         cards: list[str | None] = [name for name, n in traps.items() for _ in range(n)]
-        self.cards = cards + [None] * (TRAP_PERIOD - len(cards))
+        if len(cards) > period:
+            raise ValueError(f"{len(cards)} trap cards do not fit a deck of {period}")
+        self.cards = cards + [None] * (period - len(cards))
         self.rng = rng
         self.hand: list[str | None] = []
 

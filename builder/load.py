@@ -116,7 +116,9 @@ def _to_json_object(value: object) -> str | None:
         return None
     if not isinstance(value, dict):
         raise _BadValue(f"expected a JSON object, got {_json_kind(value)}")
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # keys sorted at every depth: the text DuckDB keeps (and JSON_QUERY returns) is then
+    # the canonical one the validator compares and ties are ordered by
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _json_kind(value: object) -> str:

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import BuildReport, build, last_build
+from builder.build import BuildReport, build, has_previous, last_build
 from builder.config import Settings
-from builder.contract import LEDGER_TABLE
 from builder.errors import PipelineError
 from builder.lock import writer_session
 from builder.profiles import profile_of
@@ -33,7 +32,7 @@ def pipeline_strategy(
     return decide(
         incremental=incremental,
         warehouse_build=last_build(warehouse),
-        ledger_exists=warehouse.table_exists(LEDGER_TABLE),
+        ledger_exists=has_previous(warehouse),
         mirror_builds=previous_builds(Path(settings.mirror_path)),
         full_every_days=full_every_days,
     )

@@ -126,6 +126,24 @@ def render(
     return tuple(out)
 
 
+def _parse_json(query: exp.Expression, columns: Mapping[str, Sequence[str]]) -> exp.Expression:
+    """Shim: a JSON column the warehouse holds as STRING (CONTRACT §7 allows both) is read
+    through `(SELECT * REPLACE (PARSE_JSON(col) AS col) FROM table)`, so the source's JSON
+    functions see JSON either way."""
+    if not columns:
+        return query
+    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    for table in list(query.find_all(exp.Table)):
+        names = columns.get(table.name)
+        if not names or table.name in ctes or table.args.get("db"):
+            continue
+        replace = [exp.alias_(exp.func("PARSE_JSON", exp.column(c)), c) for c in names]
+        inner = exp.select(exp.Star(replace=replace)).from_(exp.to_table(table.name))
+        alias = table.alias_or_name
+        table.replace(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    return query
+
+
 def render_source(
     template: str,
     source: exp.Query,
@@ -133,15 +151,17 @@ def render_source(
     dialect: str,
     catalog: str | None = None,
     db: str | None = None,
+    *,
+    json_text: Mapping[str, Sequence[str]] | None = None,
 ) -> Statement:
     """`queries/<template>.sql` with a profile source's parsed SELECT in place of the
     `source_rows` table (`AS s` stays its alias), qualified and rendered for `dialect`.
 
     The source's own tables are qualified like every other table; the staging tables the
-    template writes are too."""
+    template writes are too. `json_text`: table -> JSON columns held as STRING there."""
     (tree,) = parse(read_query(template))
     tree = _qualify(tree, catalog, db)
-    query = _qualify(source.copy(), catalog, db)
+    query = _qualify(_parse_json(source.copy(), json_text or {}), catalog, db)
     placeholders = [t for t in tree.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
     if len(placeholders) != 1:
         raise ValueError(f"{template}.sql must read `{SOURCE_PLACEHOLDER}` exactly once")

@@ -13,6 +13,7 @@ import pytest
 from builder.build import BuildReport, build
 from builder.config import Settings
 from builder.load import load_directory
+from builder.profiles import profile_of
 from builder.sync import SyncReport, sync
 from builder.warehouse import open_warehouse
 from builder.warehouse.duckdb import DuckDBWarehouse
@@ -47,7 +48,7 @@ def build_mirror(
     settings = make_settings(root, **overrides)
     canon = write_canonicals(root / "canonicals", tables)
     with open_warehouse(settings) as wh:
-        load_directory(wh, canon)
+        load_directory(wh, canon, profile=profile_of(settings))
         report = build(wh, settings)
         synced = sync(wh, settings.mirror_path)
     return settings, report, synced

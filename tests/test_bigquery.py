@@ -14,6 +14,7 @@ import pytest
 from builder.build import build
 from builder.errors import WarehouseError
 from builder.load import load_directory
+from builder.profiles import profile_of
 from builder.sync import sync
 from builder.warehouse.bigquery import BigQueryWarehouse
 from builder.warehouse.duckdb import DuckDBWarehouse
@@ -39,11 +40,12 @@ def mirror_rows(path: Path) -> dict[str, list[tuple]]:
 
 def build_both(tmp_path: Path, canonicals: Path, bq: BigQueryWarehouse, **overrides):
     settings = make_settings(tmp_path, **overrides)
+    profile = profile_of(settings)
     with DuckDBWarehouse(settings.duckdb_path) as duck:
-        load_directory(duck, canonicals)
+        load_directory(duck, canonicals, profile=profile)
         duck_report = build(duck, settings)
         sync(duck, tmp_path / "duckdb.db")
-    load_directory(bq, canonicals)
+    load_directory(bq, canonicals, profile=profile)
     bq_report = build(bq, settings)
     sync(bq, tmp_path / "bigquery.db")
     return duck_report, bq_report

@@ -15,7 +15,8 @@ from builder.build import build
 from builder.contract import ASCII_LOWER, TRIM_CHARS
 from builder.load import load_directory
 from builder.sync import sync
-from builder.validate import norm_email, validate
+from builder.validate.api import validate
+from builder.validate.mapping import norm_email
 from builder.warehouse.duckdb import DuckDBWarehouse
 from cli_support import run_cli
 from conftest import make_settings, write_canonicals

@@ -124,7 +124,7 @@ def snapshot_mirror(path: Path) -> dict[str, list]:
 
 
 def run_sequence(root: Path, steps, inc_wh, full_wh) -> None:
-    conf = make_settings(root, incremental_lookback_hours=1)
+    conf = make_settings(root)
     tables: dict[str, list[dict]] = {
         "contacts": [{"contact_id": "c1", "email": "a@x.example", "updated_at": iso(T0)}],
         "messages": [],

@@ -21,6 +21,8 @@ def test_every_timestamp_regex_in_the_projection_is_the_contract_grammar():
     found = 0
     for name in PROJECTION:
         for pattern in re.findall(r"\br'(\^[^']*)'", sql.read_query(name)):
+            if r"\d{4}-" not in pattern:
+                continue  # not a date: a session number, an Iglu URI
             assert pattern == TIMESTAMP_PATTERN, name
             found += 1
     assert found >= 3

@@ -308,7 +308,7 @@ class BuildKilledAt(DuckDBWarehouse):
             raise Boom(f"killed after {self.step}")
 
 
-@pytest.mark.parametrize("step", ["publish/full", "publish/watermarks"])
+@pytest.mark.parametrize("step", ["publish/full", "publish/remember"])
 def test_a_half_published_build_is_never_synced(tmp_path, step):
     """The ledger of the new build is published, its rejects or build row are not: sync
     refuses, the mirror keeps the last good build, and an incremental build runs full."""

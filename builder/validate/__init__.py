@@ -35,124 +35,20 @@ Finding kinds (`KINDS`) are errors except `payload_not_canonical` and `column_ty
 which are warnings: they do not make a result fail.
 
 Read from the tree down: `findings` (what is reported), `timestamps`, `mapping` (each
-source to candidate rows), `reference` (contacts, dedupe, resolution: the reference
-ledger), `compare` (against the warehouse and the mirror), `api` (`validate`,
-`check_mirror`), `rendering` (rich output).
+source to candidate rows), `lorchestra` and `staged` (the same for the lorchestra
+profile's objects and a SOURCES_DIR's staged rows), `sources` (which of them a profile
+reads), `reference` (contacts, dedupe, resolution: the reference ledger), `compare`
+(against the warehouse and the mirror), `api` (`validate`, `check_mirror`), `rendering`
+(rich output).
+
+The package exports what the CLI (`validate`, `render`, `render_timeline`) and the
+pipeline (`check_mirror`) call. Everything else, private helpers included, is imported
+from the module that defines it; so do the tests (tests/validate/ mirrors this package).
 """
 
 from __future__ import annotations
 
-from builder.validate.api import (
-    KEEP_FAILED_REPORTS,
-    check_mirror,
-    keep_failed_report,
-    select_contacts,
-    validate,
-)
-from builder.validate.compare import _expected_dict as _expected_dict
-from builder.validate.findings import (
-    BUILD_REPORT_DIFFERS,
-    COLUMN_TYPE,
-    CONTACT_DIFFERS,
-    CONTACT_MISSING,
-    CONTACT_UNEXPECTED,
-    DUPLICATE_KEY,
-    FIELD_DIFFERS,
-    KINDS,
-    MAX_FINDINGS,
-    MIRROR,
-    MISSING,
-    PAYLOAD_NOT_CANONICAL,
-    REJECT_DIFFERS,
-    REJECT_MISSING,
-    REJECT_UNEXPECTED,
-    TABLE_MISSING,
-    UNEXPECTED,
-    WAREHOUSE,
-    WARNING_KINDS,
-    ContactTimeline,
-    Finding,
-    ValidationResult,
-)
-from builder.validate.mapping import (
-    C_CONTACT,
-    C_CREATED,
-    C_CREATED_RAW,
-    C_EMAIL,
-    C_NAME,
-    C_PAYLOAD,
-    C_SOURCE,
-    C_TS,
-    SPECS,
-    Candidate,
-    SourceSpec,
-    norm_email,
-    payload_text,
-)
-from builder.validate.reference import (
-    CONTACT_COLUMNS,
-    Contacts,
-    Outcome,
-    Reference,
-    reference_contacts,
-    reference_source,
-)
-from builder.validate.reference import _reason as _reason
-from builder.validate.reference import _row as _row
+from builder.validate.api import check_mirror, validate
 from builder.validate.rendering import render, render_timeline
-from builder.validate.timestamps import mirror_text, parse_instant, trim
 
-# Also re-exported (`x as x`), for the tests: `_expected_dict`, `_reason`, `_row`.
-__all__ = [
-    "BUILD_REPORT_DIFFERS",
-    "COLUMN_TYPE",
-    "CONTACT_COLUMNS",
-    "CONTACT_DIFFERS",
-    "CONTACT_MISSING",
-    "CONTACT_UNEXPECTED",
-    "C_CONTACT",
-    "C_CREATED",
-    "C_CREATED_RAW",
-    "C_EMAIL",
-    "C_NAME",
-    "C_PAYLOAD",
-    "C_SOURCE",
-    "C_TS",
-    "DUPLICATE_KEY",
-    "FIELD_DIFFERS",
-    "KINDS",
-    "MAX_FINDINGS",
-    "MIRROR",
-    "MISSING",
-    "PAYLOAD_NOT_CANONICAL",
-    "REJECT_DIFFERS",
-    "REJECT_MISSING",
-    "REJECT_UNEXPECTED",
-    "SPECS",
-    "TABLE_MISSING",
-    "UNEXPECTED",
-    "WAREHOUSE",
-    "WARNING_KINDS",
-    "Candidate",
-    "ContactTimeline",
-    "Contacts",
-    "Finding",
-    "Outcome",
-    "Reference",
-    "SourceSpec",
-    "ValidationResult",
-    "check_mirror",
-    "keep_failed_report",
-    "KEEP_FAILED_REPORTS",
-    "mirror_text",
-    "norm_email",
-    "parse_instant",
-    "payload_text",
-    "reference_contacts",
-    "reference_source",
-    "render",
-    "render_timeline",
-    "select_contacts",
-    "trim",
-    "validate",
-]
+__all__ = ["check_mirror", "render", "render_timeline", "validate"]

@@ -13,8 +13,10 @@ from typing import Any
 from builder.config import Settings
 from builder.errors import ContactEventsError, PipelineError
 from builder.mirror import MirrorFiles
+from builder.profiles import profile_of
 from builder.validate.compare import _Run
 from builder.validate.findings import MAX_FINDINGS, ValidationResult
+from builder.validate.sources import reference_sources
 from builder.warehouse.base import Warehouse
 
 
@@ -64,6 +66,7 @@ def validate(
     run = _Run(
         warehouse,
         settings,
+        reference_sources(profile_of(settings)),
         Path(mirror_path) if mirror_path is not None else None,
         selection,
         keep_timelines=bool(contacts),

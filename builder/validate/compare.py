@@ -37,7 +37,7 @@ from builder.validate.findings import (
     Finding,
     ValidationResult,
 )
-from builder.validate.mapping import SPECS, SourceSpec, payload_text
+from builder.validate.mapping import SourceSpec, payload_text
 from builder.validate.reference import (
     CONTACT_COLUMNS,
     Contacts,
@@ -50,6 +50,7 @@ from builder.validate.reference import (
     reference_contacts,
     reference_source,
 )
+from builder.validate.sources import ReferenceSources
 from builder.validate.timestamps import _MIN_US, _iso, mirror_text, parse_instant, trim
 from builder.warehouse.base import Warehouse
 
@@ -83,6 +84,7 @@ class _Run:
         self,
         warehouse: Warehouse,
         settings: Settings,
+        sources: ReferenceSources,
         mirror_path: Path | None,
         selection: list[str] | None,
         keep_timelines: bool,
@@ -90,6 +92,7 @@ class _Run:
     ):
         self.wh = warehouse
         self.practice = frozenset(settings.practice_emails)
+        self.sources = sources
         self.mirror = _Mirror(mirror_path) if mirror_path is not None else None
         self.selection = None if selection is None else set(selection)
         self.result = ValidationResult(
@@ -238,7 +241,9 @@ class _Run:
     def run(self) -> ValidationResult:
         started = time.perf_counter()
         result = self.result
-        contacts = reference_contacts(self.wh)
+        result.scope = self.sources.scope
+        contact_rows = self.sources.contacts(self.wh) if self.sources.contacts else None
+        contacts = reference_contacts(self.wh, contact_rows)
         if self.selection is None:
             result.contacts_checked = len(contacts.rows)
         else:
@@ -246,14 +251,14 @@ class _Run:
         self.compare_contacts(contacts)
         rejects = {t: self.reject_rows(t) for t in result.targets}
         totals = {"ledger_rows": {}, "rejects_by_reason": Counter(), "duplicates": {}}
-        for spec in SPECS:
+        for spec in self.sources.specs:
             ref = reference_source(self.wh, spec, contacts, self.practice)
             self.count_reference(ref, totals)
             for target in result.targets:
                 self.compare_ledger(target, ref)
                 self.compare_rejects(target, ref, rejects[target].pop(spec.system, {}))
             del ref
-        known = [s.system for s in SPECS]
+        known = [s.system for s in self.sources.specs]
         for target in result.targets:
             for row in self.ledger_rows(target, known, known=False):
                 if self.in_scope((), row[0]):
@@ -443,9 +448,9 @@ class _Run:
                 _iso(want[4]),
                 _iso(row[5]),
             )
-        expected = dict(zip(spec.payload_keys, want[5], strict=True))
+        expected = spec.payload_dict(want[5])
         got = row[8]
-        if got == payload_text(expected):
+        if got == spec.payload_text(want[5]):
             return
         try:
             parsed = json.loads(got) if isinstance(got, str) else None
@@ -633,7 +638,7 @@ def _expected_dict(spec: SourceSpec, record_id: str, row: tuple[Any, ...]) -> di
         "event_timestamp": _iso(row[4]),
         "source_system": spec.system,
         "source_record_id": record_id,
-        "payload": dict(zip(spec.payload_keys, row[5], strict=True)),
+        "payload": spec.payload_dict(row[5]),
         "_ts": row[4],
     }
 

@@ -103,6 +103,7 @@ class ValidationResult:
     reference: dict[str, Any] = field(default_factory=dict)  # reference counts
     timelines: dict[str, ContactTimeline] = field(default_factory=dict)
     seconds: float = 0.0
+    scope: str = ""  # what the reference was read from (builder.validate.sources)
     # (target, source_system, source_record_id) with an error finding, selected contacts
     flagged: set[tuple[str, str | None, str | None]] = field(default_factory=set)
 
@@ -174,6 +175,7 @@ class ValidationResult:
             "selection": None if self.selection is None else len(self.selection),
             "reference": self.reference,
             "seconds": self.seconds,
+            "scope": self.scope,
             "findings": [f.to_dict() for f in self.findings[:listed]],
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,20 +31,49 @@ def norm_email(value: str | None) -> str | None:
 
 # A candidate row of one source, after mapping:
 # (created_us, event_name, event_source, timestamp_raw, source_contact_id, email_norm,
-#  payload_values, created_at_raw)
+#  payload_values, created_at_raw[, orphan_detail])
 Candidate = tuple[Any, ...]
 C_CREATED, C_NAME, C_SOURCE, C_TS, C_CONTACT, C_EMAIL, C_PAYLOAD, C_CREATED_RAW = range(8)
+C_ORPHAN_DETAIL = 8  # only where a source says why a row has no identity (README "Profiles")
 
 
 @dataclass(frozen=True)
 class SourceSpec:
+    """One source of the reference ledger: where its rows come from and how each maps.
+
+    `stream` (when set) yields the rows `map_row` takes, the record id first; otherwise
+    `columns` of the canonical `table` are read. `payload_keys` (sorted) name the payload
+    values a candidate holds; None: the candidate holds the payload's JSON text as staged
+    (a practice's own source files, whose payload keys this path cannot know)."""
+
     table: str
     system: str
     id_column: str
     event_type: str
     columns: tuple[str, ...]  # read from the canonical table, id first
-    payload_keys: tuple[str, ...]  # sorted
+    payload_keys: tuple[str, ...] | None
     map_row: Callable[[tuple[Any, ...], frozenset[str]], Candidate]
+    stream: Callable[[Any], Iterator[tuple[Any, ...]]] | None = None
+
+    def payload_dict(self, values: Any) -> Any:
+        if self.payload_keys is None:
+            return _json_or_text(values)
+        return dict(zip(self.payload_keys, values, strict=True))
+
+    def payload_text(self, values: Any) -> str:
+        """The payload's text for ordering ties: canonical JSON, or the staged text."""
+        if self.payload_keys is None:
+            return values if isinstance(values, str) else payload_text(values)
+        return payload_text(self.payload_dict(values))
+
+
+def _json_or_text(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _created(raw: str | None) -> tuple[int | None, str | None]:
@@ -257,8 +286,9 @@ def _tie_key(spec: SourceSpec, cand: Candidate) -> tuple[tuple[int, str], ...]:
         _none_first(cand[C_TS]),
         _none_first(cand[C_CONTACT]),
         _none_first(cand[C_EMAIL]),
-        _none_first(payload_text(dict(zip(spec.payload_keys, cand[C_PAYLOAD], strict=True)))),
+        _none_first(spec.payload_text(cand[C_PAYLOAD])),
         _none_first(cand[C_CREATED_RAW]),
+        _none_first(cand[C_ORPHAN_DETAIL] if len(cand) > C_ORPHAN_DETAIL else None),
     )
 
 

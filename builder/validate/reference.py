@@ -5,7 +5,7 @@ per source each record's outcome (a ledger row, an orphan or a reject reason, CO
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,14 +49,20 @@ def _contact_wins(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
     return tuple(_none_first(v) for v in new[1]) < tuple(_none_first(v) for v in old[1])
 
 
-def reference_contacts(warehouse: Warehouse) -> Contacts:
+def reference_contacts(
+    warehouse: Warehouse, rows: Iterable[tuple[Any, ...]] | None = None
+) -> Contacts:
+    """The deduplicated contacts, from `rows` (CONTACT_COLUMNS order, as the profile reads
+    them) or else the flat profile's `contacts` table."""
+    if rows is None:
+        rows = _stream(warehouse, "contacts", CONTACT_COLUMNS)
     best: dict[str, tuple[Any, ...]] = {}
-    rows = 0
-    for values in _stream(warehouse, "contacts", CONTACT_COLUMNS):
+    seen = 0
+    for values in rows:
         contact_id = values[0]
         if contact_id is None or contact_id == "":
             continue
-        rows += 1
+        seen += 1
         rest = tuple(_s(v) for v in values[1:])  # email .. updated_at, '' as null
         ts = trim(rest[-1])
         cand = (None if ts is None else parse_instant(ts), rest)
@@ -64,7 +70,7 @@ def reference_contacts(warehouse: Warehouse) -> Contacts:
         if old is None or _contact_wins(cand, old):
             best[contact_id] = cand
     out = Contacts(
-        rows={}, ids={}, email={}, by_email=defaultdict(list), duplicates=rows - len(best)
+        rows={}, ids={}, email={}, by_email=defaultdict(list), duplicates=seen - len(best)
     )
     for contact_id, (_, rest) in best.items():
         out.rows[contact_id] = (contact_id, *rest)
@@ -156,7 +162,8 @@ def reference_source(
     best: dict[str, Candidate] = {}
     ref = Reference(spec, {})
     map_row = spec.map_row
-    for values in _stream(warehouse, spec.table, spec.columns):
+    rows = spec.stream(warehouse) if spec.stream else _stream(warehouse, spec.table, spec.columns)
+    for values in rows:
         ref.rows += 1
         cand = map_row(values, practice)
         record_id = values[0]

@@ -124,6 +124,8 @@ def render(result: ValidationResult, console: Console) -> None:
             f"in {result.seconds:.2f}s; {result.errors} errors, {result.warnings} warnings",
         ),
     )
+    if result.scope:
+        console.print(Text(f"reference read from {result.scope}"))
 
 
 def _when(micros: int | None) -> str:

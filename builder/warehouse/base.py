@@ -82,6 +82,11 @@ class Warehouse(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    def json_text_columns(self, tables: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+        """Of `tables`' JSON columns (contract types), those this warehouse holds as text
+        that its JSON functions do not read as JSON (CONTRACT §7: a STRING holding JSON)."""
+        return {}
+
     def qualifier(self) -> tuple[str | None, str | None]:
         """(catalog, db) to prefix table names with; none for an embedded engine."""
         return (None, None)

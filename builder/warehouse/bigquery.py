@@ -18,7 +18,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -387,6 +387,21 @@ class BigQueryWarehouse(Warehouse):
             for response in client.read_rows(read_stream.name):
                 message = response.arrow_record_batch.serialized_record_batch
                 yield pa.ipc.read_record_batch(pa.py_buffer(message), schema)
+
+    def json_text_columns(self, tables: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+        """JSON columns (by the contract) that this dataset holds as STRING: BigQuery's
+        JSON_QUERY returns a STRING for those, so the build parses them first."""
+        found: dict[str, list[str]] = {}
+        for table, columns in tables.items():
+            wanted = [name for name, kind in columns.items() if kind == "JSON"]
+            if not wanted or not self.table_exists(table):
+                continue
+            ref = self.call(self.client.get_table, f"reading {table}", self.table_id(table))
+            held = {f.name: f.field_type for f in ref.schema}
+            strings = [name for name in wanted if held.get(name) == "STRING"]
+            if strings:
+                found[table] = strings
+        return found
 
     def table_exists(self, table: str) -> bool:
         try:

@@ -9,7 +9,16 @@ CREATE TABLE IF NOT EXISTS proj_contacts (
   updated_at STRING
 );
 
-CREATE TABLE IF NOT EXISTS proj_contact_events_watermarks (
+CREATE TABLE IF NOT EXISTS proj_stage_sources_previous (
   source_system STRING,
-  watermark TIMESTAMP
+  event_type STRING,
+  source_record_id STRING,
+  event_name STRING,
+  event_source STRING,
+  timestamp_raw STRING,
+  created_at_raw STRING,
+  source_contact_id STRING,
+  source_email STRING,
+  payload STRING,
+  orphan_detail STRING
 );

@@ -38,7 +38,7 @@ WHERE EXISTS (
     AND r.reason != 'orphan'
 );
 
--- Records deleted upstream (resolve/deleted.sql): changed, and no row left to resolve.
+-- Records deleted upstream (resolve/changed.sql): changed, and no row left to resolve.
 DELETE FROM proj_contact_events AS t
 WHERE EXISTS (
   SELECT 1

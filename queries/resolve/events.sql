@@ -3,7 +3,7 @@
 --                    beyond microseconds cut off before the cast, t/z upper-cased),
 --                    as a UTC instant; NULL when missing, unparseable, or outside the
 --                    years 0001-9999 once in UTC (BigQuery's TIMESTAMP range)
---   created_at_ts    created_at by the same rules; orders duplicates, drives watermarks
+--   created_at_ts    created_at by the same rules; orders duplicates
 --   email_norm       the identity email, normalised (README "Emails": trimmed, A-Z
 --                    lower-cased); NULL when empty
 CREATE OR REPLACE TABLE proj_stage_events AS

@@ -20,20 +20,30 @@ WITH customers AS (
   ) = 1
 ),
 payments AS (
+  -- Every field of the ledger row, read here from the row's own payload. (The payload
+  -- is built before the join, from the unqualified `payload`: the BigQuery emulator used
+  -- in tests loses JSON_QUERY's JSON type on a table-qualified column.)
   SELECT
-    payload,
-    created_at,
     NULLIF(JSON_VALUE(payload, '$.payment_id'), '') AS payment_id,
-    NULLIF(JSON_VALUE(payload, '$.customer_id'), '') AS customer_id
+    NULLIF(JSON_VALUE(payload, '$.customer_id'), '') AS customer_id,
+    NULLIF(JSON_VALUE(payload, '$.status'), '') AS status,
+    NULLIF(TRIM(JSON_VALUE(payload, '$.event_time'), ' \t\n\r'), '') AS event_time,
+    FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', created_at, 'UTC') AS created_at_raw,
+    CONCAT(
+      '{"amount":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.amount')), '""'), 'null'),
+      ',"currency":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.currency')), '""'), 'null'),
+      ',"payment_method_type":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.payment_method_type')), '""'), 'null'),
+      '}'
+    ) AS ledger_payload
   FROM canonical_objects
   WHERE REGEXP_EXTRACT(canonical_schema, r'^iglu:org\.canonical/([^/]+)/jsonschema/[^/]+$') = 'payment'
 )
 SELECT
   p.payment_id AS source_record_id,
-  NULLIF(JSON_VALUE(p.payload, '$.status'), '') AS event_name,
+  p.status AS event_name,
   'stripe' AS event_source,
-  NULLIF(TRIM(JSON_VALUE(p.payload, '$.event_time'), ' \t\n\r'), '') AS timestamp_raw,
-  FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', p.created_at, 'UTC') AS created_at_raw,
+  p.event_time AS timestamp_raw,
+  p.created_at_raw,
   CAST(NULL AS STRING) AS source_contact_id,
   c.email AS source_email,
   CASE
@@ -41,11 +51,6 @@ SELECT
     WHEN c.customer_id IS NULL THEN CONCAT('payment -> customer: no customer ', p.customer_id)
     WHEN c.email IS NULL THEN CONCAT('payment -> customer: customer ', p.customer_id, ' has no email')
   END AS orphan_detail,
-  CONCAT(
-    '{"amount":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(p.payload, '$.amount')), '""'), 'null'),
-    ',"currency":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(p.payload, '$.currency')), '""'), 'null'),
-    ',"payment_method_type":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(p.payload, '$.payment_method_type')), '""'), 'null'),
-    '}'
-  ) AS payload
+  p.ledger_payload AS payload
 FROM payments AS p
 LEFT JOIN customers AS c ON c.customer_id = p.customer_id

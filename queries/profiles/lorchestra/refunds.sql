@@ -32,19 +32,29 @@ payments AS (
   ) = 1
 ),
 refunds AS (
+  -- Every field of the ledger row, read here from the row's own payload (built before the
+  -- joins, from the unqualified `payload`: see payments.sql).
   SELECT
-    payload,
-    created_at,
-    NULLIF(JSON_VALUE(payload, '$.payment_intent_id'), '') AS payment_intent_id
+    NULLIF(JSON_VALUE(payload, '$.refund_id'), '') AS refund_id,
+    NULLIF(JSON_VALUE(payload, '$.payment_intent_id'), '') AS payment_intent_id,
+    NULLIF(JSON_VALUE(payload, '$.status'), '') AS status,
+    NULLIF(TRIM(JSON_VALUE(payload, '$.event_time'), ' \t\n\r'), '') AS event_time,
+    FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', created_at, 'UTC') AS created_at_raw,
+    CONCAT(
+      '{"amount":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.amount')), '""'), 'null'),
+      ',"currency":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.currency')), '""'), 'null'),
+      ',"reason":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(payload, '$.reason')), '""'), 'null'),
+      '}'
+    ) AS ledger_payload
   FROM canonical_objects
   WHERE REGEXP_EXTRACT(canonical_schema, r'^iglu:org\.canonical/([^/]+)/jsonschema/[^/]+$') = 'refund'
 )
 SELECT
-  NULLIF(JSON_VALUE(r.payload, '$.refund_id'), '') AS source_record_id,
-  NULLIF(JSON_VALUE(r.payload, '$.status'), '') AS event_name,
+  r.refund_id AS source_record_id,
+  r.status AS event_name,
   'stripe' AS event_source,
-  NULLIF(TRIM(JSON_VALUE(r.payload, '$.event_time'), ' \t\n\r'), '') AS timestamp_raw,
-  FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', r.created_at, 'UTC') AS created_at_raw,
+  r.event_time AS timestamp_raw,
+  r.created_at_raw,
   CAST(NULL AS STRING) AS source_contact_id,
   c.email AS source_email,
   CASE
@@ -57,12 +67,7 @@ SELECT
     WHEN c.email IS NULL
       THEN CONCAT('refund -> payment ', r.payment_intent_id, ' -> customer: customer ', p.customer_id, ' has no email')
   END AS orphan_detail,
-  CONCAT(
-    '{"amount":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.amount')), '""'), 'null'),
-    ',"currency":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.currency')), '""'), 'null'),
-    ',"reason":', COALESCE(NULLIF(TO_JSON_STRING(JSON_QUERY(r.payload, '$.reason')), '""'), 'null'),
-    '}'
-  ) AS payload
+  r.ledger_payload AS payload
 FROM refunds AS r
 LEFT JOIN payments AS p ON p.payment_id = r.payment_intent_id
 LEFT JOIN customers AS c ON c.customer_id = p.customer_id
