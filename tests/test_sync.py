@@ -650,3 +650,36 @@ def test_a_syncs_temp_file_is_owner_only_whatever_the_umask(built, monkeypatch, 
         os.umask(previous)
     assert seen == [0o600]
     assert stat.S_IMODE(Path(settings.mirror_path).stat().st_mode) == 0o600
+
+
+def test_a_disk_that_fills_mid_sync_names_the_folder_and_the_space(built, monkeypatch):
+    """SQLite's "database or disk is full" half-way through writing the new file."""
+    settings, _, _ = built
+    mirror = Path(settings.mirror_path)
+    before = snapshot(mirror)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sync_module, "_copy", full)
+    with DuckDBWarehouse(settings.duckdb_path) as wh, pytest.raises(Exception) as raised:
+        sync(wh, mirror)
+    assert type(raised.value).__name__ == "SyncError"
+    message = str(raised.value)
+    assert message.startswith(f"disk full in {mirror.parent} while writing the new mirror")
+    assert f"about {mirror.stat().st_size / 1024:,.1f} KiB needed" in message
+    assert "free" in message and "mirror kept" in message
+    assert snapshot(mirror) == before and temp_files(mirror) == []
+
+
+def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
+    import duckdb
+
+    from builder.warehouse.duckdb import duckdb_error
+
+    error = duckdb_error(
+        duckdb.IOException("IO Error: Could not write file: No space left on device"),
+        tmp_path / "warehouse.duckdb",
+    )
+    assert type(error).__name__ == "WarehouseError"
+    assert str(error).startswith(f"disk full in {tmp_path} while writing the DuckDB warehouse")
