@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from builder.mirror import connect_read_only, mirror_checksum, verify_mirror
+from builder.mirror import PAGES, ROWS, connect_read_only, mirror_checksum, verify_mirror
 from builder.sql import insert_rows, sqlite_statements
 
 
@@ -99,10 +99,10 @@ def pragma(path: Path, name: str) -> object:
         con.close()
 
 
-def checksum(path: Path) -> str:
+def checksum(path: Path, algorithm: str) -> str:
     con = connect_read_only(path)
     try:
-        return mirror_checksum(con)
+        return mirror_checksum(con, algorithm)
     finally:
         con.close()
 
@@ -121,7 +121,8 @@ def main() -> None:
             checks = {
                 "PRAGMA quick_check": lambda p=path: pragma(p, "quick_check"),
                 "PRAGMA integrity_check": lambda p=path: pragma(p, "integrity_check"),
-                "checksum (sha256 of the 3 tables)": lambda p=path: checksum(p),
+                "checksum sha256-pages (default)": lambda p=path: checksum(p, PAGES),
+                "checksum sha256-rows (no dbstat)": lambda p=path: checksum(p, ROWS),
                 "verify_mirror(checksum=True)": lambda p=path: verify_mirror(p, checksum=True).ok,
                 "verify_mirror() (quick_check)": lambda p=path: verify_mirror(p).ok,
             }

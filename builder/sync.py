@@ -337,6 +337,9 @@ def _patch_mirror(
             db.execute("BEGIN IMMEDIATE")
             db.script(sqlite_statements("mirror/patch"), name="mirror/patch")
             (counts,) = db.execute(read_query("mirror/row_counts"), name="mirror/row_counts")
+            db.execute("COMMIT")
+            # after the commit: the page checksum reads the file (it is still a private
+            # copy: a sync killed before the build row is in never swaps it in)
             tables = (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
             report.checksum = mirror_checksum(db.con)
             _insert_build_row(
@@ -346,7 +349,6 @@ def _patch_mirror(
                 time.perf_counter() - started,
                 report.checksum,
             )
-            db.execute("COMMIT")
         finally:
             db.close()
         _swap(tmp, mirror)

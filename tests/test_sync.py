@@ -555,7 +555,7 @@ def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
         assert recorded == synced.checksum == mirror_checksum(con)
     finally:
         con.close()
-    assert recorded.startswith("sha256:") and len(recorded) == len("sha256:") + 64
+    assert recorded.startswith("sha256-pages:") and len(recorded) == len("sha256-pages:") + 64
     verified = verify_mirror(settings.mirror_path, checksum=True)
     assert verified.ok and verified.quick_check == "ok"
     assert verified.checksum == verified.recorded_checksum == recorded
@@ -683,3 +683,24 @@ def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
     )
     assert type(error).__name__ == "WarehouseError"
     assert str(error).startswith(f"disk full in {tmp_path} while writing the DuckDB warehouse")
+
+
+def test_a_row_checksum_verifies_where_sqlite_has_no_dbstat(built, tmp_path):
+    """The row-by-row checksum (for a SQLite without dbstat) is recorded and verified the
+    same way; a damaged row is found by it too."""
+    from builder.mirror import ROWS, mirror_checksum, verify_mirror
+
+    settings, _, _ = built
+    copy = tmp_path / "rows.db"
+    copy.write_bytes(Path(settings.mirror_path).read_bytes())
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE ledger_builds SET checksum = ?", (mirror_checksum(con, ROWS),))
+    con.commit()
+    con.close()
+    found = verify_mirror(copy, checksum=True)
+    assert found.ok and found.checksum.startswith("sha256-rows:")
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE contacts SET email = 'x@y.org' WHERE rowid = 1")
+    con.commit()
+    con.close()
+    assert not verify_mirror(copy, checksum=True).ok
