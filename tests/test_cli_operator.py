@@ -303,6 +303,10 @@ def test_doctor_on_a_working_setup(pipeline, tmp_path):
     assert "ok    writers' lock: free" in out
     report = json.loads(run_cli(["doctor", "--json"], pipeline, tmp_path).stdout)
     assert report["ok"] is True
+    from builder.mirror import verify_mirror  # a validated run's mirror keeps its checksum
+
+    verified = verify_mirror(pipeline["CONTACT_EVENTS_MIRROR_PATH"], checksum=True)
+    assert verified.ok and verified.checksum == verified.recorded_checksum
     assert {c["name"] for c in report["checks"]} >= {"warehouse", "mirror", "writers' lock"}
 
 
