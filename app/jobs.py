@@ -4,11 +4,16 @@ Jobs are rows of a small SQLite file beside the mirror (`<mirror>.jobs.db`, SQL 
 queries/jobs/), so every API worker process sees the same jobs and they outlive a
 restart. Single flight across workers: submitting takes SQLite's write lock
 (`BEGIN IMMEDIATE`), and while a job is queued or running it returns that job instead of
-starting another. The worker running a job refreshes its heartbeat every few seconds; a
-live job whose heartbeat stopped belongs to a worker that died and is marked failed
-("interrupted"), so a crash never blocks rebuilds for good. The last `keep` jobs are
-kept. A failed job records its error text; `rebuild` never swaps a mirror it did not
-finish, so the old mirror keeps being served.
+starting another. The worker running a job refreshes its heartbeat every second; a live
+job whose heartbeat is STALE_SECONDS old belongs to a worker that died and is marked
+failed ("interrupted"), so a killed worker blocks rebuilds for seconds, not for good
+(a live job stays safe even if its heartbeat is late: the rebuild itself holds the
+writers' lock). The last `keep` jobs are kept. A failed job records its error text;
+`rebuild` never swaps a mirror it did not finish, so the old mirror keeps being served.
+
+The store is owner-only (builder/files.py; the API process runs under umask 077 from
+here on, so the rebuilds' files are too) and is recreated when it was deleted while the
+API runs.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
+from builder.files import ensure_private, restrict_umask
 from builder.mirror import MirrorFiles
 from builder.pipeline import PipelineReport, rebuild
 from builder.sql import read_query
@@ -35,8 +41,8 @@ from builder.sql import read_query
 log = logging.getLogger("contact_events.api")
 
 Runner = Callable[[Settings], PipelineReport]
-HEARTBEAT_SECONDS = 5.0
-STALE_SECONDS = 60.0  # a live job without a heartbeat for this long is dead
+HEARTBEAT_SECONDS = 1.0
+STALE_SECONDS = 10.0  # a live job without a heartbeat for this long is dead
 
 
 def jobs_path(settings: Settings) -> Path:
@@ -96,13 +102,19 @@ class JobManager:
         self._heartbeat = heartbeat_seconds
         self.path = jobs_path(settings)
         self._schema_ready = False
+        restrict_umask()
 
     # --- the store ---------------------------------------------------------------------
     @contextmanager
     def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """A short connection; `write` holds SQLite's write lock until it is closed."""
-        if not self._schema_ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._schema_ready or not self.path.exists():
+            # first use, or the file was deleted under a running API: (re)create it
+            if not self.path.exists():
+                for suffix in ("-wal", "-shm", "-journal"):  # a deleted store's leftovers
+                    self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+            ensure_private(self.path)
+            self._schema_ready = False
         con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         con.row_factory = sqlite3.Row
         try:

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 DEFAULT_MIRROR = Path(__file__).parent / "out" / "sync-1000000" / "m.db"
-TOKEN = "bench-token"
+TOKEN = "bench-token-" + "0" * 32  # tokens need 32+ characters
 TIMELINE_SQL = (
     "SELECT * FROM contact_events WHERE contact_id = :contact_id "
     "ORDER BY event_timestamp DESC, source_system, source_record_id LIMIT 50"

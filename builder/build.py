@@ -10,6 +10,7 @@ the rejects, outright (a full build, the default) or by MERGE (incremental), as 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from builder.profiles import Profile, SourceFile, profile_of
 from builder.strategy import Strategy, decide
 from builder.warehouse import Warehouse
 
+log = logging.getLogger("contact_events.build")
 # The staged rows a build keeps for the next incremental build to compare with.
 PREVIOUS_STAGE = "proj_stage_sources_previous"
 
@@ -214,7 +216,15 @@ def build(
         report.warnings.append(
             "CONTACT_EVENTS_PRACTICE_EMAILS is not set: every email counts as inbound"
         )
+    log.info(
+        "%s build on %s (%s profile): %s",
+        strategy.build,
+        warehouse.kind,
+        profile.name,
+        strategy.reason,
+    )
     for step in plan(warehouse, profile, strategy):
+        step_started = time.perf_counter()
         for statement in step.statements:
             try:
                 warehouse.run(statement, {**params, **step.params})
@@ -222,6 +232,7 @@ def build(
                 if step.source is None:
                     raise
                 raise WarehouseError(f"source file {step.source.path}: {e}") from e
+        log.info("build step %s: %.2fs", step.label, time.perf_counter() - step_started)
         if progress:
             progress(step.label)
     _collect_report(warehouse, profile, report)

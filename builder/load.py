@@ -8,11 +8,19 @@ warehouse as it was. Unknown extra fields are ignored (and counted in the report
 a value of the wrong type is coerced where the meaning is unambiguous (a number in a
 string column becomes its text, a JSON-array string in an array column is decoded) and
 is an error otherwise.
+
+Every bad byte is one `LoadError` naming the file and line, and nothing is changed:
+bytes that are not UTF-8 (a latin-1 export), a lone surrogate escape (`"\ud800"`, which
+no engine can store), `NaN`/`Infinity` (not JSON), a key twice in one object, nesting
+deeper than MAX_DEPTH, an integer of more than MAX_DIGITS digits. A UTF-8 byte-order mark
+at the start of a file is skipped (spreadsheet exports write one).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +35,14 @@ from builder.profiles import Profile
 from builder.timestamps import TimestampError, parse_timestamp
 from builder.warehouse import Warehouse
 
+log = logging.getLogger("contact_events.load")
 BATCH_ROWS = 50_000
+BOM = b"\xef\xbb\xbf"
+MAX_DEPTH = 64  # nesting of arrays/objects in one line (a canonical row needs 3)
+MAX_DIGITS = 400  # digits of one JSON number (int64 has 19; Python refuses 4,300+)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_DEEP = re.compile(rb"[\[{]")
+_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_DIGITS + 1))
 ARROW_TYPES = {
     STRING: pa.string(),
     INT64: pa.int64(),
@@ -142,14 +157,16 @@ def read_jsonl(
     columns = tables[table]
     schema = arrow_schema(table, tables)
     buffer: dict[str, list[object]] = {c: [] for c in columns}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise LoadError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+                record = parse_line(raw)
+            except _BadLine as e:
+                raise LoadError(f"{path}:{lineno}: {e}") from None
             if not isinstance(record, dict):
                 raise LoadError(f"{path}:{lineno}: expected a JSON object per line")
             for key in record.keys() - columns.keys():
@@ -164,6 +181,111 @@ def read_jsonl(
                 buffer = {c: [] for c in columns}
     if buffer[next(iter(columns))]:
         yield pa.RecordBatch.from_pydict(buffer, schema=schema)
+
+
+class _BadLine(ValueError):
+    pass
+
+
+def _no_constants(name: str) -> object:
+    raise _BadLine(f"{name} is not JSON (numbers must be finite)")
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _BadLine(f"key {key!r} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def parse_line(raw: bytes) -> object:
+    """One JSONL line -> its value, or _BadLine saying what is wrong (for file:line)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _BadLine(
+            f"not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); save the file as UTF-8"
+        ) from None
+    if len(_DEEP.findall(raw)) > MAX_DEPTH and _depth(text) > MAX_DEPTH:
+        raise _BadLine(f"nested deeper than {MAX_DEPTH} levels")
+    if _LONG_NUMBER.search(raw) and _has_long_number(text):
+        raise _BadLine(f"a number longer than {MAX_DIGITS} digits")
+    try:
+        value = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as e:
+        raise _BadLine(f"not valid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise _BadLine(f"nested deeper than {MAX_DEPTH} levels") from None
+    except _BadLine:
+        raise
+    except ValueError as e:  # e.g. Python's limit on digits in an integer
+        raise _BadLine(f"not loadable JSON ({e})") from None
+    if _SURROGATE_ESCAPE.search(raw) and _lone_surrogate(value):
+        raise _BadLine("a lone surrogate escape (\\ud800-\\udfff) is not text")
+    return value
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of brackets outside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _has_long_number(text: str) -> bool:
+    """A run of more than MAX_DIGITS digits outside strings (inside one it is just text)."""
+    run = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+            run = 0
+        elif ch.isdigit():
+            run += 1
+            if run > MAX_DIGITS:
+                return True
+        else:
+            run = 0
+    return False
 
 
 def load_directory(
@@ -196,6 +318,7 @@ def load_directory(
             yield batch
         if unknown:
             report.ignored_fields[table] = sorted(unknown)
+        log.info("read %s rows from %s", report.rows[table], path)
 
     replacing: dict[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]] = {}
     for table in tables:

@@ -10,11 +10,11 @@ from pathlib import Path
 from builder.build import BuildReport, build, has_previous, last_build
 from builder.config import Settings
 from builder.errors import PipelineError
-from builder.lock import writer_lock
+from builder.lock import writer_session
 from builder.profiles import profile_of
 from builder.strategy import FULL_EVERY_DAYS, Strategy, decide
 from builder.sync import Check, SyncReport, previous_builds, sync
-from builder.warehouse import Warehouse, open_warehouse
+from builder.warehouse import Warehouse
 
 
 @dataclass
@@ -59,11 +59,13 @@ def rebuild(
     `validate`: the check is the independent validation (builder.validate) of a new
     mirror file against the warehouse; a mismatch keeps the old mirror. (A patched
     mirror is not validated here; the periodic full rebuild validates.)
-    Holds the writers' lock (builder.lock) throughout: BusyError if another writer runs.
+    Holds the writers' lock (builder.lock) throughout: BusyError if another writer runs;
+    what a killed writer left behind (sync temp files, load staging tables) is removed
+    first.
     """
     started = time.perf_counter()
     profile = profile_of(settings)
-    with writer_lock(settings, "rebuild"), open_warehouse(settings) as warehouse:
+    with writer_session(settings, "rebuild") as warehouse:
         strategy = pipeline_strategy(warehouse, settings, incremental, full_every_days)
         if on_strategy:
             on_strategy(strategy)

@@ -6,14 +6,19 @@ warehouse as Arrow record batches into `.<mirror>.tmp-<pid>-<id>` beside the mir
 load, a `ledger_builds` row is added (history carried over from the previous mirror),
 an optional check runs on the finished file, and only then `os.replace` swaps it in.
 Readers holding the old file keep reading it; new connections see the new one. A
-failed or killed sync leaves the previous mirror untouched.
+failed or killed sync leaves the previous mirror untouched; its temp file is removed by
+the next writer that takes the lock (builder.lock), not by guessing from a PID. The temp
+file is created owner-only (builder/files.py) and each build row records the checksum
+of the tables it describes (builder.mirror.mirror_checksum).
 
 Incremental sync (`incremental=True`, after `build --incremental`): the mirror is
 copied beside itself, the changed rows are upserted into the copy inside one
 transaction, and the copy is swapped in like a full sync's file — provided the mirror
-holds exactly the build the incremental build was applied to; otherwise it falls back
-to a full sync. Patching a copy costs one file copy but keeps readers free of lock waits
-and of a hot journal should the patch die half-way.
+holds exactly the build the incremental build was applied to, and verifies
+(`verify_mirror`: quick_check and its recorded checksum); otherwise it falls back to a
+full sync, which replaces a damaged mirror with a sound one. Patching a copy costs one
+file copy but keeps readers free of lock waits and of a hot journal should the patch die
+half-way.
 """
 
 from __future__ import annotations
@@ -33,12 +38,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from builder import contract as c
-from builder.errors import SyncError, WarehouseError
+from builder.errors import BusyError, SyncError, WarehouseError
+from builder.files import create_private, disk_full, free_bytes, is_disk_full, private_dir
 from builder.mirror import (
     ARROW_TIMESTAMP_FORMAT,
     MirrorFiles,
     connect_read_only,
+    mirror_checksum,
     mirror_timestamp,
+    verify_mirror,
 )
 from builder.sql import insert_rows, read_query, sqlite_statements
 from builder.strategy import Strategy, sync_mode
@@ -76,6 +84,9 @@ class SyncReport:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     validation: dict[str, object] | None = None
+    checksum: str | None = None
+    # why the sync did not do what was asked (a damaged mirror is synced in full)
+    note: str | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -95,23 +106,6 @@ def batch_rows(batch: pa.RecordBatch) -> Iterator[tuple[object, ...]]:
     """Rows of a record batch as tuples, timestamps in the mirror's text form."""
     columns = [_as_text_timestamps(col).to_pylist() for col in batch.columns]
     return zip(*columns, strict=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _cleanup_stale_temp_files(mirror: Path) -> None:
-    for stale in MirrorFiles.at(mirror).temps():
-        pid = MirrorFiles.temp_owner(stale)
-        if pid is not None and not _pid_alive(pid):
-            stale.unlink(missing_ok=True)
 
 
 def previous_builds(mirror: Path) -> list[dict[str, object]]:
@@ -143,11 +137,15 @@ def _copy(
 ) -> int:
     insert = insert_rows(target, columns)
     total = 0
+    started = time.perf_counter()
     for batch in warehouse.read_batches(source, columns, BATCH_ROWS):
         db.executemany(insert, batch_rows(batch), count=batch.num_rows)
         total += batch.num_rows
         if progress:
             progress(target, batch.num_rows)
+    log.info(
+        "copied %s rows of %s into %s: %.2fs", total, source, target, time.perf_counter() - started
+    )
     return total
 
 
@@ -169,7 +167,11 @@ def _fmt_ts(value: object) -> str:
 
 
 def _insert_build_row(
-    db: TracedSQLite, build: dict[str, object], rows: dict[str, int], seconds: float
+    db: TracedSQLite,
+    build: dict[str, object],
+    rows: dict[str, int],
+    seconds: float,
+    checksum: str,
 ) -> None:
     report = json.loads(str(build["report"]))
     errors = sum(n for r, n in report["rejects_by_reason"].items() if r not in c.WARNING_REASONS)
@@ -194,6 +196,7 @@ def _insert_build_row(
             "profile": report.get("profile") or "flat",
             "event_types": json.dumps(event_types),
             "strategy": json.dumps(report["strategy"]) if report.get("strategy") else None,
+            "checksum": checksum,
         },
         name="mirror/insert_build",
     )
@@ -227,15 +230,47 @@ def sync(
     strategy (`contact-events sync` on its own) an `incremental` sync patches only when
     the warehouse build was applied to the build the mirror holds."""
     mirror = Path(mirror_path)
-    mirror.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(mirror.parent)
     build = latest_build(warehouse)
     if strategy is not None:
         mode = strategy.sync
     else:
         mode = sync_mode(build, previous_builds(mirror)) if incremental else "full"
     if mode == "incremental":
-        return _patch_mirror(warehouse, mirror, build, progress)
+        verified = verify_mirror(mirror, checksum=True)
+        log.info(
+            "verified %s before patching it: %s (%.2fs)",
+            mirror,
+            verified.problem or "ok",
+            verified.seconds,
+        )
+        if verified.ok:
+            return _patch_mirror(warehouse, mirror, build, progress)
+        log.warning("%s; syncing in full instead of patching it", verified.problem)
+        report = _replace_mirror(warehouse, mirror, build, progress, check)
+        report.note = f"{verified.problem}; synced in full instead of patching it"
+        return report
     return _replace_mirror(warehouse, mirror, build, progress, check)
+
+
+def _sqlite_failure(e: sqlite3.Error | OSError, mirror: Path, doing: str) -> Exception:
+    """A SQLite or file error of a sync as the builder's error (the mirror is unchanged)."""
+    if is_disk_full(e):
+        needed = mirror.stat().st_size if mirror.exists() else None
+        return SyncError(disk_full(mirror.parent, needed, f"{doing} {mirror}") + "; mirror kept")
+    if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        return BusyError(f"{doing} {mirror}: the file is locked by another process ({e})")
+    if doing.startswith("writing"):
+        return SyncError(f"writing the mirror failed, previous mirror kept: {e}")
+    return SyncError(f"patching the mirror failed, it is unchanged: {e}")
+
+
+def _check_space(mirror: Path, needed: int | None, doing: str) -> None:
+    """Fail before writing when the folder has less room than the file will take (the
+    old mirror and the new file live side by side until the swap)."""
+    free = free_bytes(mirror.parent)
+    if needed and free is not None and free < needed:
+        raise SyncError(disk_full(mirror.parent, needed, f"{doing} {mirror}") + "; mirror kept")
 
 
 def _replace_mirror(
@@ -246,10 +281,11 @@ def _replace_mirror(
     check: Check | None,
 ) -> SyncReport:
     started = time.perf_counter()
-    _cleanup_stale_temp_files(mirror)
     report = SyncReport(mirror_path=str(mirror), build_id=str(build["build_id"]))
+    _check_space(mirror, mirror.stat().st_size if mirror.exists() else None, "writing")
     tmp = MirrorFiles.at(mirror).new_temp()
     try:
+        create_private(tmp)
         db = TracedSQLite(sqlite3.connect(tmp, isolation_level=None))
         try:
             db.script(sqlite_statements("mirror/bulk_load"), name="mirror/bulk_load")
@@ -260,7 +296,12 @@ def _replace_mirror(
                 db.execute("COMMIT")
             db.script(sqlite_statements("mirror/indexes"), name="mirror/indexes")
             _carry_over_history(db, previous_builds(mirror))
-            _insert_build_row(db, build, report.rows, time.perf_counter() - started)
+            checksum_started = time.perf_counter()
+            report.checksum = mirror_checksum(db.con)
+            log.info("mirror checksum: %.2fs", time.perf_counter() - checksum_started)
+            _insert_build_row(
+                db, build, report.rows, time.perf_counter() - started, report.checksum
+            )
             db.script(sqlite_statements("mirror/finish"), name="mirror/finish")
         finally:
             db.close()
@@ -269,8 +310,8 @@ def _replace_mirror(
             report.validation = check(tmp)
             _record_validation(tmp, report.build_id, report.validation)
         _swap(tmp, mirror)
-    except sqlite3.Error as e:
-        raise SyncError(f"writing the mirror failed, previous mirror kept: {e}") from e
+    except (sqlite3.Error, OSError) as e:
+        raise _sqlite_failure(e, mirror, "writing the new mirror beside") from e
     finally:
         tmp.unlink(missing_ok=True)
     return report
@@ -280,12 +321,13 @@ def _patch_mirror(
     warehouse: Warehouse, mirror: Path, build: dict[str, object], progress: Progress | None
 ) -> SyncReport:
     started = time.perf_counter()
-    _cleanup_stale_temp_files(mirror)
     report = SyncReport(
         mirror_path=str(mirror), build_id=str(build["build_id"]), mode="incremental"
     )
+    _check_space(mirror, mirror.stat().st_size, "copying")
     tmp = MirrorFiles.at(mirror).new_temp()
     try:
+        create_private(tmp)
         shutil.copyfile(mirror, tmp)
         db = TracedSQLite(sqlite3.connect(tmp, isolation_level=None))
         try:
@@ -295,16 +337,23 @@ def _patch_mirror(
             db.execute("BEGIN IMMEDIATE")
             db.script(sqlite_statements("mirror/patch"), name="mirror/patch")
             (counts,) = db.execute(read_query("mirror/row_counts"), name="mirror/row_counts")
-            tables = (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
-            _insert_build_row(
-                db, build, dict(zip(tables, counts, strict=True)), time.perf_counter() - started
-            )
             db.execute("COMMIT")
+            # after the commit: the page checksum reads the file (it is still a private
+            # copy: a sync killed before the build row is in never swaps it in)
+            tables = (c.MIRROR_LEDGER, c.MIRROR_REJECTS, c.MIRROR_CONTACTS)
+            report.checksum = mirror_checksum(db.con)
+            _insert_build_row(
+                db,
+                build,
+                dict(zip(tables, counts, strict=True)),
+                time.perf_counter() - started,
+                report.checksum,
+            )
         finally:
             db.close()
         _swap(tmp, mirror)
-    except sqlite3.Error as e:
-        raise SyncError(f"patching the mirror failed, it is unchanged: {e}") from e
+    except (sqlite3.Error, OSError) as e:
+        raise _sqlite_failure(e, mirror, "patching a copy of") from e
     finally:
         tmp.unlink(missing_ok=True)
     report.seconds = round(time.perf_counter() - started, 3)

@@ -210,7 +210,7 @@ def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
     with writer_lock(practice, "run"):
         job = wait_done(admin, admin.rebuild()["job_id"])
         assert job["state"] == "failed" and job["report"] is None
-        assert job["error"].startswith("BusyError: cannot rebuild: another load, build")
+        assert job["error"].startswith("BusyError: cannot rebuild: `run` (pid ")
         assert admin.status()["build"]["build_id"] == build_id
         assert admin.timeline("c2") == timeline
     assert wait_done(admin, admin.rebuild()["job_id"])["state"] == "succeeded"

@@ -22,9 +22,9 @@ from app.client import ContactEventsClient
 from app.main import create_app
 from builder.config import Settings
 
-READ = "read-token-1"
-READ2 = "read-token-2"
-ADMIN = "admin-token"
+READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters (issue 12)
+READ2 = "read-token-2-for-the-tests-000000000000"
+ADMIN = "admin-token-for-the-tests-0000000000000"
 AS_OF = "2024-06-30T12:00:00Z"
 
 CONTACTS = [

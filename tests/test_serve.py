@@ -15,6 +15,9 @@ import pytest
 
 from conftest import PRACTICE, build_mirror
 
+READ_TOKEN = "read-token-" + "r" * 32  # tokens need 32+ characters (issue 12)
+ADMIN_TOKEN = "admin-token-" + "a" * 32
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -53,8 +56,8 @@ def mirror_env(tmp_path):
     env.update(
         CONTACT_EVENTS_MIRROR_PATH=str(settings.mirror_path),
         CONTACT_EVENTS_DUCKDB_PATH=str(settings.duckdb_path),
-        CONTACT_EVENTS_API_TOKENS="read-token",
-        CONTACT_EVENTS_ADMIN_TOKEN="admin-token",
+        CONTACT_EVENTS_API_TOKENS=READ_TOKEN,
+        CONTACT_EVENTS_ADMIN_TOKEN=ADMIN_TOKEN,
     )
     return env
 
@@ -110,10 +113,10 @@ def test_serve_answers_with_one_or_more_workers(mirror_env, tmp_path, workers):
         wait_up(url, proc)
         if workers > 1:  # uvicorn's supervisor, then one process per worker
             assert len(workers_of(proc.pid)) == workers
-        read = {"Authorization": "Bearer read-token"}
+        read = {"Authorization": f"Bearer {READ_TOKEN}"}
         timeline = httpx.get(f"{url}/contacts/c1/timeline", headers=read, timeout=10)
         assert [e["source_record_id"] for e in timeline.json()["items"]] == ["m3", "m2", "m1"]
-        admin = {"Authorization": "Bearer admin-token"}
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         jobs = [httpx.post(f"{url}/rebuild", headers=admin, timeout=10) for _ in range(4)]
         assert [j.status_code for j in jobs] == [202] * 4
         assert len({j.json()["job_id"] for j in jobs}) == 1  # single flight, any worker
@@ -128,3 +131,19 @@ def test_serve_answers_with_one_or_more_workers(mirror_env, tmp_path, workers):
     finally:
         stop(proc)
     assert children(proc.pid) == []
+
+
+@pytest.mark.parametrize("variable", ["CONTACT_EVENTS_API_TOKENS", "CONTACT_EVENTS_ADMIN_TOKEN"])
+def test_serve_refuses_to_start_with_a_short_token(mirror_env, tmp_path, variable):
+    env = {**mirror_env, variable: "x" * 31}
+    proc = start(["--port", str(free_port())], env, tmp_path)
+    try:
+        assert proc.wait(timeout=60) == 1
+        err = proc.stderr.read()
+        assert f"{variable}: " in err and "needs at least 32" in err
+        assert "x" * 31 not in err  # the token itself is never printed
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

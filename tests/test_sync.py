@@ -20,6 +20,7 @@ from builder.build import build
 from builder.contract import CANONICAL_TABLES, LEDGER_COLUMNS, REJECT_COLUMNS
 from builder.errors import WarehouseError
 from builder.load import load_directory
+from builder.lock import writer_session
 from builder.sync import sync
 from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import build_mirror, make_settings, write_canonicals
@@ -473,7 +474,9 @@ def test_a_killed_sync_leaves_the_old_mirror_and_the_next_sync_cleans_up(tmp_pat
     assert snapshot(mirror) == old
     assert temp_files(mirror) == stale
 
-    with DuckDBWarehouse(settings.duckdb_path) as wh:
+    # The next writer removes it as it takes the lock (no sync can be running then).
+    with writer_session(settings, "sync") as wh:
+        assert temp_files(mirror) == []
         sync(wh, mirror)
     assert temp_files(mirror) == []
     new = snapshot(mirror)
@@ -518,3 +521,186 @@ def test_open_readers_keep_the_old_file_new_connections_see_the_new_one(built, t
     finally:
         reader.close()
         in_flight.close()
+
+
+def test_a_killed_writers_leftovers_go_by_lock_ownership_not_by_pid(tmp_path):
+    """A temp file named after a live process (a container reuses PIDs: here, ours) and a
+    killed load's staging table are both removed when the next writer takes the lock."""
+    settings, _, _ = build_mirror(tmp_path, tables(n_contacts=3, n_messages=5))
+    mirror = Path(settings.mirror_path)
+    live_pid = mirror.with_name(f".{mirror.name}.tmp-{os.getpid()}-deadbeef")
+    live_pid.write_bytes(b"half a mirror")
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        wh.execute("CREATE TABLE messages__incoming AS SELECT * FROM messages")
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        sync(wh, mirror)  # a sync outside the lock leaves them alone
+    assert temp_files(mirror) == [live_pid]
+
+    with writer_session(settings, "build") as wh:
+        assert temp_files(mirror) == []
+        assert wh.leftover_staging() == []
+        assert not wh.table_exists("messages__incoming")
+        assert wh.table_exists("messages")
+
+
+def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
+    from builder.mirror import mirror_checksum, verify_mirror
+
+    settings, _, synced = built
+    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
+    try:
+        (recorded,) = con.execute(
+            "SELECT checksum FROM ledger_builds ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        assert recorded == synced.checksum == mirror_checksum(con)
+    finally:
+        con.close()
+    assert recorded.startswith("sha256-pages:") and len(recorded) == len("sha256-pages:") + 64
+    verified = verify_mirror(settings.mirror_path, checksum=True)
+    assert verified.ok and verified.quick_check == "ok"
+    assert verified.checksum == verified.recorded_checksum == recorded
+
+
+def test_verify_mirror_finds_an_edited_table_and_a_damaged_page(built, tmp_path):
+    from builder.mirror import verify_mirror
+
+    settings, _, _ = built
+    mirror = Path(settings.mirror_path)
+    edited = tmp_path / "edited.db"
+    edited.write_bytes(mirror.read_bytes())
+    con = sqlite3.connect(edited)
+    con.execute("UPDATE contact_events SET event_name = 'tampered' WHERE rowid = 1")
+    con.commit()
+    con.close()
+    assert verify_mirror(edited).ok  # quick_check alone cannot see it
+    found = verify_mirror(edited, checksum=True)
+    assert not found.ok and "checksum" in found.problem
+
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(mirror.read_bytes())
+    page = int.from_bytes(data[16:18], "big")  # the header's page size
+    assert len(data) >= 3 * page
+    for offset in range(page, len(data), page):  # scribble over every page's cell area
+        data[offset + 8 : offset + 200] = b"\xff" * 192
+    damaged.write_bytes(bytes(data))
+    found = verify_mirror(damaged)
+    assert not found.ok and "damaged" in found.problem, found
+    assert not verify_mirror(tmp_path / "none.db").ok
+
+
+def test_sync_incremental_checks_the_mirror_and_syncs_in_full_when_it_is_damaged(tmp_path):
+    """A mirror whose tables no longer match their recorded checksum is not patched: the
+    sync writes a whole new file instead, and says so."""
+    settings, _, _ = build_mirror(tmp_path, tables(n_contacts=5, n_messages=20, tag="a"))
+    mirror = Path(settings.mirror_path)
+    con = sqlite3.connect(mirror)
+    con.execute("DELETE FROM contact_events WHERE rowid IN (1, 2)")  # damaged by hand
+    con.commit()
+    con.close()
+    canon = write_canonicals(tmp_path / "b", tables(n_contacts=5, n_messages=22, tag="a"))
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        load_directory(wh, canon)
+        build(wh, settings, incremental=True)
+        report = sync(wh, mirror, incremental=True)
+    assert report.mode == "full"
+    assert report.note and "checksum" in report.note
+    with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
+        (n,) = wh.fetch("SELECT count(*) AS n FROM proj_contact_events")[0].values()
+    assert snapshot(mirror)["contact_events"].__len__() == n
+
+
+def test_a_sync_checks_free_space_first_and_names_the_path(built, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    settings, _, _ = built
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10, 10))
+    before = snapshot(Path(settings.mirror_path))
+    with DuckDBWarehouse(settings.duckdb_path) as wh, pytest.raises(Exception) as raised:
+        sync(wh, settings.mirror_path)
+    message = str(raised.value)
+    assert type(raised.value).__name__ == "SyncError"
+    assert f"disk full in {Path(settings.mirror_path).parent}" in message
+    assert "needed" in message and "10 B free" in message
+    assert snapshot(Path(settings.mirror_path)) == before
+    assert temp_files(Path(settings.mirror_path)) == []
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_syncs_temp_file_is_owner_only_whatever_the_umask(built, monkeypatch, incremental):
+    import stat
+
+    settings, _, _ = built
+    seen = []
+    real_swap = sync_module._swap
+
+    def spy(tmp, mirror):
+        seen.append(stat.S_IMODE(tmp.stat().st_mode))
+        real_swap(tmp, mirror)
+
+    monkeypatch.setattr(sync_module, "_swap", spy)
+    previous = os.umask(0)
+    try:
+        with DuckDBWarehouse(settings.duckdb_path) as wh:
+            if incremental:
+                build(wh, settings, incremental=True)
+            sync(wh, settings.mirror_path, incremental=incremental)
+    finally:
+        os.umask(previous)
+    assert seen == [0o600]
+    assert stat.S_IMODE(Path(settings.mirror_path).stat().st_mode) == 0o600
+
+
+def test_a_disk_that_fills_mid_sync_names_the_folder_and_the_space(built, monkeypatch):
+    """SQLite's "database or disk is full" half-way through writing the new file."""
+    settings, _, _ = built
+    mirror = Path(settings.mirror_path)
+    before = snapshot(mirror)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sync_module, "_copy", full)
+    with DuckDBWarehouse(settings.duckdb_path) as wh, pytest.raises(Exception) as raised:
+        sync(wh, mirror)
+    assert type(raised.value).__name__ == "SyncError"
+    message = str(raised.value)
+    assert message.startswith(f"disk full in {mirror.parent} while writing the new mirror")
+    assert f"about {mirror.stat().st_size / 1024:,.1f} KiB needed" in message
+    assert "free" in message and "mirror kept" in message
+    assert snapshot(mirror) == before and temp_files(mirror) == []
+
+
+def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
+    import duckdb
+
+    from builder.warehouse.duckdb import duckdb_error
+
+    error = duckdb_error(
+        duckdb.IOException("IO Error: Could not write file: No space left on device"),
+        tmp_path / "warehouse.duckdb",
+    )
+    assert type(error).__name__ == "WarehouseError"
+    assert str(error).startswith(f"disk full in {tmp_path} while writing the DuckDB warehouse")
+
+
+def test_a_row_checksum_verifies_where_sqlite_has_no_dbstat(built, tmp_path):
+    """The row-by-row checksum (for a SQLite without dbstat) is recorded and verified the
+    same way; a damaged row is found by it too."""
+    from builder.mirror import ROWS, mirror_checksum, verify_mirror
+
+    settings, _, _ = built
+    copy = tmp_path / "rows.db"
+    copy.write_bytes(Path(settings.mirror_path).read_bytes())
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE ledger_builds SET checksum = ?", (mirror_checksum(con, ROWS),))
+    con.commit()
+    con.close()
+    found = verify_mirror(copy, checksum=True)
+    assert found.ok and found.checksum.startswith("sha256-rows:")
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE contacts SET email = 'x@y.org' WHERE rowid = 1")
+    con.commit()
+    con.close()
+    assert not verify_mirror(copy, checksum=True).ok

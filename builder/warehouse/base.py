@@ -58,6 +58,23 @@ class Warehouse(ABC):
     @abstractmethod
     def table_exists(self, table: str) -> bool: ...
 
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the tables in the warehouse (dataset)."""
+
+    def row_count(self, table: str) -> int:
+        """How many rows `table` holds."""
+        from sqlglot import exp
+
+        quoted = exp.to_identifier(table, quoted=True).sql(self.dialect)
+        (row,) = self.fetch(f"SELECT COUNT(*) AS n FROM {quoted}", name=f"count {table}")
+        return int(row["n"])  # type: ignore[call-overload]
+
+    def leftover_staging(self) -> list[str]:
+        """`<table>__incoming` tables a killed load left behind (only a writer holding the
+        lock may drop them: then no load is running)."""
+        return [t for t in self.tables() if t.endswith(STAGING_SUFFIX)]
+
     def estimate(self, statement: str, params: Params | None = None) -> str | None:
         """What running `statement` would cost, where the engine can say (dry run)."""
         return None

@@ -1,9 +1,15 @@
 """BigQuery adapter: production warehouse, through the official google-cloud-bigquery client.
 
 Credentials are Application Default Credentials, except with an endpoint override
-(`CONTACT_EVENTS_BQ_ENDPOINT`, e.g. a local emulator), where they are anonymous.
-Reads stream through the BigQuery Storage Read API as Arrow record batches and fall
-back to REST paging when the Storage API cannot be used.
+(`CONTACT_EVENTS_BQ_ENDPOINT`, e.g. a local emulator), where they are anonymous; none
+found is one `ConfigError` saying how to provide them. Every API request waits at most
+`CONTACT_EVENTS_BQ_TIMEOUT_SECONDS` for an answer and is tried again at most
+`CONTACT_EVENTS_BQ_RETRIES` times when the endpoint does not answer; then the error names
+the endpoint. Reads stream through the BigQuery Storage Read API as Arrow record batches
+and fall back to REST paging when the Storage API cannot be used.
+
+These libraries are the `[bigquery]` extra (`builder.warehouse.open_warehouse` says so
+when they are missing).
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 from google.api_core import exceptions as gexc
@@ -23,6 +31,13 @@ from builder.warehouse.base import Params, Warehouse, staging_name
 
 log = logging.getLogger("contact_events.bigquery")
 
+GOOGLE_ENDPOINT = "https://bigquery.googleapis.com"
+CREDENTIALS_HELP = (
+    "BigQuery needs Google credentials and none were found: run `gcloud auth "
+    "application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service "
+    "account's key file, or run where a service account is attached (Cloud Run, GCE); "
+    "for a local emulator set CONTACT_EVENTS_BQ_ENDPOINT"
+)
 JOB_LABELS = {"app": "contact-events"}
 STORAGE_CONNECT_SECONDS = 5
 LOAD_CHUNK_BYTES = 64 * 1024 * 1024  # one load job per chunk
@@ -49,13 +64,23 @@ class BigQueryWarehouse(Warehouse):
         location: str | None = None,
         timeout: float | None = None,
         retry: bool = True,
+        request_timeout: float = 30.0,
+        retries: int = 3,
     ):
         from google.api_core.client_options import ClientOptions
+        from google.auth import exceptions as auth_errors
         from google.cloud import bigquery
 
         self.project, self.dataset, self.location = project, dataset, location
-        self.timeout = timeout
+        self.timeout = timeout  # a whole job's wait (None: as long as it takes)
         self._retry = retry
+        self.request_timeout = request_timeout  # one API request's wait for an answer
+        self.retries = retries if retry else 0
+        self.endpoint = endpoint or GOOGLE_ENDPOINT
+        # the client's own retries, bounded by the same budget as ours
+        self._api_retry = bigquery.DEFAULT_RETRY.with_timeout(
+            request_timeout * (self.retries + 1) + 2**self.retries
+        )
         self.storage_endpoint = storage_endpoint
         credentials = None
         options = None
@@ -64,18 +89,26 @@ class BigQueryWarehouse(Warehouse):
 
             credentials = AnonymousCredentials()
             options = ClientOptions(api_endpoint=endpoint)
-        self.client = bigquery.Client(
-            project=project, credentials=credentials, client_options=options, location=location
-        )
+        try:
+            self.client = bigquery.Client(
+                project=project,
+                credentials=credentials,
+                client_options=options,
+                location=location,
+            )
+        except auth_errors.DefaultCredentialsError:
+            raise ConfigError(CREDENTIALS_HELP) from None
         self._credentials = credentials
         self._read_client = None
         self._channel = None
         # "storage" or "rest" per table read, for the report, tests and logs
         self.read_paths: dict[str, str] = {}
-        try:
-            self.client.create_dataset(f"{project}.{dataset}", exists_ok=True, timeout=timeout)
-        except gexc.GoogleAPICallError as e:
-            raise self._error(e, f"creating dataset {project}.{dataset}") from e
+        self.call(
+            self.client.create_dataset,
+            f"creating dataset {project}.{dataset}",
+            f"{project}.{dataset}",
+            exists_ok=True,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BigQueryWarehouse:
@@ -89,6 +122,56 @@ class BigQueryWarehouse(Warehouse):
             endpoint=settings.bq_endpoint,
             storage_endpoint=settings.bq_storage_endpoint,
             location=settings.bq_location,
+            request_timeout=settings.bq_timeout_seconds,
+            retries=settings.bq_retries,
+        )
+
+    # --- every metadata call: a request timeout, bounded retries, one clear error ---------
+    def call(self, method: Callable[..., Any], doing: str, *args: Any, **kwargs: Any) -> Any:
+        """`method(*args, **kwargs)` with a per-request timeout, tried again at most
+        `retries` times while the endpoint does not answer; errors as WarehouseError."""
+        import requests
+        from google.auth import exceptions as auth_errors
+
+        kwargs.setdefault("timeout", self.request_timeout)
+        kwargs.setdefault("retry", None)
+        tries = self.retries + 1
+        for attempt in range(1, tries + 1):
+            try:
+                return method(*args, **kwargs)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                gexc.ServerError,
+                gexc.TooManyRequests,
+            ) as e:
+                if attempt == tries:
+                    raise self._unreachable(e, doing, tries) from None
+                log.info("BigQuery %s: %s; trying again (%d/%d)", doing, e, attempt, tries)
+                time.sleep(min(2 ** (attempt - 1), 8))
+            except auth_errors.RefreshError as e:
+                raise ConfigError(
+                    f"Google credentials were refused while {doing} ({e}); "
+                    "run `gcloud auth application-default login` again or check the "
+                    "service account"
+                ) from None
+            except gexc.GoogleAPICallError as e:
+                raise self._error(e, doing) from e
+        raise AssertionError("unreachable")
+
+    def _unreachable(self, e: Exception, doing: str, tries: int) -> WarehouseError:
+        import requests
+
+        if isinstance(e, requests.Timeout):
+            why = f"no answer within {self.request_timeout:g}s"
+        elif isinstance(e, requests.ConnectionError):
+            why = "could not connect"
+        else:
+            why = getattr(e, "message", None) or str(e)
+        return WarehouseError(
+            f"BigQuery endpoint {self.endpoint} did not answer while {doing}: {why} "
+            f"({tries} tries); check the network, CONTACT_EVENTS_BQ_ENDPOINT, and "
+            "CONTACT_EVENTS_BQ_TIMEOUT_SECONDS / CONTACT_EVENTS_BQ_RETRIES"
         )
 
     # --- helpers -----------------------------------------------------------------
@@ -128,12 +211,22 @@ class BigQueryWarehouse(Warehouse):
         )
 
     def _query(self, statement: str, params: Params | None):
+        import requests
+
         kwargs: dict[str, object] = {}
         if not self._retry:
             kwargs["job_retry"] = None
         try:
-            job = self.client.query(statement, job_config=self._job_config(params), **kwargs)
-            return job.result(timeout=self.timeout)
+            job = self.client.query(
+                statement,
+                job_config=self._job_config(params),
+                retry=self._api_retry,
+                timeout=self.request_timeout,
+                **kwargs,
+            )
+            return job.result(timeout=self.timeout, retry=self._api_retry)
+        except (requests.ConnectionError, requests.Timeout, gexc.RetryError) as e:
+            raise self._unreachable(e, "running a query", self.retries + 1) from None
         except gexc.GoogleAPICallError as e:
             raise self._error(e, "running a query") from e
 
@@ -245,10 +338,7 @@ class BigQueryWarehouse(Warehouse):
         self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
     ) -> Iterator[pa.RecordBatch]:
         """Stream a table: Storage Read API (Arrow over gRPC), else REST paging."""
-        try:
-            ref = self.client.get_table(self.table_id(table), timeout=self.timeout)
-        except gexc.GoogleAPICallError as e:
-            raise self._error(e, f"reading {table}") from e
+        ref = self.call(self.client.get_table, f"reading {table}", self.table_id(table))
         names = list(columns) if columns else [f.name for f in ref.schema]
         try:
             stream = self._storage_read(ref, names)
@@ -306,9 +396,8 @@ class BigQueryWarehouse(Warehouse):
             wanted = [name for name, kind in columns.items() if kind == "JSON"]
             if not wanted or not self.table_exists(table):
                 continue
-            held = {
-                f.name: f.field_type for f in self.client.get_table(self.table_id(table)).schema
-            }
+            ref = self.call(self.client.get_table, f"reading {table}", self.table_id(table))
+            held = {f.name: f.field_type for f in ref.schema}
             strings = [name for name in wanted if held.get(name) == "STRING"]
             if strings:
                 found[table] = strings
@@ -316,10 +405,19 @@ class BigQueryWarehouse(Warehouse):
 
     def table_exists(self, table: str) -> bool:
         try:
-            self.client.get_table(self.table_id(table), timeout=self.timeout)
-        except gexc.NotFound:
-            return False
+            self.call(self.client.get_table, f"looking up {table}", self.table_id(table))
+        except WarehouseError as e:
+            if isinstance(e.__cause__, gexc.NotFound):
+                return False
+            raise
         return True
+
+    def tables(self) -> list[str]:
+        dataset = f"{self.project}.{self.dataset}"
+        listed = self.call(
+            lambda **kw: list(self.client.list_tables(dataset, **kw)), f"listing {dataset}"
+        )
+        return sorted(t.table_id for t in listed)
 
     def close(self) -> None:
         self.client.close()

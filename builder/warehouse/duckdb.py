@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -10,10 +11,30 @@ import duckdb
 import pyarrow as pa
 
 from builder import sql, trace
-from builder.errors import WarehouseError
+from builder.errors import BusyError, ContactEventsError, WarehouseError
+from builder.files import disk_full, is_disk_full, make_private, private_dir
 from builder.warehouse.base import Params, Warehouse, staging_name
 
+log = logging.getLogger("contact_events.warehouse")
 BATCH_VIEW = "batch"  # the Arrow batch a load step reads (queries/engine/duckdb/stage_*.sql)
+
+
+def duckdb_error(e: duckdb.Error, path: Path) -> ContactEventsError:
+    """A DuckDB error as the builder's: another process holding the file is BusyError, a
+    full disk names the folder and the space; anything else keeps DuckDB's text."""
+    text = str(e)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        holder = text.split("Conflicting lock is held in", 1)[-1].split(". See also")[0]
+        who = f" ({holder.strip()})" if "Conflicting lock" in text else ""
+        return BusyError(
+            f"the DuckDB warehouse {path} is open in another process{who}; "
+            "try again when it has finished"
+        )
+    if is_disk_full(e):
+        needed = path.stat().st_size if path.exists() else None
+        doing = f"writing the DuckDB warehouse {path}"
+        return WarehouseError(disk_full(path.parent, needed, doing))
+    return WarehouseError(f"DuckDB: {e}")
 
 
 class DuckDBWarehouse(Warehouse):
@@ -23,13 +44,16 @@ class DuckDBWarehouse(Warehouse):
     def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str | None = None):
         self.path = Path(path)
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
         elif not self.path.exists():
             raise WarehouseError(f"no DuckDB warehouse at {self.path}; run `contact-events load`")
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as e:
-            raise WarehouseError(f"DuckDB: {e}") from e
+            raise duckdb_error(e, self.path) from e
+        log.info("opened the DuckDB warehouse %s%s", self.path, " read-only" if read_only else "")
+        if not read_only:  # owner-only (files.py); DuckDB creates it with the umask's mode
+            make_private(self.path)
         self.run_query_file("engine/duckdb/session")
         if memory_limit:
             self.run_query_file("engine/duckdb/memory_limit", {"memory_limit": memory_limit})
@@ -38,7 +62,7 @@ class DuckDBWarehouse(Warehouse):
         try:
             self.con.execute(statement, dict(params) if params else None)
         except duckdb.Error as e:
-            raise WarehouseError(f"DuckDB: {e}") from e
+            raise duckdb_error(e, self.path) from e
 
     def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
         try:
@@ -46,7 +70,7 @@ class DuckDBWarehouse(Warehouse):
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         except duckdb.Error as e:
-            raise WarehouseError(f"DuckDB: {e}") from e
+            raise duckdb_error(e, self.path) from e
 
     def _load_staging(
         self, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
@@ -62,7 +86,7 @@ class DuckDBWarehouse(Warehouse):
                 self.con.register(BATCH_VIEW, batch)
                 self.run(append)
         except duckdb.Error as e:
-            raise WarehouseError(f"DuckDB: {e}") from e
+            raise duckdb_error(e, self.path) from e
         finally:
             with contextlib.suppress(duckdb.Error):
                 self.con.unregister(BATCH_VIEW)
@@ -82,7 +106,7 @@ class DuckDBWarehouse(Warehouse):
             with contextlib.suppress(duckdb.Error):  # no transaction left to roll back
                 self.con.rollback()
             if isinstance(e, duckdb.Error):
-                raise WarehouseError(f"DuckDB: {e}") from e
+                raise duckdb_error(e, self.path) from e
             raise
 
     def read_batches(
@@ -99,9 +123,12 @@ class DuckDBWarehouse(Warehouse):
             reader = cur.sql(statement).to_arrow_reader(batch_rows)
             yield from reader
         except duckdb.Error as e:
-            raise WarehouseError(f"DuckDB: {e}") from e
+            raise duckdb_error(e, self.path) from e
         finally:
             cur.close()
+
+    def tables(self) -> list[str]:
+        return [str(r["table_name"]) for r in self.fetch_query_file("engine/duckdb/tables")]
 
     def table_exists(self, table: str) -> bool:
         # fetch() reads the result to the end: a half-read result blocks `register`.

@@ -1,7 +1,9 @@
 -- SQLite mirror tables (CONTRACT §4), created empty in a new file by `sync`.
 -- ledger_builds.profile / event_types: the profile of the build and its event-type set
 -- (a JSON array, display order; the API accepts exactly these); strategy: JSON, how
--- the build and sync decided between full and incremental (builder/strategy.py).
+-- the build and sync decided between full and incremental (builder/strategy.py);
+-- checksum: `sha256:<hex>` of the three data tables as this sync left them
+-- (builder/mirror.py mirror_checksum; verify_mirror recomputes it).
 -- Indexes come afterwards (queries/mirror/indexes.sql): loading first is ~2x faster.
 -- event_timestamp is 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: it compares correctly with
 -- SQLite's DATETIME() text, e.g. event_timestamp < DATETIME('now', '-14 days').
@@ -54,5 +56,6 @@ CREATE TABLE ledger_builds (
   validation TEXT,
   profile TEXT NOT NULL DEFAULT 'flat',
   event_types TEXT,
-  strategy TEXT
+  strategy TEXT,
+  checksum TEXT
 );
