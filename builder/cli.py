@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -51,6 +52,36 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 UNWRAPPED = 100_000  # the width of output that is not a terminal: lines are never wrapped
 DEMO_CONFIG = "contact-events.toml"
+
+
+class DemoProfile(StrEnum):
+    """The layouts demo data can be written in (CONTRACT §1 flat, §7 lorchestra)."""
+
+    flat = "flat"
+    lorchestra = "lorchestra"
+
+
+def write_demo(
+    profile: DemoProfile, directory: Path, size: Any, progress: Callable[[int], None]
+) -> dict[str, int]:
+    """The demo practice in the profile's layout (builder.demo_data / demo_lorchestra)."""
+    if profile is DemoProfile.lorchestra:
+        from builder.demo_lorchestra import write_lorchestra_demo_data
+
+        return write_lorchestra_demo_data(directory, size, progress=progress)
+    from builder.demo_data import write_demo_data
+
+    return write_demo_data(directory, size, progress=progress)
+
+
+ProfileOption = Annotated[
+    DemoProfile,
+    typer.Option(
+        "--profile",
+        help="Layout of the demo data: flat (CONTRACT §1) or lorchestra (§7: canonical_objects "
+        "and measurement_events).",
+    ),
+]
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -644,11 +675,12 @@ def doctor(json_output: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
-def practice_toml(emails: list[str]) -> str:
+def practice_toml(emails: list[str], profile: DemoProfile = DemoProfile.flat) -> str:
     listed = ", ".join(json.dumps(e) for e in emails)
     return (
-        "# The practice's own addresses used by this demo data (email direction):\n"
+        "# The layout and the practice's own addresses (email direction) of this demo data:\n"
         "# contact-events --config THIS_FILE load DIR, then build, gives the demo's ledger.\n"
+        f'profile = "{profile.value}"\n'
         f"practice_emails = [{listed}]\n"
     )
 
@@ -661,20 +693,22 @@ def demo_data(
         int, typer.Option(metavar="N", help="Approximate number of events.")
     ] = 24_000,
     seed: Annotated[int, typer.Option(metavar="S", help="Random seed (same seed, same data).")] = 7,
+    profile: ProfileOption = DemoProfile.flat,
 ) -> None:
     """Write a synthetic practice (with every data trap the rules handle) as JSONL."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+    from builder.demo_data import PRACTICE_EMAILS, DemoSize
 
     started = time.perf_counter()
     with progress_bar() as progress:
         task = progress.add_task("demo data", total=events)
-        counts = write_demo_data(
+        counts = write_demo(
+            profile,
             directory,
             DemoSize(contacts=contacts, events=events, seed=seed),
-            progress=lambda n: progress.advance(task, n),
+            lambda n: progress.advance(task, n),
         )
     settings_file = directory / DEMO_CONFIG
-    settings_file.write_text(practice_toml(list(PRACTICE_EMAILS)), encoding="utf-8")
+    settings_file.write_text(practice_toml(list(PRACTICE_EMAILS), profile), encoding="utf-8")
     rows = ", ".join(f"{t} {n:,}" for t, n in counts.items())
     say(f"wrote {rows} to {directory}; {time.perf_counter() - started:.2f}s")
     say(f"practice addresses: {', '.join(PRACTICE_EMAILS)} (in {settings_file})")
@@ -722,12 +756,15 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def demo_settings_text(directory: Path, token: str, admin: str, emails: list[str]) -> str:
+def demo_settings_text(
+    directory: Path, token: str, admin: str, emails: list[str], profile: DemoProfile
+) -> str:
     root = directory.resolve()
     return (
         "# contact-events demo settings. Owner-only: it holds the demo's tokens.\n"
         f"# Serve the demo again: contact-events --config {root / DEMO_CONFIG} serve\n"
         'warehouse = "duckdb"\n'
+        f'profile = "{profile.value}"\n'
         f"duckdb_path = {json.dumps(str(root / 'warehouse.duckdb'))}\n"
         f"mirror_path = {json.dumps(str(root / 'contact_events.db'))}\n"
         f"practice_emails = [{', '.join(json.dumps(e) for e in emails)}]\n"
@@ -748,8 +785,14 @@ def read_demo_settings(path: Path) -> dict[str, Any]:
 @command()
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", metavar="DIR", help="Where demo files go.")
-    ] = (Path("./data/demo")),
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            help="Where demo files go (default ./data/demo, ./data/demo-lorchestra).",
+        ),
+    ] = None,
+    profile: ProfileOption = DemoProfile.flat,
     contacts: Annotated[int, typer.Option(metavar="N", help="Number of contacts.")] = 600,
     events: Annotated[
         int, typer.Option(metavar="N", help="Approximate number of events.")
@@ -769,11 +812,15 @@ def demo(
     ] = None,
 ) -> None:
     """Demo data -> load -> build -> sync -> serve, printing the URL and a token."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+    from builder.demo_data import PRACTICE_EMAILS, DemoSize
     from builder.load import load_directory
     from builder.lock import writer_session
     from builder.pipeline import rebuild
+    from builder.profiles import profile_of
 
+    if directory is None:
+        name = "demo" if profile is DemoProfile.flat else f"demo-{profile.value}"
+        directory = Path("./data") / name
     if serve_api:
         check_port(host, port)
     settings_file = directory / DEMO_CONFIG
@@ -787,10 +834,17 @@ def demo(
     if existing:  # tokens are kept between runs
         values = read_demo_settings(settings_file)
         token, admin = str(values["api_tokens"]), str(values["admin_token"])
+        kept = str(values.get("profile") or "flat")
+        if kept != profile.value and reuse is not False:
+            raise ContactEventsError(
+                f"the demo in {directory} is the {kept} profile's; pass --fresh to rebuild it "
+                f"as {profile.value}, or another --dir"
+            )
     else:
         token, admin = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     conf = Settings(
         warehouse="duckdb",
+        profile=profile.value,
         duckdb_path=directory / "warehouse.duckdb",
         mirror_path=mirror_file,
         practice_emails=list(PRACTICE_EMAILS),
@@ -806,19 +860,26 @@ def demo(
         if not settings_file.is_file():
             create_private(settings_file)
         settings_file.write_text(
-            demo_settings_text(directory, token, admin, list(PRACTICE_EMAILS)), encoding="utf-8"
+            demo_settings_text(directory, token, admin, list(PRACTICE_EMAILS), profile),
+            encoding="utf-8",
         )
         with progress_bar() as progress:
             # The files too are written under the lock: another demo in the same folder
             # would otherwise rewrite them while this one loads them.
             with writer_session(conf, "write the demo") as wh:
                 task = progress.add_task("demo data", total=events)
-                write_demo_data(
+                write_demo(
+                    profile,
                     directory / "canonicals",
                     DemoSize(contacts=contacts, events=events),
-                    progress=lambda n: progress.advance(task, n),
+                    lambda n: progress.advance(task, n),
                 )
-                load_directory(wh, directory / "canonicals", progress=row_counter(progress))
+                load_directory(
+                    wh,
+                    directory / "canonicals",
+                    progress=row_counter(progress),
+                    profile=profile_of(conf),
+                )
             report = rebuild(
                 conf,
                 validate=True,
@@ -837,7 +898,9 @@ def demo(
         f"  curl -H 'Authorization: Bearer {token}' '{base}/contacts/needs-form?days=14'\n"
         f"  curl -H 'Authorization: Bearer {token}' '{base}/status'\n\n"
         f"  serve it again: {again}\n"
-        f"             or: contact-events demo --dir {directory} --port {port}\n"
+        f"             or: contact-events demo --dir {directory} --port {port}"
+        + (f" --profile {profile.value}" if profile is not DemoProfile.flat else "")
+        + "\n"
     )
     if not serve_api:
         return

@@ -263,10 +263,14 @@ def ledger_of(mirror: Path) -> list[tuple]:
         con.close()
 
 
-def test_demo_data_writes_its_practice_addresses_so_by_hand_equals_demo(tmp_path):
-    size = ["--contacts", "30", "--events", "600"]
+@pytest.mark.parametrize("profile", ["flat", "lorchestra"])
+def test_demo_data_writes_its_practice_addresses_so_by_hand_equals_demo(tmp_path, profile):
+    """The toml beside the data carries the profile and the addresses: load + build + sync
+    by hand with it gives the demo's ledger, in either layout."""
+    size = ["--contacts", "30", "--events", "600", "--profile", profile]
     demo = run_cli(["demo", "--no-serve", "--dir", str(tmp_path / "demo"), *size], {}, tmp_path)
     assert demo.returncode == 0, demo.stderr
+    assert f"({profile})" in demo.stdout  # the build report names the profile
     data = tmp_path / "data"
     made = run_cli(["demo-data", str(data), *size], {}, tmp_path)
     assert made.returncode == 0, made.stderr
