@@ -11,6 +11,18 @@ import hmac
 from enum import StrEnum
 
 from builder.config import Settings
+from builder.errors import ConfigError
+
+NO_TOKENS = (
+    "no API tokens: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "
+    "the server refuses to start without them"
+)
+
+
+def require_tokens(settings: Settings) -> None:
+    """The one start-up check: the API never serves without read tokens (ConfigError)."""
+    if not settings.api_tokens:
+        raise ConfigError(NO_TOKENS)
 
 
 class Role(StrEnum):
@@ -34,10 +46,6 @@ class Authenticator:
     @property
     def admin_configured(self) -> bool:
         return self._admin is not None
-
-    @property
-    def read_configured(self) -> bool:
-        return bool(self._read)
 
     def role(self, token: str | None) -> Role | None:
         """The role a presented token grants, or None."""

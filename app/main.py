@@ -1,7 +1,10 @@
-"""The FastAPI application: `create_app(settings)`, and `app` for `uvicorn app.main:app`.
+"""The FastAPI application: `create_app(settings)`, also uvicorn's factory
+(`uvicorn --factory app.main:create_app`, settings from the environment).
 
-Building the app never fails for want of tokens; starting it does (the lifespan raises),
-so the server refuses to run without read tokens.
+Nothing is built at import time, so a bad setting is one ConfigError line when the app is
+made, never an import-time traceback. Building the app never fails for want of tokens;
+starting it does (the lifespan runs `auth.require_tokens`), so the server refuses to run
+without read tokens.
 """
 
 from __future__ import annotations
@@ -13,20 +16,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import ValidationError
 
 from app import errors
-from app.auth import Authenticator
+from app.auth import Authenticator, require_tokens
 from app.db import Mirror
 from app.jobs import JobManager, Runner
 from app.middleware import AccessLogMiddleware
 from app.routers import contacts, events, health, rebuild, status
 from builder.config import Settings
 from builder.errors import ConfigError
-
-NO_TOKENS = (
-    "no API tokens configured: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "
-    "the server refuses to start without them"
-)
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -86,6 +85,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def settings_from_environment() -> Settings:
+    """Settings from the environment and `contact-events.toml`; ConfigError, one line, if bad."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"bad configuration: {problems}") from None
+
+
 def create_app(
     settings: Settings | None = None, *, rebuild_runner: Runner | None = None
 ) -> FastAPI:
@@ -93,15 +105,14 @@ def create_app(
 
     `rebuild_runner` replaces `builder.pipeline.rebuild` for POST /rebuild (e.g. to wrap it).
     """
-    conf = settings if settings is not None else Settings()
+    conf = settings if settings is not None else settings_from_environment()
     mirror = Mirror(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not conf.api_tokens:
-            raise ConfigError(NO_TOKENS)
+        require_tokens(conf)
         try:
             yield
         finally:
@@ -124,6 +135,3 @@ def create_app(
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
-
-
-app = create_app()
