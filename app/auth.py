@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from enum import StrEnum
 
+from app.errors import ApiError
 from builder.config import Settings
 from builder.errors import ConfigError
 
@@ -63,3 +64,32 @@ class Authenticator:
         if is_read:
             return Role.read
         return None
+
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, else None (parsed as
+    FastAPI's HTTPBearer does: scheme case-insensitive, the rest as given)."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if not scheme or not credentials or scheme.lower() != "bearer":
+        return None
+    return credentials
+
+
+def authorize(auth: Authenticator, authorization: str | None) -> Role:
+    """The one request check: the role of the presented bearer token, else 401."""
+    token = bearer_token(authorization)
+    role = auth.role(token)
+    if role is None:
+        message = "missing bearer token" if token is None else "invalid bearer token"
+        raise ApiError(
+            401,
+            "unauthorized",
+            f"{message}: send `Authorization: Bearer <token>`",
+            headers=UNAUTHORIZED_HEADERS,
+        )
+    return role

@@ -9,9 +9,10 @@ without read tokens.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,11 +20,14 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import ValidationError
 
 from app import errors
+from app.answer import Api
 from app.auth import Authenticator, require_tokens
-from app.db import Mirror
+from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
 from app.middleware import AccessLogMiddleware
+from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
+from app.version import VERSION
 from builder.config import Settings
 from builder.errors import ConfigError
 
@@ -45,6 +49,7 @@ Read API over the contact-events SQLite mirror (CONTRACT §5).
   default.
 * **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
   mirror build they were read from.
+* **Event types** are the mirror's (its build's profile's): `GET /status` lists them.
 """
 
 TAGS = [
@@ -56,11 +61,8 @@ TAGS = [
 ]
 
 
-def _version() -> str:
-    try:
-        return version("contact-events")
-    except PackageNotFoundError:  # pragma: no cover - running from a checkout
-        return "0.0.0"
+# How often the app looks for a replaced mirror file when no request comes (app/pool.py).
+MIRROR_CHECK_SECONDS = 2.0
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -110,28 +112,44 @@ def create_app(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )
 
+    api = Api(Authenticator.from_settings(conf), mirror)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         require_tokens(conf)
+        watcher = asyncio.create_task(_watch(mirror))
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             mirror.close_all()
 
     app = FastAPI(
         title="contact-events",
-        version=_version(),
+        version=VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
     app.state.settings = conf
     app.state.mirror = mirror
-    app.state.auth = Authenticator.from_settings(conf)
+    app.state.auth = api.auth
+    app.state.api = api
     app.state.jobs = JobManager(conf, runner=rebuild_runner)
     errors.install(app)
+    # Outermost last: access log -> canned GETs (app/fastpath.py) -> FastAPI.
+    app.add_middleware(CannedRoutes, api=api)
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _watch(mirror: Mirror) -> None:
+    """Close idle connections to a replaced mirror file even when no request comes."""
+    while True:
+        await asyncio.sleep(MIRROR_CHECK_SECONDS)
+        mirror.check()

@@ -10,11 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["form", "session", "email", "message", "system"]
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 TS = "2024-05-01T09:30:00.000000Z"
 TS_DESC = "RFC 3339 UTC timestamp with `Z`, microsecond precision."
+EVENT_TYPE_DESC = (
+    "One of the mirror's event types (its build's profile's; GET /status lists them). The "
+    "flat profile's are form, session, email, message and system."
+)
 CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null on the last page."
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 
@@ -25,7 +28,7 @@ class ErrorDetail(BaseModel):
             "Machine-readable: invalid_parameter, unknown_parameter, duplicate_parameter, "
             "invalid_cursor, "
             "unauthorized, forbidden, not_found, method_not_allowed, mirror_unavailable, "
-            "query_timeout, internal_error."
+            "job_store_unavailable, query_timeout, internal_error."
         ),
         examples=["invalid_parameter"],
     )
@@ -102,7 +105,7 @@ class GoneQuietRow(BaseModel):
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
     last_event_at: str = Field(description=TS_DESC, examples=[TS])
-    last_event_type: EventType = Field(examples=["session"])
+    last_event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     last_event_name: str | None = Field(examples=["Session Completed"])
 
 
@@ -131,14 +134,6 @@ class GoneQuietPage(BaseModel):
     next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
-class EventCounts(BaseModel):
-    form: int = Field(examples=[4])
-    session: int = Field(examples=[12])
-    email: int = Field(examples=[7])
-    message: int = Field(examples=[3])
-    system: int = Field(examples=[0])
-
-
 class ChannelSummaryRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -153,7 +148,13 @@ class ChannelSummaryRow(BaseModel):
         }
     )
     contact_id: str = Field(examples=["c-000123"])
-    counts: EventCounts = Field(description="Events per type; all five types, 0 included.")
+    counts: dict[str, int] = Field(
+        description=(
+            "Events per event type: an object with every event type of the mirror (GET "
+            "/status lists them, in this order), 0 included."
+        ),
+        examples=[{"form": 4, "session": 12, "email": 7, "message": 3, "system": 0}],
+    )
     total: int = Field(examples=[26])
     last_activity_at: str | None = Field(
         description=TS_DESC + " Null when the contact has no events.", examples=[TS]
@@ -187,7 +188,7 @@ class LedgerEvent(BaseModel):
         description="Null for an orphan (only /events lists orphans).", examples=["c-000123"]
     )
     contact_email: str | None = Field(examples=["ada@example.org"])
-    event_type: EventType
+    event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     event_name: str | None = Field(examples=["Session Completed"])
     event_source: str | None = Field(examples=["dataverse"])
     event_timestamp: str = Field(description=TS_DESC, examples=[TS])
@@ -269,6 +270,8 @@ class StatusResponse(BaseModel):
                         "orphan": 12197,
                     },
                     "mirror_age_seconds": 3600.5,
+                    "profile": "flat",
+                    "event_types": ["form", "session", "email", "message", "system"],
                 }
             ]
         }
@@ -281,6 +284,20 @@ class StatusResponse(BaseModel):
         description="Diagnostics rows per reason (every reason listed, 0 included)."
     )
     mirror_age_seconds: float = Field(description="Seconds since the mirror was synced.")
+    profile: str = Field(
+        description=(
+            "The input profile the mirror's build was made with: `flat`, `lorchestra` or "
+            "`custom` (`flat` for mirrors that do not record one)."
+        ),
+        examples=["flat"],
+    )
+    event_types: list[str] = Field(
+        description=(
+            "The mirror's event types, in display order: what every `event_type` parameter "
+            "accepts and what `counts` holds."
+        ),
+        examples=[["form", "session", "email", "message", "system"]],
+    )
 
 
 class RebuildReport(BaseModel):

@@ -1,6 +1,7 @@
 -- GET /contacts/{contact_id}/summary: the channel-summary row of one contact.
 -- No row when the contact does not exist (the API answers 404).
--- Events after :as_of do not count.
+-- Events after :as_of do not count. `counts` as in channel_summary.sql: a JSON object
+-- event_type -> count of the types the contact has; the API fills in the others with 0.
 --
 -- Parameters:
 --   :contact_id  the contact
@@ -8,30 +9,14 @@
 SELECT
   c.contact_id,
   (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'form'
-      AND e.event_timestamp <= :as_of
-  ) AS form,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'session'
-      AND e.event_timestamp <= :as_of
-  ) AS session,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'email'
-      AND e.event_timestamp <= :as_of
-  ) AS email,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'message'
-      AND e.event_timestamp <= :as_of
-  ) AS message,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'system'
-      AND e.event_timestamp <= :as_of
-  ) AS system,
+    SELECT json_group_object(per_type.event_type, per_type.n)
+    FROM (
+      SELECT e.event_type, COUNT(*) AS n
+      FROM contact_events AS e
+      WHERE e.contact_id = c.contact_id AND e.event_timestamp <= :as_of
+      GROUP BY e.event_type
+    ) AS per_type
+  ) AS counts,
   (
     SELECT MAX(e.event_timestamp) FROM contact_events AS e
     WHERE e.contact_id = c.contact_id AND e.event_timestamp <= :as_of
