@@ -4,8 +4,8 @@ model). Everything that differs between routes is here; one generic handler
 
 A declaration says: the route, its SQL file (or variants, picked by which filter is
 given), its parameters and how they bind (app/params.py), the sort key its cursor carries
-and which SQL parameters that key binds, which result columns are timestamps, JSON
-objects or event counts, and whether it runs on the event loop (an index probe of one
+and which SQL parameters that key binds, which result columns are timestamps, emails,
+JSON objects or event counts, and whether it runs on the event loop (an index probe of one
 contact) or in the thread pool under the query time limit.
 
 Adding a route: one SQL file in queries/api/, one declaration here, one response model in
@@ -129,10 +129,11 @@ NEEDS_FORM = Canned(
     description=(
         "Contacts whose latest `form` event (with `event_name` = `measure`, if given) is "
         "before the cut-off `as_of - days`, or who have none. Ordered by `last_form_at` "
-        "(nulls first), then `contact_id`."
+        "(nulls first), then `contact_id`. `email` is trimmed and lower-cased, as "
+        "`contact_email` is."
     ),
     key=(KeyPart("last_form_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
-    transforms=Transforms(timestamps=("last_form_at",)),
+    transforms=Transforms(timestamps=("last_form_at",), emails=("email",)),
 )
 
 GONE_QUIET = Canned(
@@ -149,10 +150,10 @@ GONE_QUIET = Canned(
     description=(
         "Contacts with at least one event (of `event_type`, if given) whose latest is before "
         "the cut-off `as_of - days`, with that latest event. Ordered by `last_event_at`, "
-        "then `contact_id`."
+        "then `contact_id`. `email` is trimmed and lower-cased, as `contact_email` is."
     ),
     key=(KeyPart("last_event_at", "after_at", "ts"), KeyPart("contact_id", "after_id", "str")),
-    transforms=Transforms(timestamps=("last_event_at",)),
+    transforms=Transforms(timestamps=("last_event_at",), emails=("email",)),
 )
 
 CHANNEL_SUMMARY = Canned(

@@ -18,6 +18,7 @@ EVENT_TYPE_DESC = (
     "One of the mirror's event types (its build's profile's; GET /status lists them). The "
     "flat profile's are form, session, email, message and system."
 )
+EMAIL_DESC = "The contact's email, trimmed and lower-cased (as `contact_email` is)."
 CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null on the last page."
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 
@@ -60,7 +61,7 @@ class ErrorResponse(BaseModel):
 
 class NeedsFormRow(BaseModel):
     contact_id: str = Field(examples=["c-000123"])
-    email: str | None = Field(examples=["ada@example.org"])
+    email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
     last_form_at: str | None = Field(
@@ -101,7 +102,7 @@ class NeedsFormPage(BaseModel):
 
 class GoneQuietRow(BaseModel):
     contact_id: str = Field(examples=["c-000123"])
-    email: str | None = Field(examples=["ada@example.org"])
+    email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
     last_event_at: str = Field(description=TS_DESC, examples=[TS])

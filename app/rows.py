@@ -1,7 +1,7 @@
 """Rows of a canned query (tuples, mirror text) -> response items (RFC 3339, objects).
 
-A canned query declares which of its columns are timestamps, JSON objects or event
-counts (app/canned.py); `Shape` turns that into one converter per query and result
+A canned query declares which of its columns are timestamps, emails, JSON objects or
+event counts (app/canned.py); `Shape` turns that into one converter per query and result
 columns, made once. Conversions are plain string work: the mirror's timestamps all have
 the one fixed form 'YYYY-MM-DD HH:MM:SS.ffffff', so RFC 3339 is a slice and a `Z`.
 """
@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from app.timestamps import to_rfc3339
+from builder.contract import TRIM_CHARS
 
 Row = tuple[Any, ...]
 
@@ -24,6 +25,14 @@ def rfc3339(value: str | None) -> str | None:
     if value is not None and len(value) == 26 and value[10] == " ":
         return f"{value[:10]}T{value[11:]}Z"
     return to_rfc3339(value)
+
+
+def email(value: str | None) -> str | None:
+    """An email as the ledger's `contact_email` is: trimmed (spaces, tabs, CR, LF) and
+    lower-cased (CONTRACT §2 and §5); empty is null."""
+    if value is None:
+        return None
+    return value.strip(TRIM_CHARS).lower() or None
 
 
 def json_object(value: Any) -> dict[str, Any]:
@@ -50,6 +59,7 @@ class Transforms:
     """What a canned query's columns are (by name)."""
 
     timestamps: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
     objects: tuple[str, ...] = ()
     counts: str | None = None  # JSON counts per type; a `total` column follows it
 
@@ -67,6 +77,8 @@ class Shape:
         for i, column in enumerate(columns):
             if column in transforms.timestamps:
                 steps.append((i, rfc3339))
+            elif column in transforms.emails:
+                steps.append((i, email))
             elif column in transforms.objects:
                 steps.append((i, json_object))
         counts_at = columns.index(transforms.counts) if transforms.counts in columns else None
