@@ -1,5 +1,5 @@
 """The one handler of every canned route (app/canned.py): auth, parameters, paging, the
-snapshot, the query, the JSON body.
+snapshot, the query (or the kept whole answer), the JSON body.
 
     authorize (401) -> parameters (400) -> cursor (400) -> [thread pool if long]
     -> connection from the pool (503) -> snapshot: build -> event types (400)
@@ -8,7 +8,8 @@ snapshot, the query, the JSON body.
 It returns a `Reply` (status, headers, body bytes) and raises `ApiError` for the error
 shape; the lean ASGI path (app/fastpath.py) and the documented FastAPI routes
 (app/routers/) both call it, so they answer identically. The body is serialised once,
-by orjson, from plain dicts; the response models only document it.
+by SQLite: each query returns its items as JSON text and a page is those items joined;
+the response models only document it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from app.answers import AnswerCache, Segment, estimate_size
 from app.auth import Authenticator, authorize
 from app.canned import Canned, Variant
 from app.db import Build, Reader
@@ -28,10 +30,10 @@ from app.errors import ApiError
 from app.pagination import Page, start_page
 from app.params import EventType, check_event_type
 from app.pool import Mirror
-from app.rows import Row, Shape
 from app.timestamps import now_utc, to_mirror
 
 Headers = list[tuple[bytes, bytes]]
+Row = tuple[Any, ...]
 JSON_TYPE = (b"content-type", b"application/json")
 
 
@@ -47,33 +49,31 @@ def unknown_contact() -> ApiError:
 
 
 class Api:
-    """What the handler needs of the app: tokens and the mirror."""
+    """What the handler needs of the app: tokens, the mirror, the kept answers."""
 
-    def __init__(self, auth: Authenticator, mirror: Mirror) -> None:
+    def __init__(self, auth: Authenticator, mirror: Mirror, answers: AnswerCache) -> None:
         self.auth = auth
         self.mirror = mirror
-        self._plans: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Plan] = {}
+        self.answers = answers
+        self._plans: dict[tuple[str, str, tuple[str, ...]], Plan] = {}
+        mirror.on_swap(answers.clear)
 
-    def plan(
-        self, canned: Canned, variant: Variant, columns: tuple[str, ...], build: Build
-    ) -> Plan:
-        key = (variant.sql, columns, build.event_types)
+    def plan(self, canned: Canned, variant: Variant, columns: tuple[str, ...]) -> Plan:
+        key = (canned.name, variant.sql, columns)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = Plan(canned, columns, build.event_types)
+            plan = self._plans[key] = Plan(canned, columns)
         return plan
 
 
 class Plan:
-    """A query's result columns -> response items, and its rows' sort key."""
+    """Where a query's rows hold their sort key and their response item (JSON text)."""
 
-    __slots__ = ("shape", "key")
+    __slots__ = ("key", "item")
 
-    def __init__(
-        self, canned: Canned, columns: tuple[str, ...], event_types: tuple[str, ...]
-    ) -> None:
-        self.shape = Shape(columns, canned.transforms, event_types)
+    def __init__(self, canned: Canned, columns: tuple[str, ...]) -> None:
         at = [(columns.index(part.column), part.shape == "ts?") for part in canned.key]
+        self.item = columns.index("item")
 
         def key(row: Row) -> tuple[str, ...]:
             return tuple(
@@ -82,9 +82,13 @@ class Plan:
 
         self.key = key
 
-    def items(self, rows: list[Row]) -> list[dict[str, Any]]:
-        convert, item = self.shape.convert, self.shape.item
-        return [item(convert(row)) for row in rows]
+    def page_body(self, rows: list[Row], next_cursor: str | None) -> bytes:
+        """`{"items": [...], "next_cursor": ...}` from the rows' items, joined as they are."""
+        i = self.item
+        items = ",".join([row[i] for row in rows])
+        return b"".join(
+            (b'{"items":[', items.encode(), b'],"next_cursor":', orjson.dumps(next_cursor), b"}")
+        )
 
 
 async def answer(
@@ -132,9 +136,11 @@ def _run(
             for param in canned.params.params:
                 if isinstance(param, EventType):
                     check_event_type(param.name, values[param.name], build.event_types)
-            binds = canned.binds(values, as_of)
+            binds = canned.binds(values, as_of, build.zero_counts)
             if page is None:
                 body = _one(api, db, canned, variant, binds, build)
+            elif canned.whole:
+                body = _whole_page(api, db, canned, variant, binds, page, build)
             else:
                 body = _page(api, db, canned, variant, binds, page, build)
         finally:
@@ -148,8 +154,7 @@ def _one(
     columns, rows = db.rows(variant.sql, binds, 1, time_limited=variant.long)
     if not rows:
         raise unknown_contact()
-    plan = api.plan(canned, variant, columns, build)
-    return orjson.dumps(plan.items(rows)[0])
+    return str(rows[0][api.plan(canned, variant, columns).item]).encode()
 
 
 def _page(
@@ -166,9 +171,56 @@ def _page(
     columns, rows = db.rows(variant.sql, binds, page.fetch_limit, time_limited=variant.long)
     if not rows and canned.must_exist and not db.rows(canned.must_exist, binds, 1)[1]:
         raise unknown_contact()
-    plan = api.plan(canned, variant, columns, build)
+    plan = api.plan(canned, variant, columns)
     next_cursor = None
     if len(rows) > page.page_size:
         rows = rows[: page.page_size]
         next_cursor = page.next_cursor(plan.key(rows[-1]))
-    return orjson.dumps({"items": plan.items(rows), "next_cursor": next_cursor})
+    return plan.page_body(rows, next_cursor)
+
+
+def _whole_page(
+    api: Api,
+    db: Reader,
+    canned: Canned,
+    variant: Variant,
+    binds: dict[str, Any],
+    page: Page,
+    build: Build,
+) -> bytes:
+    """A page of an answer kept whole (app/answers.py); computed from here if not kept."""
+    key = (canned.name, variant.sql, page.fp, page.as_of, build.identity)
+    segment = api.answers.get(key)
+    found = segment.page(page.after, page.page_size) if segment is not None else None
+    if found is None:
+        with api.answers.computing(key):
+            segment = api.answers.get(key)
+            found = segment.page(page.after, page.page_size) if segment is not None else None
+            if found is None:
+                segment = _segment(api, db, canned, variant, binds, page, build)
+                api.answers.put(key, segment)
+                found = segment.page(page.after, page.page_size)
+                assert found is not None  # a fresh segment starts at `after`, covers a page
+    assert segment is not None
+    rows, next_key = found
+    plan = api.plan(canned, variant, segment.columns)
+    next_cursor = page.next_cursor(next_key) if next_key is not None else None
+    return plan.page_body(rows, next_cursor)
+
+
+def _segment(
+    api: Api,
+    db: Reader,
+    canned: Canned,
+    variant: Variant,
+    binds: dict[str, Any],
+    page: Page,
+    build: Build,
+) -> Segment:
+    """The answer's rows after the cursor, up to the row cap (plus one: is there more?)."""
+    cap = api.mirror.max_rows
+    binds.update(canned.after_binds(page.after))
+    binds["limit"] = cap + 1
+    columns, rows = db.rows(variant.sql, binds, cap + 1, time_limited=True)
+    plan = api.plan(canned, variant, columns)
+    return Segment(page.after, columns, rows, plan.key, len(rows) <= cap, estimate_size(rows))

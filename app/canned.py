@@ -4,9 +4,15 @@ model). Everything that differs between routes is here; one generic handler
 
 A declaration says: the route, its SQL file (or variants, picked by which filter is
 given), its parameters and how they bind (app/params.py), the sort key its cursor carries
-and which SQL parameters that key binds, which result columns are timestamps, emails,
-JSON objects or event counts, and whether it runs on the event loop (an index probe of one
-contact) or in the thread pool under the query time limit.
+and which SQL parameters that key binds, whether it runs on the event loop (an index probe
+of one contact) or in the thread pool under the query time limit, and whether its whole
+answer is kept for the cursor's life (app/answers.py).
+
+Every canned query returns its sort key columns and `item`: the response item as JSON
+text, built by SQLite (timestamps in RFC 3339, emails normalised, counts filled in), so a
+page is the items joined, never parsed or validated again. Besides the declared
+parameters every query may use :as_of (resolved: given, the cursor's, or now) and
+:zero_counts (the mirror's event types as a JSON object of zeros).
 
 Adding a route: one SQL file in queries/api/, one declaration here, one response model in
 app/models.py; then register it in its resource's router (app/routers/).
@@ -35,7 +41,6 @@ from app.params import (
     Text,
     days_param,
 )
-from app.rows import Transforms
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,8 @@ class Canned:
     summary: str
     description: str
     key: tuple[KeyPart, ...] = ()  # empty: the answer is one item, not a page
-    transforms: Transforms = field(default_factory=Transforms)
     fixed: Mapping[str, Any] = field(default_factory=dict)  # bound as given
+    whole: bool = False  # the whole answer is kept for the cursor's life (app/answers.py)
     must_exist: str | None = None  # run on an empty page: no row means 404 (unknown contact)
     cursor_kind: str = ""  # routes sharing a sort key may share cursors ("" = name)
 
@@ -103,8 +108,8 @@ class Canned:
         found = {p.name: values[p.name] for p in self.params.params if p.filter}
         return {**found, **self.fixed}
 
-    def binds(self, values: Mapping[str, Any], as_of: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"as_of": as_of, **self.fixed}
+    def binds(self, values: Mapping[str, Any], as_of: str, zero_counts: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"as_of": as_of, "zero_counts": zero_counts, **self.fixed}
         for param in self.params.params:
             out.update(param.binds(values[param.name], as_of))
         return out
@@ -133,7 +138,7 @@ NEEDS_FORM = Canned(
         "`contact_email` is."
     ),
     key=(KeyPart("last_form_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
-    transforms=Transforms(timestamps=("last_form_at",), emails=("email",)),
+    whole=True,
 )
 
 GONE_QUIET = Canned(
@@ -153,7 +158,7 @@ GONE_QUIET = Canned(
         "then `contact_id`. `email` is trimmed and lower-cased, as `contact_email` is."
     ),
     key=(KeyPart("last_event_at", "after_at", "ts"), KeyPart("contact_id", "after_id", "str")),
-    transforms=Transforms(timestamps=("last_event_at",), emails=("email",)),
+    whole=True,
 )
 
 CHANNEL_SUMMARY = Canned(
@@ -169,7 +174,7 @@ CHANNEL_SUMMARY = Canned(
         "timestamp. Events after `as_of` do not count."
     ),
     key=(KeyPart("contact_id", "after_id", "str"),),
-    transforms=Transforms(timestamps=("last_activity_at",), counts="counts"),
+    whole=True,
 )
 
 CONTACT_SUMMARY = Canned(
@@ -180,7 +185,6 @@ CONTACT_SUMMARY = Canned(
     model=models.ChannelSummaryRow,
     summary="One contact's event counts",
     description="The channel-summary row of one contact; 404 for an unknown contact.",
-    transforms=Transforms(timestamps=("last_activity_at",), counts="counts"),
 )
 
 _EVENT_KEY = (
@@ -188,7 +192,6 @@ _EVENT_KEY = (
     KeyPart("source_system", "after_system", "str"),
     KeyPart("source_record_id", "after_record_id", "str"),
 )
-_EVENT_TRANSFORMS = Transforms(timestamps=("event_timestamp",), objects=("payload",))
 
 TIMELINE = Canned(
     name="timeline",
@@ -204,7 +207,6 @@ TIMELINE = Canned(
         "404 for an unknown contact."
     ),
     key=_EVENT_KEY,
-    transforms=_EVENT_TRANSFORMS,
     fixed={"event_name": None, "event_source": None},
     must_exist="contact_exists",
     cursor_kind="events",  # the sort key and filters of /events?contact_id=...
@@ -242,7 +244,6 @@ EVENTS = Canned(
         "events after `as_of` do not count. An unknown `contact_id` gives an empty list."
     ),
     key=_EVENT_KEY,
-    transforms=_EVENT_TRANSFORMS,
 )
 
 CANNED: tuple[Canned, ...] = (

@@ -12,6 +12,8 @@
   configured time limit (`set_progress_handler` aborts it; 504); every query under a row
   cap (`fetchmany`).
 - SQL comes only from `queries/api/<name>.sql`; values are bound as `:name` parameters.
+  Every connection has one function of ours, `normalized_email(x)`: an email as the
+  ledger's `contact_email` is (SQLite's own `lower()` folds ASCII only).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from app.errors import ApiError
 from app.timestamps import to_rfc3339
-from builder.contract import EVENT_TYPES
+from builder.contract import EVENT_TYPES, TRIM_CHARS
 from builder.mirror import connect_read_only
 from builder.sql import read_query
 
@@ -65,7 +67,16 @@ class Build:
     """The mirror's latest ledger_builds row (JSON text columns parsed) and what follows
     from it: the event types the API accepts and counts, and the profile."""
 
-    __slots__ = ("row", "build_id", "built_at", "synced_at", "identity", "event_types", "profile")
+    __slots__ = (
+        "row",
+        "build_id",
+        "built_at",
+        "synced_at",
+        "identity",
+        "event_types",
+        "profile",
+        "zero_counts",
+    )
 
     def __init__(self, row: Mapping[str, Any]) -> None:
         parsed = dict(row)
@@ -80,6 +91,8 @@ class Build:
         self.event_types = _event_types(parsed.get("event_types"))
         profile = parsed.get("profile")
         self.profile = profile if isinstance(profile, str) and profile else "flat"
+        # Bound as :zero_counts: the set as a JSON object of zeros, in display order.
+        self.zero_counts = json.dumps(dict.fromkeys(self.event_types, 0))
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         built_at = to_rfc3339(self.built_at) or self.built_at
@@ -114,6 +127,19 @@ def _event_types(value: object) -> tuple[str, ...]:
     return EVENT_TYPES
 
 
+def normalized_email(value: object) -> object:
+    """An email as the ledger's `contact_email` is: trimmed (spaces, tabs, CR, LF) and
+    lower-cased (CONTRACT §2 and §5); empty is null."""
+    if not isinstance(value, str):
+        return value
+    return value.strip(TRIM_CHARS).lower() or None
+
+
+def register_functions(con: sqlite3.Connection) -> None:
+    """The SQL functions the canned queries use beyond SQLite's own."""
+    con.create_function("normalized_email", 1, normalized_email, deterministic=True)
+
+
 class Reader:
     """One read-only connection to one mirror file (see the module docstring)."""
 
@@ -132,6 +158,7 @@ class Reader:
             self.con = connect_read_only(
                 path, check_same_thread=False, isolation_level=None, timeout=5.0
             )
+            register_functions(self.con)
         except sqlite3.Error as e:
             log.warning("cannot open the mirror: %s", e)
             raise MirrorUnavailable(BAD_MIRROR) from None

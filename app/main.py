@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from app import errors
 from app.answer import Api
+from app.answers import AnswerCache
 from app.auth import Authenticator, require_tokens
 from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
@@ -112,7 +113,7 @@ def create_app(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )
 
-    api = Api(Authenticator.from_settings(conf), mirror)
+    api = Api(Authenticator.from_settings(conf), mirror, AnswerCache())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
