@@ -1,9 +1,9 @@
 """The one handler of every canned route (app/canned.py): auth, parameters, paging, the
-snapshot, the query (or the kept whole answer), the JSON body.
+snapshot, the ETag, the query (or the kept whole answer), the JSON body.
 
     authorize (401) -> parameters (400) -> cursor (400) -> [thread pool if long]
-    -> connection from the pool (503) -> snapshot: build -> event types (400)
-    -> rows (504 past the time limit) -> 404 for an unknown contact -> body
+    -> connection from the pool (503) -> snapshot: build -> event types (400) -> ETag
+    (304) -> rows (504 past the time limit) -> 404 for an unknown contact -> body
 
 It returns a `Reply` (status, headers, body bytes) and raises `ApiError` for the error
 shape; the lean ASGI path (app/fastpath.py) and the documented FastAPI routes
@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from app import etag
 from app.answers import AnswerCache, Segment, estimate_size
 from app.auth import Authenticator, authorize
 from app.canned import Canned, Variant
@@ -35,6 +36,9 @@ from app.timestamps import now_utc, to_mirror
 Headers = list[tuple[bytes, bytes]]
 Row = tuple[Any, ...]
 JSON_TYPE = (b"content-type", b"application/json")
+# Clients may keep an answer but must revalidate it (If-None-Match); shared caches never
+# store one (patient data).
+CACHE_CONTROL = (b"cache-control", b"private, no-cache")
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ async def answer(
     else:
         as_of = values["as_of"] or to_mirror(now_utc())
     variant = canned.variant(values)
-    work = functools.partial(_run, api, canned, variant, values, page, as_of)
+    work = functools.partial(_run, api, canned, variant, values, page, as_of, if_none_match)
     if variant.long:
         return await run_in_threadpool(work)
     return work()
@@ -129,6 +133,7 @@ def _run(
     values: dict[str, Any],
     page: Page | None,
     as_of: str,
+    if_none_match: str | None,
 ) -> Reply:
     with api.mirror.reader() as db:
         build = db.begin()
@@ -136,6 +141,10 @@ def _run(
             for param in canned.params.params:
                 if isinstance(param, EventType):
                     check_event_type(param.name, values[param.name], build.event_types)
+            tag = _tag(api, db, canned, variant, values, page, as_of, build)
+            headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
+            if etag.matches(if_none_match, tag):
+                return Reply(304, headers, b"")
             binds = canned.binds(values, as_of, build.zero_counts)
             if page is None:
                 body = _one(api, db, canned, variant, binds, build)
@@ -145,7 +154,42 @@ def _run(
                 body = _page(api, db, canned, variant, binds, page, build)
         finally:
             db.end()
-    return Reply(200, [JSON_TYPE, *build.headers()], body)
+    if etag.is_any(if_none_match):
+        return Reply(304, headers, b"")
+    return Reply(200, [JSON_TYPE, *headers], body)
+
+
+def _tag(
+    api: Api,
+    db: Reader,
+    canned: Canned,
+    variant: Variant,
+    values: dict[str, Any],
+    page: Page | None,
+    as_of: str,
+    build: Build,
+) -> str:
+    """The answer's ETag, from what decides it (app/etag.py), before any query runs."""
+    as_of_part = as_of
+    if not canned.cutoff_moves_with_as_of:
+        newest = api.mirror.memo(build, "newest_event", lambda: _newest_event(db))
+        if newest is None or as_of >= newest:
+            as_of_part = etag.LATEST
+    parts: dict[str, Any] = {
+        "route": canned.name,
+        "sql": variant.sql,
+        "filters": canned.filters(values),
+        "as_of": as_of_part,
+        "build": build.identity,
+    }
+    if page is not None:
+        parts["page"] = [page.page_size, page.after]
+    return etag.tag_of(parts)
+
+
+def _newest_event(db: Reader) -> str | None:
+    _, rows = db.rows("newest_event", {}, 1)
+    return rows[0][0] if rows else None
 
 
 def _one(

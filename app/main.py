@@ -25,7 +25,7 @@ from app.answers import AnswerCache
 from app.auth import Authenticator, require_tokens
 from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
-from app.middleware import AccessLogMiddleware
+from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
 from app.version import VERSION
@@ -50,6 +50,10 @@ Read API over the contact-events SQLite mirror (CONTRACT §5).
   default.
 * **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
   mirror build they were read from.
+* **Conditional requests**: every GET answer but `/health` carries an `ETag`; send it
+  back as `If-None-Match` and an unchanged answer is a `304` with no body. A data answer's
+  tag changes with the mirror's build and with anything that decides the answer (for
+  needs-form and gone-quiet, `as_of`, which defaults to now).
 * **Event types** are the mirror's (its build's profile's): `GET /status` lists them.
 """
 
@@ -140,7 +144,8 @@ def create_app(
     app.state.api = api
     app.state.jobs = JobManager(conf, runner=rebuild_runner)
     errors.install(app)
-    # Outermost last: access log -> canned GETs (app/fastpath.py) -> FastAPI.
+    # Outermost last: access log -> canned GETs (app/fastpath.py) -> ETags for the rest.
+    app.add_middleware(ConditionalMiddleware)
     app.add_middleware(CannedRoutes, api=api)
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):

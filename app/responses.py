@@ -25,4 +25,7 @@ DATA_ERRORS: dict[int | str, dict[str, Any]] = {
     503: error_doc("No mirror yet, or it cannot be read (`mirror_unavailable`)."),
     504: error_doc("The query ran past the configured time limit (`query_timeout`)."),
 }
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: `If-None-Match` named this answer's `ETag`."}
+}
 UNKNOWN_CONTACT: dict[int | str, dict[str, Any]] = {404: error_doc("Unknown contact.")}

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.answer import Api, Reply, answer
 from app.canned import Canned
 from app.deps import bearer
-from app.responses import DATA_ERRORS, UNKNOWN_CONTACT
+from app.responses import DATA_ERRORS, NOT_MODIFIED, UNKNOWN_CONTACT
 
 
 def to_response(reply: Reply) -> Response:
@@ -40,7 +40,7 @@ def add_canned_route(router: APIRouter, canned: Canned, path: str) -> None:
         )
         return to_response(reply)
 
-    responses: dict[int | str, dict[str, Any]] = {**DATA_ERRORS}
+    responses: dict[int | str, dict[str, Any]] = {**NOT_MODIFIED, **DATA_ERRORS}
     if canned.must_exist or not canned.is_list:
         responses.update(UNKNOWN_CONTACT)
     router.add_api_route(

@@ -1,6 +1,6 @@
 """The lean ASGI path (app/fastpath.py) and the documented FastAPI routes call the same
-handler: for every kind of request -- answers, pages, 400s, 401s, 404s -- both give the
-same status, headers and body."""
+handler: for every kind of request -- answers, pages, 304s, 400s, 401s, 404s -- both give
+the same status, headers and body."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def answers(app, headers):
         for url in URLS:
             response = http.get(url, headers=headers)
             out.append((url, response.status_code, dict(response.headers), response.content))
+            etag = response.headers.get("etag")
+            if etag:
+                again = http.get(url, headers={**headers, "If-None-Match": etag})
+                out.append((url, again.status_code, dict(again.headers), again.content))
         return out
 
 
@@ -54,5 +58,5 @@ def test_fast_path_and_fastapi_routes_answer_alike(practice):
         assert fast == routed
         statuses = {status for _, status, _, _ in fast}
         assert statuses == (
-            {200, 400, 404} if headers.get("Authorization", "")[7:] == READ else {401}
+            {200, 304, 400, 404} if headers.get("Authorization", "")[7:] == READ else {401}
         )
