@@ -21,10 +21,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from app.errors import ApiError
 from app.timestamps import is_mirror_timestamp, now_utc, to_mirror
@@ -42,13 +43,12 @@ def _invalid(message: str) -> ApiError:
 
 
 def fingerprint(kind: str, filters: Mapping[str, Any]) -> str:
-    text = json.dumps({"kind": kind, **filters}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    text = orjson.dumps({"kind": kind, **filters}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def encode_cursor(kind: str, fp: str, as_of: str, key: Sequence[Any]) -> str:
-    payload = {"v": VERSION, "k": kind, "f": fp, "a": as_of, "s": list(key)}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = orjson.dumps({"v": VERSION, "k": kind, "f": fp, "a": as_of, "s": list(key)})
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -71,8 +71,8 @@ def decode_cursor(
     """(as_of, sort key) of a cursor issued for this route and these filters."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        payload = orjson.loads(raw)
+    except (binascii.Error, ValueError):
         raise _invalid("not a cursor this API issued (use next_cursor as given)") from None
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise _invalid("not a cursor this API issued (use next_cursor as given)")

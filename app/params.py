@@ -11,7 +11,6 @@ to a default silently.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -240,10 +239,13 @@ class ParamSet:
 
     def parse(self, path: Mapping[str, str], query: Iterable[tuple[str, str]]) -> dict[str, Any]:
         """Values of every parameter (defaults filled), or the 400 the request deserves."""
-        pairs = list(query)
         given: dict[str, str] = {}
-        counts = Counter(key for key, _ in pairs)
-        for name, count in counts.items():
+        repeated: list[str] = []
+        for name, value in query:
+            if name in given:
+                repeated.append(name)
+            given[name] = value
+        for name in given:
             if name not in self.query_names:
                 expected = ", ".join(sorted(self.query_names)) or "none"
                 raise ApiError(
@@ -252,14 +254,13 @@ class ParamSet:
                     f"unknown query parameter {name!r}; this route takes: {expected}",
                     field=name,
                 )
-            if count > 1:
+            if name in repeated:
                 raise ApiError(
                     400,
                     "duplicate_parameter",
                     f"query parameter {name!r} given more than once",
                     name,
                 )
-        given.update(pairs)
         given.update(path)
         values: dict[str, Any] = {}
         problems: list[tuple[Param, str]] = []

@@ -5,8 +5,9 @@
 -- Result: the sort key (event_timestamp, source_system, source_record_id), then `item`,
 -- the response item as JSON text built here: every ledger column, event_timestamp as
 -- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`), payload as
--- the object it holds (anything else, which sync never writes, as {"value": ...}). The
--- API joins a page's items without touching them.
+-- the object it holds (anything else, which sync never writes, as {"value": ...}; the
+-- first WHEN is the cheap test every payload sync writes passes). The API joins a page's
+-- items without touching them.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :contact_id       the contact (required)
@@ -39,6 +40,7 @@ SELECT
     'source_system', e.source_system,
     'source_record_id', e.source_record_id,
     'payload', CASE
+      WHEN unicode(e.payload) = 123 AND json_valid(e.payload) THEN json(e.payload)  -- 123: '{'
       WHEN NOT json_valid(e.payload) THEN json_object('value', NULL)
       WHEN json_type(e.payload) = 'object' THEN json(e.payload)
       ELSE json_object('value', json(e.payload))
