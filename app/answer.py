@@ -95,6 +95,20 @@ class Plan:
         )
 
 
+@dataclass(frozen=True)
+class Question:
+    """One request to a canned route, resolved: what to run and for which page."""
+
+    canned: Canned
+    variant: Variant
+    values: dict[str, Any]
+    page: Page | None  # None: a one-item answer
+    as_of: str  # mirror text: given, pinned by the cursor, or now
+
+    def sql(self, db: Reader, binds: dict[str, Any], cap: int) -> tuple[tuple[str, ...], list]:
+        return db.rows(self.variant.sql, binds, cap, time_limited=self.variant.long)
+
+
 async def answer(
     api: Api,
     canned: Canned,
@@ -119,39 +133,31 @@ async def answer(
         as_of = page.as_of
     else:
         as_of = values["as_of"] or to_mirror(now_utc())
-    variant = canned.variant(values)
-    work = functools.partial(_run, api, canned, variant, values, page, as_of, if_none_match)
-    if variant.long:
+    q = Question(canned, canned.variant(values), values, page, as_of)
+    work = functools.partial(_run, api, q, if_none_match)
+    if q.variant.long:
         return await run_in_threadpool(work)
     return work()
 
 
-def _run(
-    api: Api,
-    canned: Canned,
-    variant: Variant,
-    values: dict[str, Any],
-    page: Page | None,
-    as_of: str,
-    if_none_match: str | None,
-) -> Reply:
+def _run(api: Api, q: Question, if_none_match: str | None) -> Reply:
     with api.mirror.reader() as db:
         build = db.begin()
         try:
-            for param in canned.params.params:
+            for param in q.canned.params.params:
                 if isinstance(param, EventType):
-                    check_event_type(param.name, values[param.name], build.event_types)
-            tag = _tag(api, db, canned, variant, values, page, as_of, build)
+                    check_event_type(param.name, q.values[param.name], build.event_types)
+            tag = _tag(api, db, q, build)
             headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
             if etag.matches(if_none_match, tag):
                 return Reply(304, headers, b"")
-            binds = canned.binds(values, as_of, build.zero_counts)
-            if page is None:
-                body = _one(api, db, canned, variant, binds, build)
-            elif canned.whole:
-                body = _whole_page(api, db, canned, variant, binds, page, build)
+            binds = q.canned.binds(q.values, q.as_of, build.zero_counts)
+            if q.page is None:
+                body = _one(api, db, q, binds)
+            elif q.canned.whole:
+                body = _whole_page(api, db, q, q.page, binds, build)
             else:
-                body = _page(api, db, canned, variant, binds, page, build)
+                body = _page(api, db, q, q.page, binds)
         finally:
             db.end()
     if etag.is_any(if_none_match):
@@ -159,31 +165,22 @@ def _run(
     return Reply(200, [JSON_TYPE, *headers], body)
 
 
-def _tag(
-    api: Api,
-    db: Reader,
-    canned: Canned,
-    variant: Variant,
-    values: dict[str, Any],
-    page: Page | None,
-    as_of: str,
-    build: Build,
-) -> str:
+def _tag(api: Api, db: Reader, q: Question, build: Build) -> str:
     """The answer's ETag, from what decides it (app/etag.py), before any query runs."""
-    as_of_part = as_of
-    if not canned.cutoff_moves_with_as_of:
+    as_of_part = q.as_of
+    if not q.canned.cutoff_moves_with_as_of:
         newest = api.mirror.memo(build, "newest_event", lambda: _newest_event(db))
-        if newest is None or as_of >= newest:
+        if newest is None or q.as_of >= newest:
             as_of_part = etag.LATEST
     parts: dict[str, Any] = {
-        "route": canned.name,
-        "sql": variant.sql,
-        "filters": canned.filters(values),
+        "route": q.canned.name,
+        "sql": q.variant.sql,
+        "filters": q.canned.filters(q.values),
         "as_of": as_of_part,
         "build": build.identity,
     }
-    if page is not None:
-        parts["page"] = [page.page_size, page.after]
+    if q.page is not None:
+        parts["page"] = [q.page.page_size, q.page.after]
     return etag.tag_of(parts)
 
 
@@ -192,30 +189,20 @@ def _newest_event(db: Reader) -> str | None:
     return rows[0][0] if rows else None
 
 
-def _one(
-    api: Api, db: Reader, canned: Canned, variant: Variant, binds: dict[str, Any], build: Build
-) -> bytes:
-    columns, rows = db.rows(variant.sql, binds, 1, time_limited=variant.long)
+def _one(api: Api, db: Reader, q: Question, binds: dict[str, Any]) -> bytes:
+    columns, rows = q.sql(db, binds, 1)
     if not rows:
         raise unknown_contact()
-    return str(rows[0][api.plan(canned, variant, columns).item]).encode()
+    return str(rows[0][api.plan(q.canned, q.variant, columns).item]).encode()
 
 
-def _page(
-    api: Api,
-    db: Reader,
-    canned: Canned,
-    variant: Variant,
-    binds: dict[str, Any],
-    page: Page,
-    build: Build,
-) -> bytes:
-    binds.update(canned.after_binds(page.after))
+def _page(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) -> bytes:
+    binds.update(q.canned.after_binds(page.after))
     binds["limit"] = page.fetch_limit
-    columns, rows = db.rows(variant.sql, binds, page.fetch_limit, time_limited=variant.long)
-    if not rows and canned.must_exist and not db.rows(canned.must_exist, binds, 1)[1]:
+    columns, rows = q.sql(db, binds, page.fetch_limit)
+    if not rows and q.canned.must_exist and not db.rows(q.canned.must_exist, binds, 1)[1]:
         raise unknown_contact()
-    plan = api.plan(canned, variant, columns)
+    plan = api.plan(q.canned, q.variant, columns)
     next_cursor = None
     if len(rows) > page.page_size:
         rows = rows[: page.page_size]
@@ -224,16 +211,10 @@ def _page(
 
 
 def _whole_page(
-    api: Api,
-    db: Reader,
-    canned: Canned,
-    variant: Variant,
-    binds: dict[str, Any],
-    page: Page,
-    build: Build,
+    api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any], build: Build
 ) -> bytes:
     """A page of an answer kept whole (app/answers.py); computed from here if not kept."""
-    key = (canned.name, variant.sql, page.fp, page.as_of, build.identity)
+    key = (q.canned.name, q.variant.sql, page.fp, page.as_of, build.identity)
     segment = api.answers.get(key)
     found = segment.page(page.after, page.page_size) if segment is not None else None
     if found is None:
@@ -241,30 +222,22 @@ def _whole_page(
             segment = api.answers.get(key)
             found = segment.page(page.after, page.page_size) if segment is not None else None
             if found is None:
-                segment = _segment(api, db, canned, variant, binds, page, build)
+                segment = _segment(api, db, q, page, binds)
                 api.answers.put(key, segment)
                 found = segment.page(page.after, page.page_size)
                 assert found is not None  # a fresh segment starts at `after`, covers a page
     assert segment is not None
     rows, next_key = found
-    plan = api.plan(canned, variant, segment.columns)
+    plan = api.plan(q.canned, q.variant, segment.columns)
     next_cursor = page.next_cursor(next_key) if next_key is not None else None
     return plan.page_body(rows, next_cursor)
 
 
-def _segment(
-    api: Api,
-    db: Reader,
-    canned: Canned,
-    variant: Variant,
-    binds: dict[str, Any],
-    page: Page,
-    build: Build,
-) -> Segment:
+def _segment(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) -> Segment:
     """The answer's rows after the cursor, up to the row cap (plus one: is there more?)."""
     cap = api.mirror.max_rows
-    binds.update(canned.after_binds(page.after))
+    binds.update(q.canned.after_binds(page.after))
     binds["limit"] = cap + 1
-    columns, rows = db.rows(variant.sql, binds, cap + 1, time_limited=True)
-    plan = api.plan(canned, variant, columns)
+    columns, rows = q.sql(db, binds, cap + 1)
+    plan = api.plan(q.canned, q.variant, columns)
     return Segment(page.after, columns, rows, plan.key, len(rows) <= cap, estimate_size(rows))
