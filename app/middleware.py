@@ -78,13 +78,25 @@ class AccessLogMiddleware:
             )
             await send({"type": "http.response.body", "body": _INTERNAL})
         finally:
-            access_log.info(
-                "%s %s %s %.1fms",
-                scope.get("method", "-"),
-                _log_path(scope),
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                # makeRecord + handle: what .info() does, without looking up the caller's
+                # file and line in the stack on every request (nothing prints them).
+                access_log.handle(
+                    access_log.makeRecord(
+                        access_log.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "%s %s %s %.1fms",
+                        (
+                            scope.get("method", "-"),
+                            _log_path(scope),
+                            status,
+                            (time.perf_counter() - started) * 1000,
+                        ),
+                        None,
+                    )
+                )
 
 
 class ConditionalMiddleware:
