@@ -14,7 +14,8 @@ Uses the 1M-event mirror left by `python -m bench.sync_bench --events 1000000` (
 
 Each round first waits until the 1-minute load average is below --max-load (the machine
 is shared; waiting gives up after --wait seconds and the round is marked as measured under
-load), prints the load, then measures, alternating which server goes first:
+load), prints the load, reads the file back into the page cache (untimed: the machine
+reclaims cold pages while it waits), then measures, alternating which server goes first:
 
 - whole answers: needs-form?days=14, gone-quiet?days=30, channel-summary, every page
   (limit=1000, following next_cursor) from contact-events; the same canned SQL run once
@@ -375,6 +376,11 @@ def main() -> None:
             flip = r % 2 == 0  # alternate who goes first
             as_of = AS_OF.format(round=r)
             if not args.skip_whole:
+                # Untimed: read the file back into the page cache. This machine reclaims
+                # cold pages (DAMON) while the round waits for quiet, and whoever ran
+                # first would pay for the reads (seconds for gone-quiet's table lookups).
+                for sql, params in WHOLE.values():
+                    single_query(args.mirror, sql, sql_binds(sql, params, as_of))
                 for route, (sql, params) in WHOLE.items():
                     binds = sql_binds(sql, params, as_of)
                     got: dict = {}
