@@ -10,7 +10,20 @@ from __future__ import annotations
 import hmac
 from enum import StrEnum
 
+from app.errors import ApiError
 from builder.config import Settings
+from builder.errors import ConfigError
+
+NO_TOKENS = (
+    "no API tokens: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "
+    "the server refuses to start without them"
+)
+
+
+def require_tokens(settings: Settings) -> None:
+    """The one start-up check: the API never serves without read tokens (ConfigError)."""
+    if not settings.api_tokens:
+        raise ConfigError(NO_TOKENS)
 
 
 class Role(StrEnum):
@@ -35,10 +48,6 @@ class Authenticator:
     def admin_configured(self) -> bool:
         return self._admin is not None
 
-    @property
-    def read_configured(self) -> bool:
-        return bool(self._read)
-
     def role(self, token: str | None) -> Role | None:
         """The role a presented token grants, or None."""
         if not token:
@@ -55,3 +64,32 @@ class Authenticator:
         if is_read:
             return Role.read
         return None
+
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, else None (parsed as
+    FastAPI's HTTPBearer does: scheme case-insensitive, the rest as given)."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if not scheme or not credentials or scheme.lower() != "bearer":
+        return None
+    return credentials
+
+
+def authorize(auth: Authenticator, authorization: str | None) -> Role:
+    """The one request check: the role of the presented bearer token, else 401."""
+    token = bearer_token(authorization)
+    role = auth.role(token)
+    if role is None:
+        message = "missing bearer token" if token is None else "invalid bearer token"
+        raise ApiError(
+            401,
+            "unauthorized",
+            f"{message}: send `Authorization: Bearer <token>`",
+            headers=UNAUTHORIZED_HEADERS,
+        )
+    return role

@@ -1,19 +1,21 @@
-"""FastAPI dependencies: authentication, strict query parameters, the mirror."""
+"""FastAPI dependencies of the routes that are not canned queries (/status, /rebuild,
+/health): authentication, strict query parameters, the mirror, the rebuild jobs.
+
+The canned data routes check the same things in app/answer.py (one `authorize`, and the
+routes' own parameter sets); `bearer` documents the scheme on every route."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import Authenticator, Role
-from app.db import BuildInfo, Mirror, MirrorConnection
+from app.auth import Authenticator, Role, authorize
 from app.errors import ApiError
 from app.jobs import JobManager
-from app.timestamps import to_rfc3339
+from app.pool import Mirror
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -25,31 +27,18 @@ bearer = HTTPBearer(
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
-UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
-T = TypeVar("T")
 
-
-def _role(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Role:
+def _role(request: Request) -> Role:
     auth: Authenticator = request.app.state.auth
-    token = credentials.credentials if credentials is not None else None
-    role = auth.role(token)
-    if role is None:
-        message = "missing bearer token" if token is None else "invalid bearer token"
-        raise ApiError(
-            401,
-            "unauthorized",
-            f"{message}: send `Authorization: Bearer <token>`",
-            headers=UNAUTHORIZED_HEADERS,
-        )
-    return role
+    return authorize(auth, request.headers.get("authorization"))
 
 
-async def require_read(request: Request, credentials: Credentials) -> Role:
-    return _role(request, credentials)
+async def require_read(request: Request, _credentials: Credentials) -> Role:
+    return _role(request)
 
 
-async def require_admin(request: Request, credentials: Credentials) -> Role:
-    role = _role(request, credentials)
+async def require_admin(request: Request, _credentials: Credentials) -> Role:
+    role = _role(request)
     auth: Authenticator = request.app.state.auth
     if not auth.admin_configured:
         raise ApiError(
@@ -112,23 +101,6 @@ async def get_mirror(request: Request) -> Mirror:
 
 async def get_jobs(request: Request) -> JobManager:
     return request.app.state.jobs
-
-
-def set_build_headers(response: Response, build: BuildInfo) -> None:
-    response.headers["X-Ledger-Built-At"] = to_rfc3339(build.built_at) or build.built_at
-    response.headers["X-Ledger-Build-Id"] = build.build_id
-
-
-def read(mirror: Mirror, response: Response, work: Callable[[MirrorConnection], T]) -> T:
-    """Run `work` in one read snapshot of the mirror; stamp that build's X-Ledger-* headers.
-
-    Called inside the endpoint (not as a dependency) so parameter validation (400) comes
-    before mirror availability (503). Short routes call it on the event loop thread; long
-    ones through `run_in_threadpool`, where it uses that worker thread's connection.
-    """
-    result, build = mirror.read(work)
-    set_build_headers(response, build)
-    return result
 
 
 ReadAuth = Depends(require_read)

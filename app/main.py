@@ -1,32 +1,37 @@
-"""The FastAPI application: `create_app(settings)`, and `app` for `uvicorn app.main:app`.
+"""The FastAPI application: `create_app(settings)`, also uvicorn's factory
+(`uvicorn --factory app.main:create_app`, settings from the environment).
 
-Building the app never fails for want of tokens; starting it does (the lifespan raises),
-so the server refuses to run without read tokens.
+Nothing is built at import time, so a bad setting is one ConfigError line when the app is
+made, never an import-time traceback. Building the app never fails for want of tokens;
+starting it does (the lifespan runs `auth.require_tokens`), so the server refuses to run
+without read tokens.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import ValidationError
 
 from app import errors
-from app.auth import Authenticator
-from app.db import Mirror
+from app.answer import Api
+from app.answers import AnswerCache
+from app.auth import Authenticator, require_tokens
+from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
-from app.middleware import AccessLogMiddleware
+from app.middleware import AccessLogMiddleware, ConditionalMiddleware
+from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
+from app.version import VERSION
 from builder.config import Settings
 from builder.errors import ConfigError
-
-NO_TOKENS = (
-    "no API tokens configured: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "
-    "the server refuses to start without them"
-)
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -46,6 +51,11 @@ Read API over the contact-events SQLite mirror (CONTRACT §5).
   default.
 * **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
   mirror build they were read from.
+* **Conditional requests**: every GET answer but `/health` carries an `ETag`; send it
+  back as `If-None-Match` and an unchanged answer is a `304` with no body. A data answer's
+  tag changes with the mirror's build and with anything that decides the answer (for
+  needs-form and gone-quiet, `as_of`, which defaults to now).
+* **Event types** are the mirror's (its build's profile's): `GET /status` lists them.
 """
 
 TAGS = [
@@ -57,11 +67,18 @@ TAGS = [
 ]
 
 
-def _version() -> str:
-    try:
-        return version("contact-events")
-    except PackageNotFoundError:  # pragma: no cover - running from a checkout
-        return "0.0.0"
+# How often the app looks for a replaced mirror file when no request comes (app/pool.py).
+MIRROR_CHECK_SECONDS = 2.0
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's native OpenTelemetry off (where FastAPI has it): its spans would carry
+    URLs with their query strings (contact ids, emails) to whatever exporter the
+    environment configures -- what the access log leaves out on purpose -- and checking
+    whether it is configured cost ~10% of a timeline request."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}  # pragma: no cover - FastAPI before native telemetry
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -86,6 +103,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def settings_from_environment() -> Settings:
+    """Settings from the environment and `contact-events.toml`; ConfigError, one line, if bad."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"bad configuration: {problems}") from None
+
+
 def create_app(
     settings: Settings | None = None, *, rebuild_runner: Runner | None = None
 ) -> FastAPI:
@@ -93,32 +123,42 @@ def create_app(
 
     `rebuild_runner` replaces `builder.pipeline.rebuild` for POST /rebuild (e.g. to wrap it).
     """
-    conf = settings if settings is not None else Settings()
+    conf = settings if settings is not None else settings_from_environment()
     mirror = Mirror(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )
 
+    api = Api(Authenticator.from_settings(conf), mirror, AnswerCache())
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not conf.api_tokens:
-            raise ConfigError(NO_TOKENS)
+        require_tokens(conf)
+        watcher = asyncio.create_task(_watch(mirror))
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             mirror.close_all()
 
     app = FastAPI(
         title="contact-events",
-        version=_version(),
+        version=VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        **_no_telemetry(),
     )
     app.state.settings = conf
     app.state.mirror = mirror
-    app.state.auth = Authenticator.from_settings(conf)
+    app.state.auth = api.auth
+    app.state.api = api
     app.state.jobs = JobManager(conf, runner=rebuild_runner)
     errors.install(app)
+    # Outermost last: access log -> canned GETs (app/fastpath.py) -> ETags for the rest.
+    app.add_middleware(ConditionalMiddleware)
+    app.add_middleware(CannedRoutes, api=api)
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):
         app.include_router(module.router)
@@ -126,4 +166,8 @@ def create_app(
     return app
 
 
-app = create_app()
+async def _watch(mirror: Mirror) -> None:
+    """Close idle connections to a replaced mirror file even when no request comes."""
+    while True:
+        await asyncio.sleep(MIRROR_CHECK_SECONDS)
+        mirror.check()

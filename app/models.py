@@ -10,11 +10,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["form", "session", "email", "message", "system"]
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 TS = "2024-05-01T09:30:00.000000Z"
 TS_DESC = "RFC 3339 UTC timestamp with `Z`, microsecond precision."
+EVENT_TYPE_DESC = (
+    "One of the mirror's event types (its build's profile's; GET /status lists them). The "
+    "flat profile's are form, session, email, message and system."
+)
+EMAIL_DESC = "The contact's email, trimmed and lower-cased (as `contact_email` is)."
 CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null on the last page."
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 
@@ -25,7 +29,7 @@ class ErrorDetail(BaseModel):
             "Machine-readable: invalid_parameter, unknown_parameter, duplicate_parameter, "
             "invalid_cursor, "
             "unauthorized, forbidden, not_found, method_not_allowed, mirror_unavailable, "
-            "query_timeout, internal_error."
+            "job_store_unavailable, query_timeout, internal_error."
         ),
         examples=["invalid_parameter"],
     )
@@ -57,7 +61,7 @@ class ErrorResponse(BaseModel):
 
 class NeedsFormRow(BaseModel):
     contact_id: str = Field(examples=["c-000123"])
-    email: str | None = Field(examples=["ada@example.org"])
+    email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
     last_form_at: str | None = Field(
@@ -98,11 +102,11 @@ class NeedsFormPage(BaseModel):
 
 class GoneQuietRow(BaseModel):
     contact_id: str = Field(examples=["c-000123"])
-    email: str | None = Field(examples=["ada@example.org"])
+    email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
     last_event_at: str = Field(description=TS_DESC, examples=[TS])
-    last_event_type: EventType = Field(examples=["session"])
+    last_event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     last_event_name: str | None = Field(examples=["Session Completed"])
 
 
@@ -131,14 +135,6 @@ class GoneQuietPage(BaseModel):
     next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
-class EventCounts(BaseModel):
-    form: int = Field(examples=[4])
-    session: int = Field(examples=[12])
-    email: int = Field(examples=[7])
-    message: int = Field(examples=[3])
-    system: int = Field(examples=[0])
-
-
 class ChannelSummaryRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -153,7 +149,13 @@ class ChannelSummaryRow(BaseModel):
         }
     )
     contact_id: str = Field(examples=["c-000123"])
-    counts: EventCounts = Field(description="Events per type; all five types, 0 included.")
+    counts: dict[str, int] = Field(
+        description=(
+            "Events per event type: an object with every event type of the mirror (GET "
+            "/status lists them, in this order), 0 included."
+        ),
+        examples=[{"form": 4, "session": 12, "email": 7, "message": 3, "system": 0}],
+    )
     total: int = Field(examples=[26])
     last_activity_at: str | None = Field(
         description=TS_DESC + " Null when the contact has no events.", examples=[TS]
@@ -187,7 +189,7 @@ class LedgerEvent(BaseModel):
         description="Null for an orphan (only /events lists orphans).", examples=["c-000123"]
     )
     contact_email: str | None = Field(examples=["ada@example.org"])
-    event_type: EventType
+    event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     event_name: str | None = Field(examples=["Session Completed"])
     event_source: str | None = Field(examples=["dataverse"])
     event_timestamp: str = Field(description=TS_DESC, examples=[TS])
@@ -269,6 +271,8 @@ class StatusResponse(BaseModel):
                         "orphan": 12197,
                     },
                     "mirror_age_seconds": 3600.5,
+                    "profile": "flat",
+                    "event_types": ["form", "session", "email", "message", "system"],
                 }
             ]
         }
@@ -281,6 +285,20 @@ class StatusResponse(BaseModel):
         description="Diagnostics rows per reason (every reason listed, 0 included)."
     )
     mirror_age_seconds: float = Field(description="Seconds since the mirror was synced.")
+    profile: str = Field(
+        description=(
+            "The input profile the mirror's build was made with: `flat`, `lorchestra` or "
+            "`custom` (`flat` for mirrors that do not record one)."
+        ),
+        examples=["flat"],
+    )
+    event_types: list[str] = Field(
+        description=(
+            "The mirror's event types, in display order: what every `event_type` parameter "
+            "accepts and what `counts` holds."
+        ),
+        examples=[["form", "session", "email", "message", "system"]],
+    )
 
 
 class RebuildReport(BaseModel):

@@ -21,27 +21,21 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
+
+import orjson
 
 from app.errors import ApiError
 from app.timestamps import is_mirror_timestamp, now_utc, to_mirror
 
 VERSION = 1
-MAX_CURSOR_CHARS = 12000
 MAX_KEY_CHARS = 2000
 
-# Sort key shape per route kind: "ts" = mirror timestamp, "ts?" = timestamp or "" (none),
-# "str" = any string.
-KEY_SHAPES: dict[str, tuple[str, ...]] = {
-    "needs_form": ("ts?", "str"),
-    "gone_quiet": ("ts", "str"),
-    "channel_summary": ("str",),
-    "events": ("ts", "str", "str"),
-}
+# Sort key part shapes: "ts" = mirror timestamp, "ts?" = timestamp or "" (none),
+# "str" = any string. Each canned query declares its key (app/canned.py).
+SHAPES = ("ts", "ts?", "str")
 
 
 def _invalid(message: str) -> ApiError:
@@ -49,18 +43,16 @@ def _invalid(message: str) -> ApiError:
 
 
 def fingerprint(kind: str, filters: Mapping[str, Any]) -> str:
-    text = json.dumps({"kind": kind, **filters}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    text = orjson.dumps({"kind": kind, **filters}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def encode_cursor(kind: str, fp: str, as_of: str, key: Sequence[Any]) -> str:
-    payload = {"v": VERSION, "k": kind, "f": fp, "a": as_of, "s": list(key)}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = orjson.dumps({"v": VERSION, "k": kind, "f": fp, "a": as_of, "s": list(key)})
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _check_key(kind: str, key: object) -> list[str]:
-    shape = KEY_SHAPES[kind]
+def _check_key(shape: Sequence[str], key: object) -> tuple[str, ...]:
     if not isinstance(key, list) or len(key) != len(shape):
         raise _invalid("malformed sort key")
     for value, kind_of in zip(key, shape, strict=True):
@@ -70,17 +62,17 @@ def _check_key(kind: str, key: object) -> list[str]:
             raise _invalid("malformed timestamp in sort key")
         if kind_of == "ts?" and value != "" and not is_mirror_timestamp(value):
             raise _invalid("malformed timestamp in sort key")
-    return list(key)  # type: ignore[arg-type]
+    return tuple(key)
 
 
-def decode_cursor(cursor: str, kind: str, fp: str) -> tuple[str, list[str]]:
+def decode_cursor(
+    cursor: str, kind: str, fp: str, shape: Sequence[str]
+) -> tuple[str, tuple[str, ...]]:
     """(as_of, sort key) of a cursor issued for this route and these filters."""
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise _invalid("too long")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        payload = orjson.loads(raw)
+    except (binascii.Error, ValueError):
         raise _invalid("not a cursor this API issued (use next_cursor as given)") from None
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise _invalid("not a cursor this API issued (use next_cursor as given)")
@@ -91,17 +83,21 @@ def decode_cursor(cursor: str, kind: str, fp: str) -> tuple[str, list[str]]:
     as_of = payload.get("a")
     if not is_mirror_timestamp(as_of):
         raise _invalid("malformed as_of")
-    return str(as_of), _check_key(kind, payload.get("s"))
+    return str(as_of), _check_key(shape, payload.get("s"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Page:
-    """One list request's paging state: the as_of to use, where to start, how many rows."""
+    """One list request's paging state: the as_of to use, where to start, how many rows.
+
+    `as_of_given` says whether the client fixed the instant (parameter or cursor) rather
+    than taking the default, now."""
 
     kind: str
     fp: str
     as_of: str
-    after: list[str] | None
+    as_of_given: bool
+    after: tuple[str, ...] | None
     page_size: int
 
     @property
@@ -109,33 +105,30 @@ class Page:
         """Rows to ask SQL for: one more than a page tells whether a next page exists."""
         return self.page_size + 1
 
-    def finish(
-        self, rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Sequence[Any]]
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """(the page's rows, next_cursor or None)."""
-        if len(rows) <= self.page_size:
-            return rows, None
-        rows = rows[: self.page_size]
-        return rows, encode_cursor(self.kind, self.fp, self.as_of, key(rows[-1]))
+    def next_cursor(self, key: Sequence[Any]) -> str:
+        return encode_cursor(self.kind, self.fp, self.as_of, key)
 
 
 def start_page(
     kind: str,
     filters: Mapping[str, Any],
+    shape: Sequence[str],
     *,
-    as_of: datetime | None,
+    as_of: str | None,
     cursor: str | None,
     limit: int,
     max_rows: int,
 ) -> Page:
-    """Resolve as_of (parameter, else the cursor's, else now), the cursor and the page size."""
+    """Resolve as_of (parameter, else the cursor's, else now), the cursor and the page size.
+
+    `as_of` is already in the mirror's text form (app.params.Timestamp)."""
     fp = fingerprint(kind, filters)
-    given = to_mirror(as_of) if as_of is not None else None
+    given = as_of
     after = None
     if cursor is not None:
-        pinned, after = decode_cursor(cursor, kind, fp)
+        pinned, after = decode_cursor(cursor, kind, fp, shape)
         if given is not None and given != pinned:
             raise _invalid("issued for a different as_of; pass the same as_of or none")
         given = pinned
     resolved = given if given is not None else to_mirror(now_utc())
-    return Page(kind, fp, resolved, after, max(1, min(limit, max_rows)))
+    return Page(kind, fp, resolved, given is not None, after, max(1, min(limit, max_rows)))

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import sys
-
 import uvicorn
 
+from app.auth import require_tokens
 from app.logging import log_config
 from app.main import create_app
 from builder.config import Settings
-from builder.errors import ConfigError
 
 
-def serve(
-    settings: Settings,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    token_hint: str | None = None,
-    workers: int = 1,
-) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the API over `settings.mirror_path` until interrupted.
 
-    `token_hint` is printed once to stderr (not to the log) so whoever started the server
-    can copy it; pass a masked token if the console is shared. Refuses to start (ConfigError)
-    without read tokens. `workers` > 1 starts that many processes, each building the app
-    from the environment (`app.main:create_app`), as `settings` was; they share the
-    mirror and the rebuild jobs (`app.jobs`).
+    Raises ConfigError (one line) without read tokens, before anything starts. One worker
+    serves an app built from `settings`; `workers` > 1 starts that many processes through
+    uvicorn's factory mode (`app.main:create_app`), each reading the same environment and
+    `contact-events.toml` that `settings` came from; they share the mirror and the rebuild
+    jobs (`app.jobs`).
     """
-    if not settings.api_tokens:
-        raise ConfigError(
-            "no API tokens: set CONTACT_EVENTS_API_TOKENS (comma-separated); "
-            "the server refuses to start without them"
-        )
-    if token_hint:
-        print(f"Authorization: Bearer {token_hint}", file=sys.stderr)
+    require_tokens(settings)
     options = {
         "host": host,
         "port": port,

@@ -107,17 +107,31 @@ def test_app_builds_without_tokens_but_refuses_to_start(tmp_path):
             pass
 
 
-def test_module_level_app_exists():
+def test_no_app_is_built_at_import_and_the_factory_reads_the_environment(monkeypatch, tmp_path):
+    """uvicorn's factory mode (`app.main:create_app`): nothing runs at import time, and a bad
+    setting is one ConfigError line naming the variable, not a pydantic traceback."""
     import app.main
 
-    assert app.main.app.title == "contact-events"
+    assert not hasattr(app.main, "app")
+    monkeypatch.chdir(tmp_path)  # no contact-events.toml here
+    monkeypatch.setenv("CONTACT_EVENTS_MIRROR_PATH", str(tmp_path / "m.db"))
+    monkeypatch.setenv("CONTACT_EVENTS_API_TOKENS", "env-token")
+    built = create_app()
+    assert built.title == "contact-events"
+    assert built.state.settings.api_tokens == ["env-token"]
+    monkeypatch.setenv("CONTACT_EVENTS_MAX_ROWS", "lots")
+    with pytest.raises(ConfigError) as err:
+        create_app()
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith("bad configuration: CONTACT_EVENTS_MAX_ROWS: ")
 
 
 def test_serve_refuses_without_tokens(tmp_path):
     from app.serve import serve
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="^no API tokens: set CONTACT_EVENTS_API_TOKENS") as err:
         serve(Settings(mirror_path=tmp_path / "m.db", api_tokens=[]))
+    assert "\n" not in str(err.value)
 
 
 def test_logs_have_no_tokens_emails_or_query_strings(http: TestClient, caplog):

@@ -455,3 +455,30 @@ def test_openapi_documents_the_contract(http):
     for model in ("NeedsFormPage", "GoneQuietPage", "ChannelSummaryRow", "LedgerEvent",
                   "StatusResponse", "RebuildJob", "ErrorResponse", "HealthResponse"):  # fmt: skip
         assert components[model].get("examples"), model
+
+
+def test_a_payload_that_is_not_an_object_is_wrapped(practice):
+    """sync always writes an object; anything else in a mirror still answers, wrapped."""
+    import sqlite3
+
+    from test_api_support import client_for, make_app
+
+    con = sqlite3.connect(practice.mirror_path)
+    for record, payload in (("s1", "[1, 2]"), ("m1", "not json"), ("m2", '"text"'),
+                            ("x2", ' {"a": 1} ')):  # fmt: skip
+        con.execute(
+            "UPDATE contact_events SET payload = ? WHERE source_record_id = ?", (payload, record)
+        )
+    con.commit()
+    con.close()
+    test_client, api = client_for(make_app(practice))
+    with test_client:
+        payloads = {e["source_record_id"]: e["payload"] for e in api.timeline("c1")["items"]}
+    assert payloads["s1"] == {"value": [1, 2]}
+    assert payloads["m1"] == {"value": None}
+    assert payloads["m2"] == {"value": "text"}
+    assert payloads["x2"] == {"a": 1}
+    assert payloads["m6"] == {
+        "binding_id": None, "binding_version": None, "form_id": None,
+        "form_submission_id": None, "measure_version": None,
+    }  # fmt: skip

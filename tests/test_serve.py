@@ -104,6 +104,20 @@ def test_serve_refuses_to_start_without_tokens(mirror_env, tmp_path):
         stop(proc)
 
 
+def test_serve_with_a_bad_setting_is_one_line(mirror_env, tmp_path):
+    """No app is built at import time, so a bad setting is one line, not a traceback."""
+    env = {**mirror_env, "CONTACT_EVENTS_QUERY_TIME_LIMIT_MS": "soon"}
+    proc = start(["--port", str(free_port())], env, tmp_path)
+    try:
+        assert proc.wait(timeout=30) == 1
+        stderr = proc.stderr.read()
+        assert "CONTACT_EVENTS_QUERY_TIME_LIMIT_MS" in stderr
+        assert "Traceback" not in stderr
+        assert len(stderr.strip().splitlines()) == 1, stderr
+    finally:
+        stop(proc)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_with_one_or_more_workers(mirror_env, tmp_path, workers):
     port = free_port()

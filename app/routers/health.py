@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.deps import MirrorDep
-from app.errors import ApiError
 from app.models import HealthResponse
 
 router = APIRouter(tags=["health"])
@@ -23,9 +22,4 @@ router = APIRouter(tags=["health"])
     ),
 )
 async def health(mirror: MirrorDep) -> dict[str, Any]:
-    try:
-        mirror.read(lambda _db: None)
-        available = True
-    except ApiError:
-        available = False
-    return {"status": "ok", "mirror_available": available}
+    return {"status": "ok", "mirror_available": mirror.available()}

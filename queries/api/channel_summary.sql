@@ -1,47 +1,39 @@
--- GET /contacts/channel-summary: one row per contact, by contact_id, with its event counts
--- per event_type (all five, 0 included), the total and the latest event timestamp.
--- Events after :as_of do not count. Keyset page after :after_id.
+-- GET /contacts/channel-summary: one row per contact, by contact_id: its event counts per
+-- event_type, the total and the latest event timestamp. Events after :as_of do not count.
+-- Keyset page after :after_id.
+--
+-- Result: contact_id (the cursor's sort key), then `item`, the response item as JSON
+-- text built here. `counts` holds every event type of the mirror's set in the set's
+-- order, 0 included: :zero_counts is that set as a JSON object of zeros, and json_patch
+-- sets the counts the contact has (a type outside the set would follow them, never be
+-- dropped). last_activity_at is RFC 3339 UTC with `Z` (the mirror's text, space -> `T`).
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            upper bound, inclusive
+--   :zero_counts      the mirror's event types as a JSON object, each 0, in display order
 --   :lifecycle_stage  contacts.lifecycle_stage (NULL = any)
 --   :after_id         cursor: contact_id of the previous page's last row (NULL = first page)
 --   :limit            rows to return (page size + 1 to detect a next page)
 --
 -- Contacts are walked in contact_id order (contacts_id index) so a page stops after :limit
--- contacts; each count is an index-only range count on contact_events_contact_type_time,
--- about twice as fast as one LEFT JOIN + GROUP BY over the contact's events.
+-- contacts; counts, total and latest come from one index-only GROUP BY over the contact's
+-- range of contact_events_contact_type_time (contact_id, event_type, event_timestamp).
 SELECT
   c.contact_id,
   (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'form'
-      AND e.event_timestamp <= :as_of
-  ) AS form,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'session'
-      AND e.event_timestamp <= :as_of
-  ) AS session,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'email'
-      AND e.event_timestamp <= :as_of
-  ) AS email,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'message'
-      AND e.event_timestamp <= :as_of
-  ) AS message,
-  (
-    SELECT COUNT(*) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_type = 'system'
-      AND e.event_timestamp <= :as_of
-  ) AS system,
-  (
-    SELECT MAX(e.event_timestamp) FROM contact_events AS e
-    WHERE e.contact_id = c.contact_id AND e.event_timestamp <= :as_of
-  ) AS last_activity_at
+    SELECT json_object(
+      'contact_id', c.contact_id,
+      'counts', json_patch(:zero_counts, json_group_object(per_type.event_type, per_type.n)),
+      'total', COALESCE(SUM(per_type.n), 0),
+      'last_activity_at', replace(MAX(per_type.last_at), ' ', 'T') || 'Z'
+    )
+    FROM (
+      SELECT e.event_type, COUNT(*) AS n, MAX(e.event_timestamp) AS last_at
+      FROM contact_events AS e
+      WHERE e.contact_id = c.contact_id AND e.event_timestamp <= :as_of
+      GROUP BY e.event_type
+    ) AS per_type
+  ) AS item
 FROM contacts AS c
 WHERE (:lifecycle_stage IS NULL OR c.lifecycle_stage = :lifecycle_stage)
   AND (:after_id IS NULL OR c.contact_id > :after_id)

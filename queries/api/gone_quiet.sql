@@ -1,7 +1,11 @@
 -- GET /contacts/gone-quiet (no event_type): contacts with at least one event whose latest
 -- event is strictly before :cutoff. Events after :as_of do not count.
 -- Order: last_event_at, then contact_id. The latest event is the first in event order
--- (event_timestamp DESC, source_system, source_record_id).
+-- (event_timestamp DESC, source_system, source_record_id). `email` is normalized_email():
+-- trimmed and lower-cased as contact_email is (registered by the API, app/db.py).
+-- Result: the cursor's sort key columns, then `item`, the response item as JSON text
+-- built here (timestamps as RFC 3339 UTC with `Z`: the mirror's one text form with its
+-- space made a `T`); the API joins the items of a page without touching them.
 -- gone_quiet_by_type.sql is the same query restricted to one event_type.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
@@ -47,12 +51,16 @@ page AS MATERIALIZED (
 )
 SELECT
   p.contact_id,
-  c.email,
-  c.first_name,
-  c.last_name,
   p.last_event_at,
-  latest.event_type AS last_event_type,
-  latest.event_name AS last_event_name
+  json_object(
+    'contact_id', p.contact_id,
+    'email', normalized_email(c.email),
+    'first_name', c.first_name,
+    'last_name', c.last_name,
+    'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
+    'last_event_type', latest.event_type,
+    'last_event_name', latest.event_name
+  ) AS item
 FROM page AS p
 JOIN contacts AS c ON c.contact_id = p.contact_id
 JOIN contact_events AS latest ON latest.rowid = (

@@ -49,12 +49,16 @@ page AS MATERIALIZED (
 )
 SELECT
   p.contact_id,
-  c.email,
-  c.first_name,
-  c.last_name,
   p.last_event_at,
-  latest.event_type AS last_event_type,
-  latest.event_name AS last_event_name
+  json_object(
+    'contact_id', p.contact_id,
+    'email', normalized_email(c.email),
+    'first_name', c.first_name,
+    'last_name', c.last_name,
+    'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
+    'last_event_type', latest.event_type,
+    'last_event_name', latest.event_name
+  ) AS item
 FROM page AS p
 JOIN contacts AS c ON c.contact_id = p.contact_id
 JOIN contact_events AS latest ON latest.rowid = (
