@@ -115,10 +115,10 @@ def test_no_app_is_built_at_import_and_the_factory_reads_the_environment(monkeyp
     assert not hasattr(app.main, "app")
     monkeypatch.chdir(tmp_path)  # no contact-events.toml here
     monkeypatch.setenv("CONTACT_EVENTS_MIRROR_PATH", str(tmp_path / "m.db"))
-    monkeypatch.setenv("CONTACT_EVENTS_API_TOKENS", "env-token")
+    monkeypatch.setenv("CONTACT_EVENTS_API_TOKENS", "env-token-0123456789abcdef0123456789")
     built = create_app()
     assert built.title == "contact-events"
-    assert built.state.settings.api_tokens == ["env-token"]
+    assert built.state.settings.api_tokens == ["env-token-0123456789abcdef0123456789"]
     monkeypatch.setenv("CONTACT_EVENTS_MAX_ROWS", "lots")
     with pytest.raises(ConfigError) as err:
         create_app()

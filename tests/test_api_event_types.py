@@ -28,6 +28,13 @@ def with_build_columns(
     shutil.copyfile(settings.mirror_path, path)
     con = sqlite3.connect(path)
     columns = {row[1] for row in con.execute("PRAGMA table_info(ledger_builds)")}
+    if profile is None and event_types is None:  # a mirror synced before profiles
+        for column in ("profile", "event_types"):
+            if column in columns:
+                con.execute(f"ALTER TABLE ledger_builds DROP COLUMN {column}")
+        con.commit()
+        con.close()
+        return settings.model_copy(update={"mirror_path": path})
     for column in ("profile", "event_types"):
         if column not in columns:
             con.execute(f"ALTER TABLE ledger_builds ADD COLUMN {column} TEXT")
@@ -79,7 +86,7 @@ def test_status_reports_the_profile_and_its_event_types(lorchestra, practice):
         assert (status["profile"], status["event_types"]) == ("flat", list(EVENT_TYPES))
 
 
-def test_null_columns_mean_the_flat_five(practice):
+def test_a_mirror_synced_before_profiles_means_the_flat_five(practice):
     settings = with_build_columns(practice, "nulls.db", None, None)
     test_client, api = client_for(make_app(settings))
     with test_client:
