@@ -25,7 +25,12 @@ PARAMS = {
     "limit": 101,
     "zero_counts": '{"form": 0, "session": 0, "email": 0, "message": 0, "system": 0}',
 }
-REQUIRED = {"gone_quiet_by_type": {"event_type": "form"}, "events_by_name": {"event_name": "x"}}
+REQUIRED = {
+    "gone_quiet_by_type": {"event_type": "form"},
+    "events_by_name": {"event_name": "x"},
+    "needs_form_items": {"rows": '[["c1", ""], ["c3", "2024-05-01 00:00:00.000000"]]'},
+    "gone_quiet_items": {"rows": '[["c3", "2024-05-01 00:00:00.000000"]]'},
+}
 
 
 @pytest.fixture(scope="module")
