@@ -42,6 +42,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import statistics
@@ -535,4 +536,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # `kill <pid>` of the bench stops its servers too (the `finally` runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()
