@@ -9,10 +9,9 @@ Uses the 1M-event mirror left by `python -m bench.sync_bench --events 1000000` (
 - `contact-events serve` (one worker, its access log on, as deployed),
 - `datasette serve -i` with each whole answer as one canned statement (channel-summary's
   SQL file; for needs-form and gone-quiet, whose API SQL is an order plus the items of a
-  page, the one-statement form in bench/datasette/), NULL filters written as NULL, the
-  API's one SQL function registered by a plugin, `max_returned_rows` raised so one
-  request returns everything; for the timeline the plain `SELECT * ... LIMIT 50` of
-  earlier runs.
+  page, the one-statement form in bench/datasette/), NULL filters written as NULL,
+  `max_returned_rows` raised so one request returns everything; for the timeline the
+  plain `SELECT * ... LIMIT 50` of earlier runs.
 
 Each round first waits until the 1-minute load average is below --max-load (the machine
 is shared; waiting gives up after --wait seconds and the round is marked as measured under
@@ -55,7 +54,6 @@ from urllib.parse import urlencode
 
 import orjson
 
-from app.db import register_functions
 from builder.mirror import connect_read_only
 from builder.sql import read_query
 
@@ -91,15 +89,6 @@ TIMELINE_SQL = (
     "ORDER BY event_timestamp DESC, source_system, source_record_id LIMIT 50"
 )
 ZERO_COUNTS = json.dumps(dict.fromkeys(["form", "session", "email", "message", "system"], 0))
-PLUGIN = """
-from datasette import hookimpl
-from app.db import register_functions
-
-
-@hookimpl
-def prepare_connection(conn):
-    register_functions(conn)
-"""
 
 
 def free_port() -> int:
@@ -225,7 +214,6 @@ def single_query(
     """(seconds, rows): the route's SQL once over the whole answer -- the answer, or its
     order and then the items of all its rows -- on a connection opened as the API's."""
     con = connect_read_only(mirror)
-    register_functions(con)
     try:
         started = time.perf_counter()
         rows = con.execute(read_query(f"api/{sql}"), binds).fetchall()
@@ -241,7 +229,6 @@ def single_query(
 def one_statement(mirror: Path, text: str, binds: dict[str, object]) -> tuple[float, int]:
     """(seconds, rows): the whole answer as one statement (what Datasette is given)."""
     con = connect_read_only(mirror)
-    register_functions(con)
     try:
         started = time.perf_counter()
         rows = con.execute(text, binds).fetchall()
@@ -370,9 +357,6 @@ def main() -> None:
         "/health",
     )
     tmp = tempfile.TemporaryDirectory()
-    plugins = Path(tmp.name) / "plugins"
-    plugins.mkdir()
-    (plugins / "contact_events_functions.py").write_text(PLUGIN)
     queries = {
         route: datasette_sql(statement, sql_binds(sql, params, AS_OF.format(round=0)))
         for route, (sql, _items, statement, params) in WHOLE.items()
@@ -389,8 +373,6 @@ def main() -> None:
             str(args.mirror),
             "--metadata",
             str(meta),
-            "--plugins-dir",
-            str(plugins),
             "--host",
             "127.0.0.1",
             "--port",

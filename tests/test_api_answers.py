@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from test_api_support import client_for, make_app
 
 from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, Canned
-from app.db import register_functions
 from app.timestamps import parse_rfc3339, to_mirror
 from builder.contract import EVENT_TYPES
 from builder.sql import read_query
@@ -95,7 +94,6 @@ def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str)
     """The route's canned SQL run once on the file, no page: its items, in order (for a
     route kept as an order, the order once and the items of all its rows at once)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    register_functions(con)
     try:
         zero_counts = json.dumps(dict.fromkeys(EVENT_TYPES, 0))
         binds = {**canned.binds(values, as_of, zero_counts), **canned.after_binds(None)}

@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 from test_api_support import PRACTICE_TABLES
 
-from app.db import register_functions
 from builder.sql import QUERIES_DIR, read_query
 
 API_QUERIES = sorted(p.stem for p in (QUERIES_DIR / "api").glob("*.sql"))
@@ -39,7 +38,6 @@ def mirror(tmp_path_factory):
 
     settings, _, _ = build_mirror(tmp_path_factory.mktemp("sql"), PRACTICE_TABLES)
     con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    register_functions(con)  # what the API's connections have (app/db.py)
     yield con
     con.close()
 

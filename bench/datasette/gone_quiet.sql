@@ -6,8 +6,7 @@
 -- GET /contacts/gone-quiet (no event_type): contacts with at least one event whose latest
 -- event is strictly before :cutoff. Events after :as_of do not count.
 -- Order: last_event_at, then contact_id. The latest event is the first in event order
--- (event_timestamp DESC, source_system, source_record_id). `email` is normalized_email():
--- trimmed and lower-cased as contact_email is (registered by the API, app/db.py).
+-- (event_timestamp DESC, source_system, source_record_id). `email` as in the items file: trimmed, ASCII letters lower-cased.
 -- Result: the cursor's sort key columns, then `item`, the response item as JSON text
 -- built here (timestamps as RFC 3339 UTC with `Z`: the mirror's one text form with its
 -- space made a `T`); the API joins the items of a page without touching them.
@@ -59,7 +58,7 @@ SELECT
   p.last_event_at,
   json_object(
     'contact_id', p.contact_id,
-    'email', normalized_email(c.email),
+    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
     'first_name', c.first_name,
     'last_name', c.last_name,
     'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',

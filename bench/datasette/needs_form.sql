@@ -6,8 +6,7 @@
 -- GET /contacts/needs-form: contacts whose latest `form` event (with event_name = :measure,
 -- if given) is strictly before :cutoff, or who have no such event at all.
 -- Events after :as_of do not count. Order: last_form_at (nulls first), then contact_id.
--- `email` is normalized_email(): trimmed and lower-cased as contact_email is (a function
--- the API registers on its connections, app/db.py).
+-- `email` as in the items file: trimmed, ASCII letters lower-cased.
 -- Result: the cursor's sort key columns, then `item`, the response item as JSON text
 -- built here (timestamps as RFC 3339 UTC with `Z`: the mirror's one text form with its
 -- space made a `T`); the API joins the items of a page without touching them.
@@ -58,7 +57,7 @@ SELECT
   p.last_form_at,
   json_object(
     'contact_id', p.contact_id,
-    'email', normalized_email(c.email),
+    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
     'first_name', c.first_name,
     'last_name', c.last_name,
     'last_form_at', replace(NULLIF(p.last_form_at, ''), ' ', 'T') || 'Z'

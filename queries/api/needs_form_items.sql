@@ -1,9 +1,10 @@
 -- GET /contacts/needs-form, the items of one page: the response item (JSON text) of each
 -- row needs_form.sql returned, in the same order.
 --
--- `email` is normalized_email(): trimmed and lower-cased as contact_email is (a function
--- the API registers on its connections, app/db.py). last_form_at is RFC 3339 UTC with `Z`
--- (the mirror's one text form, its space made a `T`), null for none.
+-- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
+-- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
+-- lower() folds A-Z only), nothing else changed; blank is null. last_form_at is RFC 3339
+-- UTC with `Z` (the mirror's one text form, its space made a `T`), null for none.
 --
 -- Parameters:
 --   :rows  the page's rows of needs_form.sql, in order, as a JSON array of
@@ -13,7 +14,7 @@
 SELECT
   json_object(
     'contact_id', c.contact_id,
-    'email', normalized_email(c.email),
+    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
     'first_name', c.first_name,
     'last_name', c.last_name,
     'last_form_at', replace(NULLIF(json_extract(page.value, '$[1]'), ''), ' ', 'T') || 'Z'
