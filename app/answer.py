@@ -76,8 +76,12 @@ class Plan:
     __slots__ = ("key", "item")
 
     def __init__(self, canned: Canned, columns: tuple[str, ...]) -> None:
-        at = [(columns.index(part.column), part.shape == "ts?") for part in canned.key]
-        self.item = columns.index("item")
+        at = [
+            (columns.index(part.column), part.shape == "ts?")
+            for part in canned.key
+            if part.column in columns
+        ]
+        self.item = columns.index("item") if "item" in columns else -1
 
         def key(row: Row) -> tuple[str, ...]:
             return tuple(
@@ -213,7 +217,8 @@ def _page(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) 
 def _whole_page(
     api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any], build: Build
 ) -> bytes:
-    """A page of an answer kept whole (app/answers.py); computed from here if not kept."""
+    """A page of an answer whose order is kept (app/answers.py; computed from the cursor
+    on if not kept), its items built for this page alone."""
     key = (q.canned.name, q.variant.sql, page.fp, page.as_of, build.identity)
     segment = api.answers.get(key)
     found = segment.page(page.after, page.page_size) if segment is not None else None
@@ -226,15 +231,19 @@ def _whole_page(
                 api.answers.put(key, segment)
                 found = segment.page(page.after, page.page_size)
                 assert found is not None  # a fresh segment starts at `after`, covers a page
-    assert segment is not None
+    assert segment is not None and q.canned.items is not None
     rows, next_key = found
-    plan = api.plan(q.canned, q.variant, segment.columns)
+    # The page's items, built from its rows of the kept order, in the same snapshot.
+    columns, items = db.rows(
+        q.canned.items, {**binds, "rows": orjson.dumps(rows).decode()}, len(rows) + 1
+    )
+    plan = api.plan(q.canned, Variant(q.canned.items, long=True), columns)
     next_cursor = page.next_cursor(next_key) if next_key is not None else None
-    return plan.page_body(rows, next_cursor)
+    return plan.page_body(items, next_cursor)
 
 
 def _segment(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) -> Segment:
-    """The answer's rows after the cursor, up to the row cap (plus one: is there more?)."""
+    """The answer's order after the cursor, up to the row cap (plus one: is there more?)."""
     cap = api.mirror.max_rows
     binds.update(q.canned.after_binds(page.after))
     binds["limit"] = cap + 1

@@ -1,18 +1,19 @@
-"""Whole answers of the per-contact list queries, computed once and kept for the cursor's
-life, so that reading every page costs about one query, not one query per page.
+"""The order of a whole answer of the per-contact list queries, computed once and kept for
+the cursor's life, so that reading every page costs about one query, not one per page.
 
-needs-form, gone-quiet and channel-summary aggregate over every contact before they can
-sort; a page of them costs nearly the whole query. So the first page of an answer runs
-the canned query once without the page limit (up to the row cap), and keeps the ordered
-rows as a `Segment` under the answer's key: route, query variant, filters, as_of and the
-mirror build the snapshot held. The pages after it (their cursors pin as_of) are slices
-of the segment, found by binary search on the sort key: no SQL at all.
+needs-form and gone-quiet aggregate over every contact before they can sort; a page of
+them costs nearly the whole query. So their SQL is an order (contact ids and sort keys)
+and the items of a page. The first page of an answer runs the order once without the
+page limit (up to the row cap) and keeps its rows as a `Segment` under the answer's key:
+route, query variant, filters, as_of and the mirror build the snapshot held. Every page
+(its cursor pins as_of) is a slice of the segment, found by binary search on the sort
+key; only its items are queried (app/answer.py).
 
 - Bounded: segments are kept least recently used first out, up to `max_bytes` (an
   estimate of their size in memory); an answer bigger than that is served page by page.
 - Evicted on swap: the app clears the cache when the mirror file is replaced, and an
   answer is only ever found again under the build it was computed from.
-- Same answers: a segment holds exactly the rows the canned query returns after the
+- Same answers: a segment holds exactly the rows the order query returns after the
   segment's start key, so a slice after a cursor key equals the query run with that key
   (the test suite checks every page against the single query, across a swap too).
 - One computation per answer at a time: concurrent first pages of one answer wait for

@@ -10,7 +10,10 @@ answer is kept for the cursor's life (app/answers.py).
 
 Every canned query returns its sort key columns and `item`: the response item as JSON
 text, built by SQLite (timestamps in RFC 3339, emails normalised, counts filled in), so a
-page is the items joined, never parsed or validated again. Besides the declared
+page is the items joined, never parsed or validated again. A route whose every page would
+aggregate over all contacts (needs-form, gone-quiet) is two files instead: the order (its
+sort key rows, computed once per answer and kept) and the items of one page (`items`,
+given the page's rows as the JSON array :rows). Besides the declared
 parameters every query may use :as_of (resolved: given, the cursor's, or now) and
 :zero_counts (the mirror's event types as a JSON object of zeros).
 
@@ -76,7 +79,8 @@ class Canned:
     description: str
     key: tuple[KeyPart, ...] = ()  # empty: the answer is one item, not a page
     fixed: Mapping[str, Any] = field(default_factory=dict)  # bound as given
-    whole: bool = False  # the whole answer is kept for the cursor's life (app/answers.py)
+    whole: bool = False  # the order is kept for the cursor's life (app/answers.py)
+    items: str | None = None  # with `whole`: builds a page's items from its order rows
     must_exist: str | None = None  # run on an empty page: no row means 404 (unknown contact)
     cursor_kind: str = ""  # routes sharing a sort key may share cursors ("" = name)
 
@@ -129,6 +133,7 @@ NEEDS_FORM = Canned(
     path="/contacts/needs-form",
     params=ParamSet((days_param(14), MEASURE, LIFECYCLE_STAGE, AS_OF, LIMIT, CURSOR)),
     variants=(Variant("needs_form", long=True),),
+    items="needs_form_items",
     model=models.NeedsFormPage,
     summary="Contacts due a form",
     description=(
@@ -150,6 +155,7 @@ GONE_QUIET = Canned(
         Variant("gone_quiet_by_type", long=True, when="event_type"),
         Variant("gone_quiet", long=True),
     ),
+    items="gone_quiet_items",
     model=models.GoneQuietPage,
     summary="Contacts who have gone quiet",
     description=(
@@ -174,7 +180,6 @@ CHANNEL_SUMMARY = Canned(
         "timestamp. Events after `as_of` do not count."
     ),
     key=(KeyPart("contact_id", "after_id", "str"),),
-    whole=True,
 )
 
 CONTACT_SUMMARY = Canned(

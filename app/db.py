@@ -12,8 +12,6 @@
   configured time limit (`set_progress_handler` aborts it; 504); every query under a row
   cap (`fetchmany`).
 - SQL comes only from `queries/api/<name>.sql`; values are bound as `:name` parameters.
-  Every connection has one function of ours, `normalized_email(x)`: an email as the
-  ledger's `contact_email` is (SQLite's own `lower()` folds ASCII only).
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from typing import Any
 
 from app.errors import ApiError
 from app.timestamps import to_rfc3339
-from builder.contract import EVENT_TYPES, TRIM_CHARS
+from builder.contract import EVENT_TYPES
 from builder.mirror import connect_read_only
 from builder.sql import read_query
 
@@ -127,19 +125,6 @@ def _event_types(value: object) -> tuple[str, ...]:
     return EVENT_TYPES
 
 
-def normalized_email(value: object) -> object:
-    """An email as the ledger's `contact_email` is: trimmed (spaces, tabs, CR, LF) and
-    lower-cased (CONTRACT §2 and §5); empty is null."""
-    if not isinstance(value, str):
-        return value
-    return value.strip(TRIM_CHARS).lower() or None
-
-
-def register_functions(con: sqlite3.Connection) -> None:
-    """The SQL functions the canned queries use beyond SQLite's own."""
-    con.create_function("normalized_email", 1, normalized_email, deterministic=True)
-
-
 class Reader:
     """One read-only connection to one mirror file (see the module docstring)."""
 
@@ -158,7 +143,6 @@ class Reader:
             self.con = connect_read_only(
                 path, check_same_thread=False, isolation_level=None, timeout=5.0
             )
-            register_functions(self.con)
         except sqlite3.Error as e:
             log.warning("cannot open the mirror: %s", e)
             raise MirrorUnavailable(BAD_MIRROR) from None

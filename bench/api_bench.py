@@ -7,10 +7,11 @@ Uses the 1M-event mirror left by `python -m bench.sync_bench --events 1000000` (
 `wrk`, a Debian package, and the bench extra for Datasette). Starts, on 127.0.0.1:
 
 - `contact-events serve` (one worker, its access log on, as deployed),
-- `datasette serve -i` with the same SQL as canned queries (the API's SQL files; their
-  NULL-able filters written as NULL, the rest bound), the API's one SQL function
-  registered by a plugin, `max_returned_rows` raised so one request returns everything;
-  for the timeline the plain `SELECT * ... LIMIT 50` of earlier runs.
+- `datasette serve -i` with each whole answer as one canned statement (channel-summary's
+  SQL file; for needs-form and gone-quiet, whose API SQL is an order plus the items of a
+  page, the one-statement form in bench/datasette/), NULL filters written as NULL,
+  `max_returned_rows` raised so one request returns everything; for the timeline the
+  plain `SELECT * ... LIMIT 50` of earlier runs.
 
 Each round first waits until the 1-minute load average is below --max-load (the machine
 is shared; waiting gives up after --wait seconds and the round is marked as measured under
@@ -18,10 +19,14 @@ load), prints the load, reads the file back into the page cache (untimed: the ma
 reclaims cold pages while it waits), then measures, alternating which server goes first:
 
 - whole answers: needs-form?days=14, gone-quiet?days=30, channel-summary, every page
-  (limit=1000, following next_cursor) from contact-events; the same canned SQL run once
-  in this process, on a connection opened as the API opens its own (the "single query");
-  and Datasette answering the same SQL in one request. Each round asks at its own as_of,
-  so no round reuses an answer kept by an earlier one.
+  (limit=1000, following next_cursor) from contact-events; the route's own SQL run once
+  over the whole answer in this process, on a connection opened as the API opens its
+  own (the "single query": the answer, or its order and then the items of all its rows);
+  the one-statement form too, for reference; and Datasette answering that statement in
+  one request. Each round asks at its own as_of, so no round reuses an answer kept by an
+  earlier one.
+- a first page of 100 alone from contact-events (another as_of: nothing kept), for
+  clients that read one page;
 - the timeline of random contacts under wrk at 16 connections, each server in turn, and
   contact-events at 1 connection (p99).
 
@@ -36,6 +41,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import statistics
@@ -48,25 +54,32 @@ from urllib.parse import urlencode
 
 import orjson
 
-from app.db import register_functions
 from builder.mirror import connect_read_only
 from builder.sql import read_query
 
 DEFAULT_MIRROR = Path(__file__).parent / "out" / "sync-1000000" / "m.db"
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
 AS_OF = "2026-11-30T00:00:00.{round:06d}Z"
-# route -> (canned SQL file, its parameters; None = NULL)
+DATASETTE_SQL = Path(__file__).parent / "datasette"
+# route -> (its canned SQL: the answer or its order; the items SQL of an order, if any;
+# the whole answer as one statement; the route's parameters, None = NULL)
 WHOLE = {
     "needs-form": (
         "needs_form",
+        "needs_form_items",
+        (DATASETTE_SQL / "needs_form.sql").read_text(),
         {"days": 14, "measure": None, "lifecycle_stage": None},
     ),
     "gone-quiet": (
         "gone_quiet",
-        {"days": 30, "lifecycle_stage": None},
+        "gone_quiet_items",
+        (DATASETTE_SQL / "gone_quiet.sql").read_text(),
+        {"days": 30, "lifecycle_stage": None, "event_type": None},
     ),
     "channel-summary": (
         "channel_summary",
+        None,
+        read_query("api/channel_summary"),
         {"lifecycle_stage": None},
     ),
 }
@@ -76,15 +89,6 @@ TIMELINE_SQL = (
     "ORDER BY event_timestamp DESC, source_system, source_record_id LIMIT 50"
 )
 ZERO_COUNTS = json.dumps(dict.fromkeys(["form", "session", "email", "message", "system"], 0))
-PLUGIN = """
-from datasette import hookimpl
-from app.db import register_functions
-
-
-@hookimpl
-def prepare_connection(conn):
-    register_functions(conn)
-"""
 
 
 def free_port() -> int:
@@ -168,6 +172,25 @@ def walk_pages(port: int, route: str, params: dict[str, object]) -> tuple[float,
             return time.perf_counter() - started, rows, pages
 
 
+def first_page(port: int, route: str, params: dict[str, object]) -> float:
+    """Seconds for one first page of 100 (a client that reads one page only)."""
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    query = {k: v for k, v in params.items() if v is not None}
+    started = time.perf_counter()
+    con.request(
+        "GET",
+        f"/contacts/{route}?{urlencode({**query, 'limit': 100})}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    response = con.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - started
+    con.close()
+    if response.status != 200:
+        raise SystemExit(f"{route}: {response.status}")
+    return elapsed
+
+
 def sql_binds(sql: str, params: dict[str, object], as_of: str) -> dict[str, object]:
     from app.timestamps import cutoff, parse_rfc3339, to_mirror
 
@@ -185,22 +208,39 @@ def sql_binds(sql: str, params: dict[str, object], as_of: str) -> dict[str, obje
     return binds
 
 
-def single_query(mirror: Path, sql: str, binds: dict[str, object]) -> tuple[float, int]:
-    """(seconds, rows): the canned SQL once, on a connection opened as the API opens one."""
+def single_query(
+    mirror: Path, sql: str, items: str | None, binds: dict[str, object]
+) -> tuple[float, int]:
+    """(seconds, rows): the route's SQL once over the whole answer -- the answer, or its
+    order and then the items of all its rows -- on a connection opened as the API's."""
     con = connect_read_only(mirror)
-    register_functions(con)
     try:
         started = time.perf_counter()
         rows = con.execute(read_query(f"api/{sql}"), binds).fetchall()
+        if items is not None:
+            rows = con.execute(
+                read_query(f"api/{items}"), {**binds, "rows": orjson.dumps(rows).decode()}
+            ).fetchall()
+        return time.perf_counter() - started, len(rows)
+    finally:
+        con.close()
+
+
+def one_statement(mirror: Path, text: str, binds: dict[str, object]) -> tuple[float, int]:
+    """(seconds, rows): the whole answer as one statement (what Datasette is given)."""
+    con = connect_read_only(mirror)
+    try:
+        started = time.perf_counter()
+        rows = con.execute(text, binds).fetchall()
         return time.perf_counter() - started, len(rows)
     finally:
         con.close()
 
 
 def datasette_sql(sql: str, binds: dict[str, object]) -> str:
-    """The canned SQL for Datasette: NULL filters written as NULL (Datasette binds every
+    """The one statement for Datasette: NULL filters written as NULL (Datasette binds every
     named parameter it is given as text, and a missing one as '')."""
-    text = "\n".join(line.split("--", 1)[0] for line in read_query(f"api/{sql}").splitlines())
+    text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     for name, value in binds.items():
         if value is None:
             text = re.sub(rf":{name}\b", "NULL", text)
@@ -317,12 +357,9 @@ def main() -> None:
         "/health",
     )
     tmp = tempfile.TemporaryDirectory()
-    plugins = Path(tmp.name) / "plugins"
-    plugins.mkdir()
-    (plugins / "contact_events_functions.py").write_text(PLUGIN)
     queries = {
-        route: datasette_sql(sql, sql_binds(sql, params, AS_OF.format(round=0)))
-        for route, (sql, params) in WHOLE.items()
+        route: datasette_sql(statement, sql_binds(sql, params, AS_OF.format(round=0)))
+        for route, (sql, _items, statement, params) in WHOLE.items()
     }
     queries["timeline"] = TIMELINE_SQL
     meta = Path(tmp.name) / "metadata.json"
@@ -336,8 +373,6 @@ def main() -> None:
             str(args.mirror),
             "--metadata",
             str(meta),
-            "--plugins-dir",
-            str(plugins),
             "--host",
             "127.0.0.1",
             "--port",
@@ -361,10 +396,10 @@ def main() -> None:
         # no one pays for a cold page cache in round 1.
         print("warm-up (not measured)", flush=True)
         warm_as_of = AS_OF.format(round=0)
-        for route, (sql, params) in () if args.skip_whole else WHOLE.items():
+        for route, (sql, items, _statement, params) in () if args.skip_whole else WHOLE.items():
             binds = sql_binds(sql, params, warm_as_of)
             walk_pages(ours_port, route, {**params, "as_of": warm_as_of})
-            single_query(args.mirror, sql, binds)
+            single_query(args.mirror, sql, items, binds)
             datasette_whole(ds_port, db, route, binds)
         if not args.skip_timeline:
             run_wrk(ours_port, "/contacts/{id}/timeline?limit=50", ids, auth, 16, 3)
@@ -379,12 +414,12 @@ def main() -> None:
                 # Untimed: read the file back into the page cache. This machine reclaims
                 # cold pages (DAMON) while the round waits for quiet, and whoever ran
                 # first would pay for the reads (seconds for gone-quiet's table lookups).
-                for sql, params in WHOLE.values():
-                    single_query(args.mirror, sql, sql_binds(sql, params, as_of))
-                for route, (sql, params) in WHOLE.items():
+                for sql, items, _statement, params in WHOLE.values():
+                    single_query(args.mirror, sql, items, sql_binds(sql, params, as_of))
+                for route, (sql, items, statement, params) in WHOLE.items():
                     binds = sql_binds(sql, params, as_of)
                     got: dict = {}
-                    steps = ["contact-events", "single query", "datasette"]
+                    steps = ["contact-events", "single query", "one statement", "datasette"]
                     for step in reversed(steps) if flip else steps:
                         if step == "contact-events":
                             got["pages_s"], got["rows"], got["pages"] = walk_pages(
@@ -392,18 +427,27 @@ def main() -> None:
                             )
                         elif step == "single query":
                             got["single_s"], got["single_rows"] = single_query(
-                                args.mirror, sql, binds
+                                args.mirror, sql, items, binds
+                            )
+                        elif step == "one statement":
+                            got["statement_s"], got["statement_rows"] = one_statement(
+                                args.mirror, statement, binds
                             )
                         else:
                             got["datasette_s"], got["datasette_rows"] = datasette_whole(
                                 ds_port, db, route, binds
                             )
+                    got["first_page_s"] = first_page(
+                        ours_port, route, {**params, "as_of": AS_OF.format(round=100 + r)}
+                    )
                     row["whole"][route] = got
                     print(
                         f"  {route:16} every page {got['pages_s']:.3f} s ({got['rows']} rows,"
                         f" {got['pages']} pages) | single query {got['single_s']:.3f} s"
+                        f" (one statement {got['statement_s']:.3f} s)"
                         f" | datasette {got['datasette_s']:.3f} s"
-                        f" | pages/single {got['pages_s'] / got['single_s']:.2f}",
+                        f" | pages/single {got['pages_s'] / got['single_s']:.2f}"
+                        f" | a first page of 100 alone {got['first_page_s']:.3f} s",
                         flush=True,
                     )
             if not args.skip_timeline:
@@ -454,11 +498,13 @@ def main() -> None:
             print(
                 f"  {route:16} every page {med(g['pages_s'] for g in runs_of):.3f} s"
                 f" | single query {med(g['single_s'] for g in runs_of):.3f} s"
+                f" (one statement {med(g['statement_s'] for g in runs_of):.3f} s)"
                 f" | datasette {med(g['datasette_s'] for g in runs_of):.3f} s"
                 f" | median ratio pages/single"
                 f" {med(g['pages_s'] / g['single_s'] for g in runs_of):.2f}"
                 f" | median ratio pages/datasette"
                 f" {med(g['pages_s'] / g['datasette_s'] for g in runs_of):.2f}"
+                f" | a first page of 100 alone {med(g['first_page_s'] for g in runs_of):.3f} s"
             )
     if not args.skip_timeline:
         ratio = med(
@@ -472,4 +518,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # `kill <pid>` of the bench stops its servers too (the `finally` runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()

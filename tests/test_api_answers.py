@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from test_api_support import client_for, make_app
 
 from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, Canned
-from app.db import register_functions
 from app.timestamps import parse_rfc3339, to_mirror
 from builder.contract import EVENT_TYPES
 from builder.sql import read_query
@@ -92,17 +91,23 @@ def swap_in(source: Path, served: Path) -> None:
 
 
 def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str) -> list[dict]:
-    """The route's canned SQL run once on the file, no page: its items, in order."""
+    """The route's canned SQL run once on the file, no page: its items, in order (for a
+    route kept as an order, the order once and the items of all its rows at once)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    register_functions(con)
     try:
         zero_counts = json.dumps(dict.fromkeys(EVENT_TYPES, 0))
         binds = {**canned.binds(values, as_of, zero_counts), **canned.after_binds(None)}
         cursor = con.execute(
             read_query(f"api/{canned.variant(values).sql}"), {**binds, "limit": -1}
         )
+        rows = cursor.fetchall()
+        if canned.items is not None:
+            cursor = con.execute(
+                read_query(f"api/{canned.items}"), {**binds, "rows": json.dumps(rows)}
+            )
+            rows = cursor.fetchall()
         columns = [d[0] for d in cursor.description]
-        return [json.loads(row[columns.index("item")]) for row in cursor.fetchall()]
+        return [json.loads(row[columns.index("item")]) for row in rows]
     finally:
         con.close()
 
@@ -228,7 +233,8 @@ def test_kept_answers_are_bounded_and_let_go_on_swap(mirrors):
     api.max_rows = 50000
     with test_client:
         walk(api, NEEDS_FORM, {"days": 30, "as_of": INSTANTS[-1]}, 5)
-        walk(api, CHANNEL_SUMMARY, {"as_of": INSTANTS[-1]}, 5)
+        walk(api, GONE_QUIET, {"days": 30, "as_of": INSTANTS[-1]}, 5)
+        walk(api, CHANNEL_SUMMARY, {"as_of": INSTANTS[-1]}, 5)  # pages seek: nothing kept
         assert len(cache) == 2 and cache.bytes > 0
         swap_in(path_b, served)
         api.needs_form(30, as_of=INSTANTS[-1], limit=5)  # the next request sees the swap
@@ -236,3 +242,29 @@ def test_kept_answers_are_bounded_and_let_go_on_swap(mirrors):
         cache.max_bytes = cache.bytes  # no room for a second answer
         walk(api, GONE_QUIET, {"days": 1, "as_of": INSTANTS[-1]}, 5)
         assert len(cache) == 1 and cache.bytes <= cache.max_bytes
+
+
+def test_a_first_page_builds_only_its_own_items(mirrors, monkeypatch):
+    """The order of a whole answer is kept; items are built page by page, so a client
+    that reads one page of 5 pays for 5 items, not for every row of the answer."""
+    from app.db import Reader
+
+    path_a, _, conf = mirrors
+    swap_in(path_a, Path(conf.mirror_path))
+    seen: list[tuple[str, int]] = []
+    rows = Reader.rows
+
+    def counting(self, name, params, cap, **kw):
+        columns, found = rows(self, name, params, cap, **kw)
+        seen.append((name, len(found)))
+        return columns, found
+
+    monkeypatch.setattr(Reader, "rows", counting)
+    test_client, api = client_for(make_app(conf))
+    with test_client:
+        page = api.needs_form(30, as_of=INSTANTS[-1], limit=5)
+    assert len(page["items"]) == 5
+    order = [n for name, n in seen if name == "needs_form"]
+    items = [n for name, n in seen if name == "needs_form_items"]
+    assert order and order[0] > 5  # the whole order, once
+    assert items == [5]

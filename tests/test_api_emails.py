@@ -34,3 +34,26 @@ def test_emails_in_contact_lists_are_normalised_like_contact_email(mirror_factor
             assert emails == {"r1": CLEAN, "r2": None}  # blank is null, as everywhere
         first_names = [r["first_name"] for r in api.needs_form(as_of="2024-06-01")["items"]]
         assert first_names == ["Ravi", "Blank"]  # other columns as stored
+
+
+def test_only_ascii_letters_are_lower_cased(mirror_factory):
+    """The one email rule (README "Emails"): trimmed, A-Z lower-cased, nothing else --
+    engines disagree on Unicode lower-casing (final sigma, dotted I, sharp s, Kelvin)."""
+    hard = {
+        "g1": ("\tΟΔΟΣ@EXAMPLE.GR\r\n", "ΟΔΟΣ@example.gr"),
+        "g2": ("İSTANBUL@Example.Com", "İstanbul@example.com"),
+        "g3": ("STRAẞE@EXAMPLE.DE", "straẞe@example.de"),
+        "g4": ("\u212aELVIN@EXAMPLE.ORG", "\u212aelvin@example.org"),
+    }
+    settings, _, _ = mirror_factory(
+        {
+            "contacts": [
+                {"contact_id": cid, "email": raw, "first_name": cid}
+                for cid, (raw, _) in hard.items()
+            ]
+        }
+    )
+    test_client, api = client_for(make_app(settings))
+    with test_client:
+        emails = {r["contact_id"]: r["email"] for r in api.needs_form(as_of="2024-06-01")["items"]}
+    assert emails == {cid: clean for cid, (_, clean) in hard.items()}

@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 from test_api_support import PRACTICE_TABLES
 
-from app.db import register_functions
 from builder.sql import QUERIES_DIR, read_query
 
 API_QUERIES = sorted(p.stem for p in (QUERIES_DIR / "api").glob("*.sql"))
@@ -25,7 +24,12 @@ PARAMS = {
     "limit": 101,
     "zero_counts": '{"form": 0, "session": 0, "email": 0, "message": 0, "system": 0}',
 }
-REQUIRED = {"gone_quiet_by_type": {"event_type": "form"}, "events_by_name": {"event_name": "x"}}
+REQUIRED = {
+    "gone_quiet_by_type": {"event_type": "form"},
+    "events_by_name": {"event_name": "x"},
+    "needs_form_items": {"rows": '[["c1", ""], ["c3", "2024-05-01 00:00:00.000000"]]'},
+    "gone_quiet_items": {"rows": '[["c3", "2024-05-01 00:00:00.000000"]]'},
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,6 @@ def mirror(tmp_path_factory):
 
     settings, _, _ = build_mirror(tmp_path_factory.mktemp("sql"), PRACTICE_TABLES)
     con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    register_functions(con)  # what the API's connections have (app/db.py)
     yield con
     con.close()
 

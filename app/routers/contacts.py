@@ -1,9 +1,9 @@
 """/contacts/...: needs-form, gone-quiet, channel-summary, one contact's summary and timeline.
 
 Each is a canned query (app/canned.py) answered by the generic handler: needs-form,
-gone-quiet and channel-summary look at every contact, so they run in the thread pool and
-keep their whole answer for the cursor's life; summary and timeline are index probes of
-one contact and run directly on the event loop.
+gone-quiet and channel-summary look at every contact, so they run in the thread pool
+(needs-form and gone-quiet keep their answer's order for the cursor's life); summary and
+timeline are index probes of one contact and run directly on the event loop.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@
 --   :after_id         cursor: contact_id of the previous page's last row (NULL = first page)
 --   :limit            rows to return (page size + 1 to detect a next page)
 --
--- Contacts are walked in contact_id order (contacts_id index) so a page stops after :limit
+-- Contacts are walked in contact_id order (contacts_id index) from the cursor's contact,
+-- found by a seek (the `>= COALESCE(...)` range; the `OR` form alone cannot seek and
+-- every page stepped over all the contacts before it), and a page stops after :limit
 -- contacts; counts, total and latest come from one index-only GROUP BY over the contact's
 -- range of contact_events_contact_type_time (contact_id, event_type, event_timestamp).
 SELECT
@@ -36,6 +38,7 @@ SELECT
   ) AS item
 FROM contacts AS c
 WHERE (:lifecycle_stage IS NULL OR c.lifecycle_stage = :lifecycle_stage)
+  AND c.contact_id >= COALESCE(:after_id, '')
   AND (:after_id IS NULL OR c.contact_id > :after_id)
 ORDER BY c.contact_id
 LIMIT :limit

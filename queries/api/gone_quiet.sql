@@ -1,12 +1,13 @@
--- GET /contacts/gone-quiet (no event_type): contacts with at least one event whose latest
--- event is strictly before :cutoff. Events after :as_of do not count.
--- Order: last_event_at, then contact_id. The latest event is the first in event order
--- (event_timestamp DESC, source_system, source_record_id). `email` is normalized_email():
--- trimmed and lower-cased as contact_email is (registered by the API, app/db.py).
--- Result: the cursor's sort key columns, then `item`, the response item as JSON text
--- built here (timestamps as RFC 3339 UTC with `Z`: the mirror's one text form with its
--- space made a `T`); the API joins the items of a page without touching them.
--- gone_quiet_by_type.sql is the same query restricted to one event_type.
+-- GET /contacts/gone-quiet (no event_type), the order: contacts with at least one event
+-- whose latest event is strictly before :cutoff. Events after :as_of do not count.
+-- Order: last_event_at, then contact_id. gone_quiet_items.sql turns a page of these rows
+-- into response items (with the latest event's type and name); gone_quiet_by_type.sql is
+-- the same query restricted to one event_type.
+--
+-- Result: contact_id, last_event_at: the answer's order and sort key, no more. The API
+-- runs this once per answer (route, filters, as_of, build) without a page limit and keeps
+-- it for the cursor's life (app/answers.py): only the items of the pages asked for are
+-- ever built.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            upper bound, inclusive
@@ -14,12 +15,11 @@
 --   :lifecycle_stage  contacts.lifecycle_stage (NULL = any)
 --   :after_at         cursor: last_event_at of the previous page's last row
 --   :after_id         cursor: contact_id of the previous page's last row (NULL = first page)
---   :limit            rows to return (page size + 1, to tell whether there is a next page)
+--   :limit            rows to return (-1: all)
 --
 -- Plan: "no event in [:cutoff, :as_of]" is a NOT EXISTS probe per contact, and the latest
 -- event before :cutoff a backwards probe, both index-only on contact_events_contact_time.
--- (A LEFT JOIN to a MAX() per contact measured 2-3x slower.) Only the page's rows look up
--- the latest event's type and name.
+-- (A LEFT JOIN to a MAX() per contact measured 2-3x slower.)
 WITH quiet AS MATERIALIZED (
   SELECT
     c.contact_id,
@@ -40,35 +40,10 @@ WITH quiet AS MATERIALIZED (
         AND e.event_timestamp >= :cutoff
         AND e.event_timestamp <= :as_of
     )
-),
-page AS MATERIALIZED (
-  SELECT contact_id, last_event_at
-  FROM quiet
-  WHERE last_event_at IS NOT NULL
-    AND (:after_id IS NULL OR (last_event_at, contact_id) > (:after_at, :after_id))
-  ORDER BY last_event_at, contact_id
-  LIMIT :limit
 )
-SELECT
-  p.contact_id,
-  p.last_event_at,
-  json_object(
-    'contact_id', p.contact_id,
-    'email', normalized_email(c.email),
-    'first_name', c.first_name,
-    'last_name', c.last_name,
-    'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
-    'last_event_type', latest.event_type,
-    'last_event_name', latest.event_name
-  ) AS item
-FROM page AS p
-JOIN contacts AS c ON c.contact_id = p.contact_id
-JOIN contact_events AS latest ON latest.rowid = (
-  SELECT e.rowid
-  FROM contact_events AS e
-  WHERE e.contact_id = p.contact_id
-    AND e.event_timestamp = p.last_event_at
-  ORDER BY e.source_system, e.source_record_id
-  LIMIT 1
-)
-ORDER BY p.last_event_at, p.contact_id
+SELECT contact_id, last_event_at
+FROM quiet
+WHERE last_event_at IS NOT NULL
+  AND (:after_id IS NULL OR (last_event_at, contact_id) > (:after_at, :after_id))
+ORDER BY last_event_at, contact_id
+LIMIT :limit

@@ -1,11 +1,12 @@
--- GET /contacts/needs-form: contacts whose latest `form` event (with event_name = :measure,
--- if given) is strictly before :cutoff, or who have no such event at all.
--- Events after :as_of do not count. Order: last_form_at (nulls first), then contact_id.
--- `email` is normalized_email(): trimmed and lower-cased as contact_email is (a function
--- the API registers on its connections, app/db.py).
--- Result: the cursor's sort key columns, then `item`, the response item as JSON text
--- built here (timestamps as RFC 3339 UTC with `Z`: the mirror's one text form with its
--- space made a `T`); the API joins the items of a page without touching them.
+-- GET /contacts/needs-form, the order: contacts whose latest `form` event (with
+-- event_name = :measure, if given) is strictly before :cutoff, or who have no such event
+-- at all. Events after :as_of do not count. Order: last_form_at (nulls first, as ''),
+-- then contact_id. needs_form_items.sql turns a page of these rows into response items.
+--
+-- Result: contact_id, last_form_at ('' for none): the answer's order and sort key, no
+-- more. The API runs this once per answer (route, filters, as_of, build) without a page
+-- limit and keeps it for the cursor's life (app/answers.py): only the items of the pages
+-- asked for are ever built.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            upper bound, inclusive
@@ -14,13 +15,12 @@
 --   :lifecycle_stage  contacts.lifecycle_stage (NULL = any)
 --   :after_at         cursor: last_form_at of the previous page's last row ('' for none)
 --   :after_id         cursor: contact_id of the previous page's last row (NULL = first page)
---   :limit            rows to return (page size + 1, to tell whether there is a next page)
+--   :limit            rows to return (-1: all)
 --
 -- Plan: one backwards probe per contact on the covering index
 -- contact_events_contact_type_time (contact_id, event_type, event_timestamp, event_name).
--- The CTEs are MATERIALIZED so the probe runs once per contact (SQLite would otherwise
--- inline it into every clause), and only the (contact_id, last_form_at) pairs are sorted;
--- names are joined for the page alone. A missing form sorts as '' (before any timestamp).
+-- The CTE is MATERIALIZED so the probe runs once per contact (SQLite would otherwise
+-- inline it into every clause), and only the (contact_id, last_form_at) pairs are sorted.
 WITH last_form AS MATERIALIZED (
   SELECT
     c.contact_id,
@@ -39,25 +39,10 @@ WITH last_form AS MATERIALIZED (
     ) AS last_form_at
   FROM contacts AS c
   WHERE (:lifecycle_stage IS NULL OR c.lifecycle_stage = :lifecycle_stage)
-),
-page AS MATERIALIZED (
-  SELECT contact_id, last_form_at
-  FROM last_form
-  WHERE last_form_at < :cutoff
-    AND (:after_id IS NULL OR (last_form_at, contact_id) > (:after_at, :after_id))
-  ORDER BY last_form_at, contact_id
-  LIMIT :limit
 )
-SELECT
-  p.contact_id,
-  p.last_form_at,
-  json_object(
-    'contact_id', p.contact_id,
-    'email', normalized_email(c.email),
-    'first_name', c.first_name,
-    'last_name', c.last_name,
-    'last_form_at', replace(NULLIF(p.last_form_at, ''), ' ', 'T') || 'Z'
-  ) AS item
-FROM page AS p
-JOIN contacts AS c ON c.contact_id = p.contact_id
-ORDER BY p.last_form_at, p.contact_id
+SELECT contact_id, last_form_at
+FROM last_form
+WHERE last_form_at < :cutoff
+  AND (:after_id IS NULL OR (last_form_at, contact_id) > (:after_at, :after_id))
+ORDER BY last_form_at, contact_id
+LIMIT :limit

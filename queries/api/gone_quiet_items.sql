@@ -1,0 +1,45 @@
+-- GET /contacts/gone-quiet, the items of one page: the response item (JSON text) of each
+-- row gone_quiet.sql or gone_quiet_by_type.sql returned, in the same order, with the
+-- contact's latest event (of :event_type, if given): the first in event order
+-- (event_timestamp DESC, source_system, source_record_id) at last_event_at.
+--
+-- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
+-- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
+-- lower() folds A-Z only), nothing else changed; blank is null. last_event_at is RFC 3339
+-- UTC with `Z` (the mirror's one text form, its space made a `T`).
+--
+-- Parameters:
+--   :rows        the page's rows, in order, as a JSON array of [contact_id, last_event_at]
+--   :event_type  the event type the order was restricted to (NULL = any)
+--
+-- Plan: per row a contacts_id probe and a probe of contact_events_contact_time at the
+-- one (contact_id, last_event_at), then the event row itself by rowid.
+WITH page AS MATERIALIZED (
+  SELECT
+    rows.key AS position,
+    json_extract(rows.value, '$[0]') AS contact_id,
+    json_extract(rows.value, '$[1]') AS last_event_at
+  FROM json_each(:rows) AS rows
+)
+SELECT
+  json_object(
+    'contact_id', p.contact_id,
+    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
+    'first_name', c.first_name,
+    'last_name', c.last_name,
+    'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
+    'last_event_type', latest.event_type,
+    'last_event_name', latest.event_name
+  ) AS item
+FROM page AS p
+JOIN contacts AS c ON c.contact_id = p.contact_id
+JOIN contact_events AS latest ON latest.rowid = (
+  SELECT e.rowid
+  FROM contact_events AS e
+  WHERE e.contact_id = p.contact_id
+    AND e.event_timestamp = p.last_event_at
+    AND (:event_type IS NULL OR e.event_type = :event_type)
+  ORDER BY e.source_system, e.source_record_id
+  LIMIT 1
+)
+ORDER BY p.position
