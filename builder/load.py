@@ -241,31 +241,9 @@ def parse_line(raw: bytes) -> object:
     return value
 
 
-def _depth(text: str) -> int:
-    """Deepest nesting of brackets outside strings."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def _has_long_number(text: str) -> bool:
-    """A run of more than MAX_DIGITS digits outside strings (inside one it is just text)."""
-    run = 0
+def _outside_strings(text: str) -> Iterator[str]:
+    """The characters of a JSON text outside its strings (a string's opening quote is
+    yielded, so whatever a string interrupts is seen as interrupted)."""
     in_string = escaped = False
     for ch in text:
         if in_string:
@@ -278,13 +256,28 @@ def _has_long_number(text: str) -> bool:
             continue
         if ch == '"':
             in_string = True
-            run = 0
-        elif ch.isdigit():
-            run += 1
-            if run > MAX_DIGITS:
-                return True
-        else:
-            run = 0
+        yield ch
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of brackets outside strings."""
+    depth = deepest = 0
+    for ch in _outside_strings(text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _has_long_number(text: str) -> bool:
+    """A run of more than MAX_DIGITS digits outside strings (inside one it is just text)."""
+    run = 0
+    for ch in _outside_strings(text):
+        run = run + 1 if ch.isdigit() else 0
+        if run > MAX_DIGITS:
+            return True
     return False
 
 

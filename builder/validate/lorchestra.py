@@ -231,21 +231,10 @@ def _map_email(row: Row, practice: frozenset[str]) -> Candidate:
     return (created, name, _intern(_s(system)), ts, None, identity, payload, _iso(created))
 
 
-def _map_invoice(row: Row, practice: frozenset[str]) -> Candidate:
-    _id, _idem, _system, _schema, p, created = row
-    payload = tuple(
-        kept(p.get(k)) for k in ("amount_due", "currency", "description", "invoice_number")
-    )
-    return (
-        created,
-        _intern(text(p.get("status"))),
-        "stripe",
-        trim(text(p.get("event_time"))),
-        None,
-        norm_email(text(p.get("customer_email"))),
-        payload,
-        _iso(created),
-    )
+def _invoices(warehouse: Any) -> Iterator[Row]:
+    """Invoice rows with their email: $.customer_email."""
+    for row in _objects_by_id("invoice", "invoice_id")(warehouse):
+        yield (*row, text(row[4].get("customer_email")))
 
 
 def _payments(warehouse: Any) -> Iterator[Row]:
@@ -267,6 +256,8 @@ def _refunds(warehouse: Any) -> Iterator[Row]:
 
 
 def _billing(keys: tuple[str, ...]) -> Callable[[Row, frozenset[str]], Candidate]:
+    """An invoice, payment or refund row (its email last, as its stream found it)."""
+
     def map_row(row: Row, practice: frozenset[str]) -> Candidate:
         _id, _idem, _system, _schema, p, created, email = row
         return (
@@ -319,6 +310,9 @@ def _map_form(row: Row, practice: frozenset[str]) -> Candidate:
     )
 
 
+INVOICE_KEYS = ("amount_due", "currency", "description", "invoice_number")
+
+
 def _spec(system: str, kind: str, event_type: str, keys, map_row, stream) -> SourceSpec:
     assert tuple(sorted(keys)) == tuple(keys)
     return SourceSpec(kind, system, "id", event_type, (), tuple(keys), map_row, stream)
@@ -349,28 +343,12 @@ SPECS: tuple[SourceSpec, ...] = (
         _map_email,
         _objects_by_id("email_jmap_lite", "id"),
     ),
-    _spec(
-        "stripe_invoice",
-        "invoice",
-        "invoice",
-        ("amount_due", "currency", "description", "invoice_number"),
-        _map_invoice,
-        _objects_by_id("invoice", "invoice_id"),
-    ),
-    _spec(
-        "stripe_payment",
-        "payment",
-        "payment",
-        ("amount", "currency", "payment_method_type"),
-        _billing(("amount", "currency", "payment_method_type")),
-        _payments,
-    ),
-    _spec(
-        "stripe_refund",
-        "refund",
-        "refund",
-        ("amount", "currency", "reason"),
-        _billing(("amount", "currency", "reason")),
-        _refunds,
+    *(
+        _spec(system, kind, kind, keys, _billing(keys), stream)
+        for system, kind, keys, stream in (
+            ("stripe_invoice", "invoice", INVOICE_KEYS, _invoices),
+            ("stripe_payment", "payment", ("amount", "currency", "payment_method_type"), _payments),
+            ("stripe_refund", "refund", ("amount", "currency", "reason"), _refunds),
+        )
     ),
 )
