@@ -28,8 +28,11 @@ from builder.strategy import Strategy, decide
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.build")
-# The staged rows a build keeps for the next incremental build to compare with.
-PREVIOUS_STAGE = "proj_stage_sources_previous"
+# The staged rows of a build (resolve/stage_sources.sql), and where the build keeps them
+# for the next incremental build to compare with (resolve/changed.sql) and for `validate`.
+STAGE = "proj_stage_sources"
+PREVIOUS_STAGE = "proj_stage_sources_last"
+STEP_COUNT = 10  # steps of a build: plan()'s length, for progress bars
 
 
 @dataclass
@@ -72,9 +75,15 @@ class Step:
     """One step of a build: a label for progress, its statements, its own parameters."""
 
     label: str
-    statements: tuple[sql.Statement, ...]
+    statements: tuple[sql.Statement, ...] = ()
     params: dict[str, object] = field(default_factory=dict)
-    source: SourceFile | None = None  # the profile file it runs, for error messages
+    files: tuple[SourceFile, ...] = ()  # the profile files it runs, for error messages
+    # a step that is no statement of ours: an adapter call (e.g. BigQuery's copy job)
+    action: Callable[[Warehouse], None] | None = None
+    note: str = ""  # what `action` does, for --dry-run
+    # the step's statement for one of its `files` alone: run file by file when the step
+    # fails, so the error names the file at fault, not all of them
+    alone: Callable[[SourceFile], sql.Statement] | None = None
 
 
 def build_params(settings: Settings) -> dict[str, object]:
@@ -100,26 +109,57 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
             db,
             json_text=json_text,
         )
-        return Step(f"source {source.name}", (statement,), dict(params), source)
+        return Step(f"source {source.name}", (statement,), dict(params), (source,))
 
-    steps = files("publish/begin", "resolve/stage_begin", "publish/bootstrap")
-    for source in profile.sources:
-        steps.append(
-            staged(
-                "resolve/stage_source",
-                source,
-                source_system=source.source_system,
-                event_type=source.event_type,
-            )
+    def stage_sources(sources: tuple[SourceFile, ...]) -> sql.Statement:
+        return sql.render_sources(
+            "resolve/stage_sources",
+            [(s.query, {"source_system": s.source_system, "event_type": s.event_type})
+             for s in sources],
+            "resolve/stage_sources <- " + ", ".join(s.label for s in sources),
+            warehouse.dialect,
+            catalog,
+            db,
+            json_text=json_text,
+        )  # fmt: skip
+
+    steps = files("publish/begin")
+    steps.append(
+        Step(
+            "stage sources",
+            (stage_sources(profile.sources),),
+            files=profile.sources,
+            alone=lambda source: stage_sources((source,)),
         )
+    )
     steps.append(staged("resolve/stage_contacts", profile.contacts))
-    steps += files("resolve/events", "resolve/contacts")
+    steps += files("publish/bootstrap", "resolve/events", "resolve/contacts")
     if strategy.build == "incremental":
         steps += files("resolve/changed", "resolve/resolve", "publish/incremental")
     else:
         steps += files("resolve/changed_all", "resolve/resolve", "publish/full")
-    steps += files("publish/remember")
+    steps.append(
+        Step(
+            "remember",
+            action=lambda wh: wh.keep_table(STAGE, PREVIOUS_STAGE),
+            note=f"keep {STAGE} as {PREVIOUS_STAGE}, for the next incremental build",
+        )
+    )
     return steps
+
+
+def _at_fault(
+    warehouse: Warehouse, step: Step, error: WarehouseError, params: dict[str, object]
+) -> tuple[str, WarehouseError]:
+    """The file of a failed `step` that fails on its own, and its error (the step's own
+    error and all its files when none fails alone)."""
+    if step.alone is not None and len(step.files) > 1:
+        for source in step.files:
+            try:
+                warehouse.run(step.alone(source), params)
+            except WarehouseError as alone:
+                return str(source.path), alone
+    return ", ".join(str(f.path) for f in step.files), error
 
 
 def dry_run_statements(
@@ -128,6 +168,8 @@ def dry_run_statements(
     """(step, SQL, estimate) for every statement a full build would run; runs nothing."""
     params = build_params(settings)
     for step in plan(warehouse, profile_of(settings), Strategy("full", "full", "dry run")):
+        if step.action is not None:
+            yield step.label, f"-- {step.note}", None
         for statement in step.statements:
             bound = statement.bind({**params, **step.params})
             yield statement.name, statement.sql, warehouse.estimate(statement.sql, bound)
@@ -225,13 +267,16 @@ def build(
     )
     for step in plan(warehouse, profile, strategy):
         step_started = time.perf_counter()
+        if step.action is not None:
+            step.action(warehouse)
         for statement in step.statements:
             try:
                 warehouse.run(statement, {**params, **step.params})
             except WarehouseError as e:
-                if step.source is None:
+                if not step.files:
                     raise
-                raise WarehouseError(f"source file {step.source.path}: {e}") from e
+                source, error = _at_fault(warehouse, step, e, {**params, **step.params})
+                raise WarehouseError(f"source file {source}: {error}") from e
         log.info("build step %s: %.2fs", step.label, time.perf_counter() - step_started)
         if progress:
             progress(step.label)

@@ -348,13 +348,11 @@ def print_validation(summary: dict) -> None:
     )
 
 
-def build_steps(conf: Settings, incremental: bool) -> int:
+def build_steps() -> int:
     """How many steps a build runs (the progress bar's total)."""
-    from builder.profiles import profile_of
+    from builder.build import STEP_COUNT
 
-    # begin, bootstrap, stage_begin, a step per source, contacts; resolve: events,
-    # contacts, changed, resolve; publish; remember
-    return len(profile_of(conf).sources) + 10
+    return STEP_COUNT
 
 
 def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.sync.SyncReport
@@ -433,9 +431,7 @@ def build(
             report = do_build(
                 wh,
                 conf,
-                progress=step_counter(
-                    progress, build_steps(conf, strategy.build == "incremental"), "build"
-                ),
+                progress=step_counter(progress, build_steps(), "build"),
                 strategy=strategy,
             )
     if json_output:
@@ -503,7 +499,7 @@ def run(
             conf,
             max_errors=max_errors,
             validate=validate,
-            on_build_step=step_counter(progress, build_steps(conf, incremental), "build"),
+            on_build_step=step_counter(progress, build_steps(), "build"),
             on_sync_rows=row_counter(progress),
             incremental=incremental,
         )
@@ -883,7 +879,7 @@ def demo(
             report = rebuild(
                 conf,
                 validate=True,
-                on_build_step=step_counter(progress, build_steps(conf, False), "build"),
+                on_build_step=step_counter(progress, build_steps(), "build"),
                 on_sync_rows=row_counter(progress),
             )
         print_build_report(report.build)

@@ -170,6 +170,41 @@ def render_source(
     return _statement(_shim(tree, dialect), dialect, name)
 
 
+def render_sources(
+    template: str,
+    sources: Sequence[tuple[exp.Query, Mapping[str, str]]],
+    name: str,
+    dialect: str,
+    catalog: str | None = None,
+    db: str | None = None,
+    *,
+    json_text: Mapping[str, Sequence[str]] | None = None,
+) -> Statement:
+    """`queries/<template>.sql` (a CREATE TABLE ... AS SELECT ... FROM source_rows AS s)
+    with its SELECT repeated once per source and the copies UNION ALL'd: in each, the
+    source's parsed SELECT stands where `source_rows` does, and the source's declarations
+    (`{"source_system": ...}`) where the template's @parameters of those names do, as
+    string literals. One statement, so the engine stages every source in one pass."""
+    (tree,) = parse(read_query(template))
+    tree = _qualify(tree, catalog, db)
+    select = tree.expression
+    branches = []
+    for query, declared in sources:
+        branch = select.copy()
+        for parameter in list(branch.find_all(exp.Parameter)):
+            if parameter.name in declared:
+                parameter.replace(exp.Literal.string(declared[parameter.name]))
+        (placeholder,) = [t for t in branch.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
+        source = _qualify(_parse_json(query.copy(), json_text or {}), catalog, db)
+        placeholder.replace(exp.Subquery(this=source, alias=placeholder.args.get("alias")))
+        branches.append(branch)
+    union = branches[0]
+    for branch in branches[1:]:
+        union = exp.union(union, branch, distinct=False)
+    tree.set("expression", union)
+    return _statement(_shim(tree, dialect), dialect, name)
+
+
 def split_statements(script: str) -> list[str]:
     """Split a SQLite script into complete statements (comments stay with the next one)."""
     import sqlite3

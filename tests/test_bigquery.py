@@ -162,7 +162,11 @@ def test_build_dry_run_prints_sql_and_estimates_without_running(
     assert "CREATE OR REPLACE TABLE `contact-events-test`.`t_dry_run`.proj_contact_events" in (
         result.output
     )
-    assert "-- profiles/flat/measurement_events" in result.output
+    # every source file is staged by one statement, named after the files it reads
+    (staging,) = [line for line in result.output.splitlines() if "resolve/stage_sources" in line]
+    assert staging.startswith("-- resolve/stage_sources <- ") and (
+        "profiles/flat/measurement_events" in staging
+    )
     assert "bytes processed" in result.output or "no estimate" in result.output
     wh = BigQueryWarehouse(
         "contact-events-test",

@@ -136,6 +136,26 @@ def test_a_missing_table_is_named_before_the_build_starts(tmp_path):
         assert not wh.table_exists("proj_contact_events")
 
 
+def test_a_source_that_fails_in_the_engine_is_named_alone(tmp_path):
+    """Sources are staged in one statement; when it fails, the file at fault is named
+    (each file is tried alone), not every file of the folder."""
+    calls = SOURCE.replace("at AS", "ts AS")
+    notes = calls.replace("mine.calls", "mine.notes").replace("FROM calls", "FROM notes")
+    bad = notes.replace("ts AS timestamp_raw", "CAST(ts AS DATE) AS timestamp_raw", 1)
+    sources = folder(tmp_path, people=CONTACTS, calls=calls, notes=bad)
+    settings = Settings(sources_dir=sources, duckdb_path=tmp_path / "w.duckdb")
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        wh.execute("CREATE TABLE people (contact_id VARCHAR, email VARCHAR, first_name "
+                   "VARCHAR, last_name VARCHAR, lifecycle_stage VARCHAR, client_type_code "
+                   "VARCHAR, updated_at VARCHAR)")  # fmt: skip
+        wh.execute("CREATE TABLE calls (id VARCHAR, ts VARCHAR, who VARCHAR)")
+        wh.execute("CREATE TABLE notes (id VARCHAR, ts VARCHAR, who VARCHAR)")
+        wh.execute("INSERT INTO notes VALUES ('N-1', 'not a date', 'CL-1')")
+        with pytest.raises(Exception, match=r"source file \S*notes\.sql: ") as caught:
+            build(wh, settings)
+        assert "calls.sql" not in str(caught.value)
+
+
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     full = {**os.environ, **env, "COLUMNS": "200"}
     full = {k: v for k, v in full.items() if not (k.startswith("CONTACT_EVENTS_") and k not in env)}
@@ -204,3 +224,14 @@ def test_the_worked_example_end_to_end(tmp_path):
         None: "missing_record_id",
     }
     assert contacts["CL-3"] == "grace.h@example.org"  # the later `modified`
+
+
+@pytest.mark.parametrize("name", ["flat", "lorchestra"])
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+def test_the_progress_bar_counts_every_step_of_a_build(tmp_path, name, mode):
+    from builder.build import STEP_COUNT, plan
+    from builder.strategy import Strategy
+
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        steps = plan(wh, load_profile(PROFILES_DIR / name, name), Strategy(mode, mode, "test"))
+    assert len(steps) == STEP_COUNT

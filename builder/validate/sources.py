@@ -42,7 +42,7 @@ def reference_sources(profile: Profile) -> ReferenceSources:
         profile.name,
         staged.specs(declared),
         staged.contact_rows,
-        f"the rows your source files in {profile.folder} staged (proj_stage_sources): "
+        f"the rows your source files in {profile.folder} staged (proj_stage_sources_last): "
         "parsing, dedupe, contact resolution, reasons, ledger, rejects and mirror were "
         "checked; your source SQL itself was not",
     )

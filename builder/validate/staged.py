@@ -2,7 +2,7 @@
 
 This path cannot know what a practice's own SQL means, so it does not re-read their
 canonical tables. It starts from the rows the source files staged in the warehouse
-(`proj_stage_sources`, `proj_stage_contacts_raw`, written by every build) and checks
+(`proj_stage_sources_last`, `proj_stage_contacts_raw`, written by every build) and checks
 everything downstream of them: timestamp parsing, dedupe, contact resolution, reasons,
 the ledger, the rejects and the mirror. `validate` says so in its summary.
 
@@ -19,7 +19,7 @@ from builder import contract as c
 from builder.validate.mapping import Candidate, SourceSpec, _intern, norm_email
 from builder.validate.timestamps import parse_instant
 
-STAGED_TABLE = "proj_stage_sources"
+STAGED_TABLE = "proj_stage_sources_last"  # this build's, once it has finished
 STAGED_CONTACTS = "proj_stage_contacts_raw"
 COLUMNS = ("source_record_id", *c.STAGED_COLUMNS[1:], "orphan_detail")
 assert c.STAGED_COLUMNS[0] == "source_record_id"

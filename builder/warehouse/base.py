@@ -141,6 +141,11 @@ class Warehouse(ABC):
             for name in staged:
                 self.drop_quietly(staging_name(name))
 
+    def keep_table(self, source: str, target: str) -> None:
+        """Make `target` hold what `source` holds now, replacing it (a rename where the
+        engine renames for free; `source` may be gone afterwards)."""
+        self.run_query_file(f"engine/{self.kind}/keep_table", source=source, target=target)
+
     def drop_quietly(self, table: str) -> None:
         """Drop `table` if it exists; a failure is logged, never raised (cleanup only)."""
         try:

@@ -260,6 +260,19 @@ class BigQueryWarehouse(Warehouse):
         script.append(commit.sql)
         self.execute(";\n".join(script) + ";", name="engine/bigquery/swap")
 
+    def keep_table(self, source: str, target: str) -> None:
+        """A copy job: free of query bytes in BigQuery (a table-to-table metadata copy)."""
+        from google.cloud import bigquery
+
+        trace.statement(self.kind, f"-- copy job: {source} -> {target} (write truncate)")
+        config = bigquery.CopyJobConfig(write_disposition="WRITE_TRUNCATE", labels=JOB_LABELS)
+        try:
+            self.client.copy_table(
+                self.table_id(source), self.table_id(target), job_config=config
+            ).result(timeout=self.timeout)
+        except gexc.GoogleAPICallError as e:
+            raise self._error(e, f"keeping {source} as {target}") from e
+
     def drop_quietly(self, table: str) -> None:
         """Best-effort cleanup: one API call, a timeout and no retries, never raising."""
         try:

@@ -1,7 +1,8 @@
 -- Step 3 of the shared resolution, incremental build: which records to re-resolve.
 --   * every record with a staged row that is new, changed or gone since the last build:
---     the symmetric difference of proj_stage_sources and proj_stage_sources_previous (the
---     last build's, kept by publish/remember.sql). That is new and re-ingested records,
+--     the symmetric difference of proj_stage_sources and proj_stage_sources_last (the
+--     last build's, kept by builder/build.py's "remember" step). That is new and
+--     re-ingested records,
 --     rows and records deleted upstream (a record with no row left leaves the ledger and
 --     the rejects in publish/incremental.sql), and records whose source SQL derived a new
 --     identity from another table (a payment whose customer's email changed);
@@ -14,11 +15,11 @@ WITH staged_changes AS (
   SELECT source_system, source_record_id FROM (
     SELECT * FROM proj_stage_sources
     EXCEPT DISTINCT
-    SELECT * FROM proj_stage_sources_previous
+    SELECT * FROM proj_stage_sources_last
   )
   UNION DISTINCT
   SELECT source_system, source_record_id FROM (
-    SELECT * FROM proj_stage_sources_previous
+    SELECT * FROM proj_stage_sources_last
     EXCEPT DISTINCT
     SELECT * FROM proj_stage_sources
   )

@@ -1,4 +1,4 @@
--- Step 1 of the shared resolution: every staged source row (stage_source.sql), parsed.
+-- Step 1 of the shared resolution: every staged source row (stage_sources.sql), parsed.
 --   event_timestamp  the candidate timestamp by the grammar (README "Timestamps"; digits
 --                    beyond microseconds cut off before the cast, t/z upper-cased),
 --                    as a UTC instant; NULL when missing, unparseable, or outside the
