@@ -140,12 +140,13 @@ def auth(token: str = READ) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def ids(page: dict[str, Any], key: str = "contact_id") -> list[Any]:
-    return [item[key] for item in page["items"]]
+def ids(page: Any, key: str = "contact_id") -> list[Any]:
+    """`key` of each item of a page the client returned (a model with `items`)."""
+    return [getattr(item, key) for item in page.items]
 
 
-def record_ids(page: dict[str, Any]) -> list[str]:
-    return [item["source_record_id"] for item in page["items"]]
+def record_ids(page: Any) -> list[str]:
+    return [item.source_record_id for item in page.items]
 
 
 def write_corrupt(path: Path) -> None:
