@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from test_api_support import (
     ADMIN,
     PRACTICE_TABLES,
     READ,
+    Server,
     auth,
     client_for,
     make_app,
@@ -344,26 +344,6 @@ def test_an_unusable_job_store_is_a_503_and_reads_go_on(practice: Settings):
 
 
 # -- readers during rebuilds, over a real server ------------------------------------------
-
-
-class Server:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + TIMEOUT
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(TIMEOUT)
 
 
 def mirror_truth(path: Path) -> tuple[str, dict[str, int]]:
