@@ -44,6 +44,12 @@ OPTION_VARIABLES = {
     CONFIG_VARIABLE: "contact-events --config",
     "CONTACT_EVENTS_MAX_ERRORS": "contact-events run --max-errors",
 }
+# Variables read by the Python client (app/client.py, ContactEventsClient.from_env), not
+# by the service; known names too, so a shell set up for automation can run the CLI.
+CLIENT_VARIABLES = {
+    "CONTACT_EVENTS_API_URL": "ContactEventsClient.from_env (the API's base URL)",
+    "CONTACT_EVENTS_API_TOKEN": "ContactEventsClient.from_env (the client's token)",
+}
 MIN_TOKEN_CHARS = 32
 MAKE_A_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105 - a command, not a token
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -201,7 +207,7 @@ def variable_name(setting: str) -> str:
 def known_variables() -> dict[str, str]:
     """Every CONTACT_EVENTS_* name the product reads -> what reads it."""
     names = {variable_name(n): f"setting {n}" for n in Settings.model_fields}
-    return {**names, **OPTION_VARIABLES}
+    return {**names, **OPTION_VARIABLES, **CLIENT_VARIABLES}
 
 
 def closest(name: str, candidates: list[str]) -> str | None:

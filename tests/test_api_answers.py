@@ -153,13 +153,13 @@ def walk(api, canned: Canned, params: dict[str, Any], limit: int, pages: int | N
     cursor = None
     while True:
         page = method(**params, limit=limit, cursor=cursor)
-        assert len(page["items"]) <= page_size
-        assert page["items"] or not items  # a next_cursor never leads to an empty page
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
+        assert len(page.items) <= page_size
+        assert page.items or not items  # a next_cursor never leads to an empty page
+        items.extend(row.model_dump() for row in page.items)
+        cursor = page.next_cursor
         if cursor is None:
             return items, None
-        assert len(page["items"]) == page_size
+        assert len(page.items) == page_size
         if pages is not None and (pages := pages - 1) == 0:
             return items, cursor
 
@@ -217,9 +217,9 @@ def walk_from(api, canned: Canned, params: dict[str, Any], limit: int, cursor: s
     items: list[dict[str, Any]] = []
     while cursor is not None:
         page = method(**params, limit=limit, cursor=cursor)
-        assert len(page["items"]) == limit or page["next_cursor"] is None
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
+        assert len(page.items) == limit or page.next_cursor is None
+        items.extend(row.model_dump() for row in page.items)
+        cursor = page.next_cursor
     return items, None
 
 
@@ -263,7 +263,7 @@ def test_a_first_page_builds_only_its_own_items(mirrors, monkeypatch):
     test_client, api = client_for(make_app(conf))
     with test_client:
         page = api.needs_form(30, as_of=INSTANTS[-1], limit=5)
-    assert len(page["items"]) == 5
+    assert len(page.items) == 5
     order = [n for name, n in seen if name == "needs_form"]
     items = [n for name, n in seen if name == "needs_form_items"]
     assert order and order[0] > 5  # the whole order, once

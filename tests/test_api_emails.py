@@ -24,15 +24,15 @@ def test_emails_in_contact_lists_are_normalised_like_contact_email(mirror_factor
     )
     test_client, api = client_for(make_app(settings))
     with test_client:
-        contact_email = api.timeline("r1")["items"][0]["contact_email"]
+        contact_email = api.timeline("r1").items[0].contact_email
         assert contact_email == CLEAN
         for page in (
             api.needs_form(14, as_of="2024-06-01T00:00:00Z"),
             api.gone_quiet(30, as_of="2024-06-01T00:00:00Z"),
         ):
-            emails = {row["contact_id"]: row["email"] for row in page["items"]}
+            emails = {row.contact_id: row.email for row in page.items}
             assert emails == {"r1": CLEAN, "r2": None}  # blank is null, as everywhere
-        first_names = [r["first_name"] for r in api.needs_form(as_of="2024-06-01")["items"]]
+        first_names = [r.first_name for r in api.needs_form(as_of="2024-06-01").items]
         assert first_names == ["Ravi", "Blank"]  # other columns as stored
 
 
@@ -55,5 +55,5 @@ def test_only_ascii_letters_are_lower_cased(mirror_factory):
     )
     test_client, api = client_for(make_app(settings))
     with test_client:
-        emails = {r["contact_id"]: r["email"] for r in api.needs_form(as_of="2024-06-01")["items"]}
+        emails = {r.contact_id: r.email for r in api.needs_form(as_of="2024-06-01").items}
     assert emails == {cid: clean for cid, (_, clean) in hard.items()}

@@ -78,20 +78,20 @@ def test_status_reports_the_profile_and_its_event_types(lorchestra, practice):
     test_client, api = client_for(make_app(lorchestra))
     with test_client:
         status = api.status()
-        assert status["profile"] == "lorchestra"
-        assert status["event_types"] == LORCHESTRA
+        assert status.profile == "lorchestra"
+        assert status.event_types == LORCHESTRA
     test_client, api = client_for(make_app(practice))  # no such columns: flat
     with test_client:
         status = api.status()
-        assert (status["profile"], status["event_types"]) == ("flat", list(EVENT_TYPES))
+        assert (status.profile, status.event_types) == ("flat", list(EVENT_TYPES))
 
 
 def test_a_mirror_synced_before_profiles_means_the_flat_five(practice):
     settings = with_build_columns(practice, "nulls.db", None, None)
     test_client, api = client_for(make_app(settings))
     with test_client:
-        assert api.status()["event_types"] == list(EVENT_TYPES)
-        counts = api.contact_summary("c3", as_of=AS_OF)["counts"]
+        assert api.status().event_types == list(EVENT_TYPES)
+        counts = api.contact_summary("c3", as_of=AS_OF).counts
         assert list(counts) == list(EVENT_TYPES)
 
 
@@ -101,27 +101,27 @@ def test_counts_hold_every_type_of_the_set_in_order(lorchestra):
         ada = api.contact_summary("c1", as_of=AS_OF)
         # Ada's message (x2) is not a lorchestra type: it is shown after the set, never
         # dropped, and the total counts it.
-        assert list(ada["counts"]) == [*LORCHESTRA, "message"]
-        assert ada["counts"] == {
+        assert list(ada.counts) == [*LORCHESTRA, "message"]
+        assert ada.counts == {
             "form": 2, "session": 1, "email": 0, "invoice": 2, "payment": 1, "refund": 0,
             "message": 1,
         }  # fmt: skip
-        assert ada["total"] == 7
-        rows = api.channel_summary(as_of=AS_OF)["items"]
+        assert ada.total == 7
+        rows = api.channel_summary(as_of=AS_OF).items
         assert rows[0] == ada
-        dee = next(r for r in rows if r["contact_id"] == "c4")
-        assert dee["counts"] == dict.fromkeys(LORCHESTRA, 0) and dee["total"] == 0
+        dee = next(r for r in rows if r.contact_id == "c4")
+        assert dee.counts == dict.fromkeys(LORCHESTRA, 0) and dee.total == 0
 
 
 def test_event_type_accepts_exactly_the_set(lorchestra):
     test_client, api = client_for(make_app(lorchestra))
     with test_client:
-        invoices = api.timeline("c1", event_type="invoice")["items"]
-        assert [e["source_record_id"] for e in invoices] == ["in_2", "in_1"]
-        assert invoices[0]["payload"] == {"amount_due": 9000, "currency": "usd"}
-        assert len(api.events(event_type="payment")["items"]) == 1
-        quiet = api.gone_quiet(1, event_type="invoice", as_of=AS_OF)["items"]
-        assert [(r["contact_id"], r["last_event_type"], r["last_event_name"]) for r in quiet] == [
+        invoices = api.timeline("c1", event_type="invoice").items
+        assert [e.source_record_id for e in invoices] == ["in_2", "in_1"]
+        assert invoices[0].payload == {"amount_due": 9000, "currency": "usd"}
+        assert len(api.events(event_type="payment").items) == 1
+        quiet = api.gone_quiet(1, event_type="invoice", as_of=AS_OF).items
+        assert [(r.contact_id, r.last_event_type, r.last_event_name) for r in quiet] == [
             ("c1", "invoice", "paid")
         ]
         for call in (

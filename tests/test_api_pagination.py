@@ -10,6 +10,7 @@ import pytest
 from test_api_support import AS_OF, client_for, make_app
 
 from app.client import ContactEventsAPIError, ContactEventsClient
+from app.models import LedgerEvent
 
 T = [
     "2024-06-01T10:00:00Z",
@@ -97,25 +98,25 @@ def paged(tmp_path_factory):
         yield client
 
 
-def all_pages(fetch, limit: int, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def all_pages(fetch, limit: int, **params: Any) -> list[Any]:
+    items: list[Any] = []
     cursor = None
     for _ in range(1000):
         page = fetch(limit=limit, cursor=cursor, **params)
-        assert len(page["items"]) <= limit
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
+        assert len(page.items) <= limit
+        items.extend(page.items)
+        cursor = page.next_cursor
         if cursor is None:
             return items
-        assert len(page["items"]) == limit  # only the last page may be short
+        assert len(page.items) == limit  # only the last page may be short
     raise AssertionError("pagination did not end")
 
 
-def event_key(e: dict[str, Any]) -> tuple[str, str, str]:
-    return (e["event_timestamp"], e["source_system"], e["source_record_id"])
+def event_key(e: LedgerEvent) -> tuple[str, str, str]:
+    return (e.event_timestamp, e.source_system, e.source_record_id)
 
 
-def assert_event_order(items: list[dict[str, Any]]) -> None:
+def assert_event_order(items: list[LedgerEvent]) -> None:
     keys = [event_key(e) for e in items]
     expected = sorted(keys, key=lambda k: (k[1], k[2]))
     expected.sort(key=lambda k: k[0], reverse=True)  # stable: newest first, ties ascending
@@ -138,28 +139,28 @@ ROUTES = [
 def test_contact_lists_paginate_completely(paged: ContactEventsClient, method, params, limit):
     fetch = getattr(paged, method)
     whole = fetch(limit=1000, as_of=AS_OF, **params)
-    assert whole["next_cursor"] is None
-    assert len(whole["items"]) >= 3
+    assert whole.next_cursor is None
+    assert len(whole.items) >= 3
     pages = all_pages(fetch, limit, as_of=AS_OF, **params)
-    assert pages == whole["items"]
-    assert len({row["contact_id"] for row in pages}) == len(pages)
+    assert pages == whole.items
+    assert len({row.contact_id for row in pages}) == len(pages)
 
 
 def test_contact_list_orders(paged: ContactEventsClient):
-    needs = paged.needs_form(14, as_of=AS_OF, limit=1000)["items"]
-    keys = [(r["last_form_at"] or "", r["contact_id"]) for r in needs]
+    needs = paged.needs_form(14, as_of=AS_OF, limit=1000).items
+    keys = [(r.last_form_at or "", r.contact_id) for r in needs]
     assert keys == sorted(keys)
-    assert needs[0]["last_form_at"] is None
-    quiet = paged.gone_quiet(10, as_of=AS_OF, limit=1000)["items"]
-    keys = [(r["last_event_at"], r["contact_id"]) for r in quiet]
+    assert needs[0].last_form_at is None
+    quiet = paged.gone_quiet(10, as_of=AS_OF, limit=1000).items
+    keys = [(r.last_event_at, r.contact_id) for r in quiet]
     assert keys == sorted(keys)
-    summary = paged.channel_summary(as_of=AS_OF, limit=1000)["items"]
-    assert [r["contact_id"] for r in summary] == [f"p{i:02d}" for i in range(30)]
+    summary = paged.channel_summary(as_of=AS_OF, limit=1000).items
+    assert [r.contact_id for r in summary] == [f"p{i:02d}" for i in range(30)]
 
 
 @pytest.mark.parametrize("limit", [1, 3, 4, 7, 35])
 def test_timeline_paginates_across_ties(paged: ContactEventsClient, limit):
-    whole = paged.timeline("p00", limit=1000)["items"]
+    whole = paged.timeline("p00", limit=1000).items
     assert len(whole) == 35  # p00 has neither form (0 % 7) nor session (0 % 4)
     assert_event_order(whole)
     assert all_pages(lambda **kw: paged.timeline("p00", **kw), limit) == whole
@@ -168,15 +169,15 @@ def test_timeline_paginates_across_ties(paged: ContactEventsClient, limit):
 
 @pytest.mark.parametrize("limit", [1, 4, 9])
 def test_events_paginate_across_ties(paged: ContactEventsClient, limit):
-    whole = paged.events(limit=1000)["items"]
+    whole = paged.events(limit=1000).items
     assert_event_order(whole)
-    assert sum(1 for e in whole if e["contact_id"] is None) == 5
+    assert sum(1 for e in whole if e.contact_id is None) == 5
     assert all_pages(paged.events, limit) == whole
     assert list(paged.iter_events(limit=limit)) == whole
-    reminders = paged.events(limit=1000, event_name="Form Reminder Sent")["items"]
+    reminders = paged.events(limit=1000, event_name="Form Reminder Sent").items
     assert len(reminders) == 25
     assert all_pages(paged.events, limit, event_name="Form Reminder Sent") == reminders
-    mine = paged.events(limit=1000, contact_id="p00", event_type="message")["items"]
+    mine = paged.events(limit=1000, contact_id="p00", event_type="message").items
     assert len(mine) == 15
     assert all_pages(paged.events, limit, contact_id="p00", event_type="message") == mine
 
@@ -184,13 +185,13 @@ def test_events_paginate_across_ties(paged: ContactEventsClient, limit):
 def test_iterators_follow_cursors(paged: ContactEventsClient):
     assert (
         list(paged.iter_needs_form(14, as_of=AS_OF, limit=2))
-        == paged.needs_form(14, as_of=AS_OF, limit=1000)["items"]
+        == paged.needs_form(14, as_of=AS_OF, limit=1000).items
     )
     assert (
         list(paged.iter_gone_quiet(10, as_of=AS_OF, limit=2))
-        == paged.gone_quiet(10, as_of=AS_OF, limit=1000)["items"]
+        == paged.gone_quiet(10, as_of=AS_OF, limit=1000).items
     )
-    assert list(paged.iter_channel_summary(limit=4)) == paged.channel_summary(limit=1000)["items"]
+    assert list(paged.iter_channel_summary(limit=4)) == paged.channel_summary(limit=1000).items
 
 
 def test_row_cap_shrinks_pages_but_keeps_every_row(tmp_path):
@@ -200,10 +201,10 @@ def test_row_cap_shrinks_pages_but_keeps_every_row(tmp_path):
     test_client, client = client_for(make_app(settings, max_rows=3))
     with test_client:
         page = client.events(limit=1000)
-        assert len(page["items"]) == 3 and page["next_cursor"] is not None
+        assert len(page.items) == 3 and page.next_cursor is not None
         # p00's 35 + 25 forms + 22 sessions + 5 orphans
         assert len(list(client.iter_events(limit=1000))) == 35 + 25 + 22 + 5
-        assert len(client.channel_summary(limit=100)["items"]) == 3
+        assert len(client.channel_summary(limit=100).items) == 3
 
 
 # -- cursor integrity ------------------------------------------------------------------
@@ -226,17 +227,19 @@ def expect_bad_cursor(call) -> ContactEventsAPIError:
 
 def test_cursor_pins_as_of(paged: ContactEventsClient):
     first = paged.events(limit=2)
-    payload = decode(first["next_cursor"])
+    assert first.next_cursor is not None
+    payload = decode(first.next_cursor)
     assert payload["a"] > "2024"  # the defaulted "now" of the first page
     # The same cursor with an explicit, different as_of is refused...
-    expect_bad_cursor(lambda: paged.events(limit=2, cursor=first["next_cursor"], as_of=AS_OF))
+    expect_bad_cursor(lambda: paged.events(limit=2, cursor=first.next_cursor, as_of=AS_OF))
     # ...with no as_of it continues at the pinned instant.
-    second = paged.events(limit=2, cursor=first["next_cursor"])
-    assert first["items"] + second["items"] == paged.events(limit=4)["items"]
+    second = paged.events(limit=2, cursor=first.next_cursor)
+    assert first.items + second.items == paged.events(limit=4).items
 
 
 def test_foreign_or_tampered_cursors_are_400(paged: ContactEventsClient):
-    cursor = paged.needs_form(14, as_of=AS_OF, limit=1)["next_cursor"]
+    cursor = paged.needs_form(14, as_of=AS_OF, limit=1).next_cursor
+    assert cursor is not None
     # another route, other filters
     expect_bad_cursor(lambda: paged.gone_quiet(14, as_of=AS_OF, cursor=cursor))
     expect_bad_cursor(lambda: paged.needs_form(15, as_of=AS_OF, cursor=cursor))
@@ -256,7 +259,8 @@ def test_foreign_or_tampered_cursors_are_400(paged: ContactEventsClient):
         expect_bad_cursor(lambda bad=bad: paged.needs_form(14, cursor=encode(bad)))
     for junk in ("x", "!!!!", "e30", "bnVsbA", cursor[:-3], cursor + "AAAA", "é", "a" * 20000):
         expect_bad_cursor(lambda junk=junk: paged.needs_form(14, as_of=AS_OF, cursor=junk))
-    events_cursor = paged.events(limit=1)["next_cursor"]
+    events_cursor = paged.events(limit=1).next_cursor
+    assert events_cursor is not None
     # timeline and /events share a sort key; the filters (contact_id) still must match
     expect_bad_cursor(lambda: paged.timeline("p00", cursor=events_cursor))
     payload = decode(events_cursor)

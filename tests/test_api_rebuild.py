@@ -12,19 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from test_api_support import (
     ADMIN,
     PRACTICE_TABLES,
     READ,
+    Server,
     auth,
     client_for,
     make_app,
     write_corrupt,
 )
 
-from app.client import ContactEventsClient
+from app.client import ContactEventsClient, RebuildFailedError
 from app.jobs import JobManager
+from app.models import RebuildJob
 from builder.config import Settings
 from builder.load import load_directory
 from builder.pipeline import rebuild
@@ -36,14 +37,13 @@ pytest_plugins = ["test_api_support"]
 TIMEOUT = 60.0
 
 
-def wait_done(client: ContactEventsClient, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        job = client.rebuild_job(job_id)
-        if job["state"] in ("succeeded", "failed"):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} did not finish")
+def wait_done(client: ContactEventsClient, job_id: str) -> RebuildJob:
+    """The finished job, succeeded or failed (the client's wait_for_rebuild raises on a
+    failed one; these tests look at failed jobs too)."""
+    try:
+        return client.wait_for_rebuild(job_id, timeout=TIMEOUT, poll=0.02)
+    except RebuildFailedError as failed:
+        return failed.job
 
 
 def load(settings: Settings, tables: dict[str, list[dict[str, Any]]], where: Path) -> None:
@@ -74,7 +74,7 @@ def admin(practice: Settings) -> Iterator[ContactEventsClient]:
 def test_rebuild_202_and_succeeds(practice: Settings):
     test_client, client = client_for(make_app(practice), token=ADMIN)
     with test_client:
-        before = client.status()["build"]["build_id"]
+        before = client.status().build.build_id
         response = test_client.post("/rebuild", headers=auth(ADMIN))
         assert response.status_code == 202
         job = response.json()
@@ -82,26 +82,28 @@ def test_rebuild_202_and_succeeds(practice: Settings):
         assert job["state"] in ("queued", "running", "succeeded")
         assert job["created_at"].endswith("Z") and job["error"] is None
         done = wait_done(client, job["job_id"])
-        assert done["state"] == "succeeded", done
-        assert done["error"] is None
-        assert done["started_at"] >= done["created_at"]
-        assert done["finished_at"] >= done["started_at"]
-        assert done["duration_seconds"] > 0
-        report = done["report"]
-        assert report["total_rows"] == 19
-        assert report["ledger_rows"]["measurement_events"] == 7
-        assert report["rejects_by_reason"]["orphan"] == 2 and report["error_rejects"] == 0
-        assert report["mirror_rows"] == {
+        assert done.state == "succeeded", done
+        assert done.error is None
+        assert done.started_at is not None and done.finished_at is not None
+        assert done.started_at >= done.created_at
+        assert done.finished_at >= done.started_at
+        assert done.duration_seconds is not None and done.duration_seconds > 0
+        report = done.report
+        assert report is not None
+        assert report.total_rows == 19
+        assert report.ledger_rows["measurement_events"] == 7
+        assert report.rejects_by_reason["orphan"] == 2 and report.error_rejects == 0
+        assert report.mirror_rows == {
             "contact_events": 19,
             "contact_events_rejects": 2,
             "contacts": 5,
         }
         # Automation with a read token can follow the job (only starting one is admin).
         polled = test_client.get(f"/rebuild/{job['job_id']}", headers=auth(READ))
-        assert polled.status_code == 200 and polled.json() == done
+        assert polled.status_code == 200 and polled.json() == done.model_dump()
         status = test_client.get("/status", headers=auth(READ))
-        assert status.json()["build"]["build_id"] == report["build_id"] != before
-        assert status.headers["X-Ledger-Build-Id"] == report["build_id"]
+        assert status.json()["build"]["build_id"] == report.build_id != before
+        assert status.headers["X-Ledger-Build-Id"] == report.build_id
 
 
 def test_single_flight(practice: Settings):
@@ -114,7 +116,7 @@ def test_single_flight(practice: Settings):
     test_client, client = client_for(make_app(practice, rebuild_runner=gated), token=ADMIN)
     with test_client:
         first = client.rebuild()
-        answers: list[dict[str, Any]] = []
+        answers: list[RebuildJob] = []
 
         def post() -> None:
             answers.append(client.rebuild())
@@ -124,32 +126,33 @@ def test_single_flight(practice: Settings):
             t.start()
         for t in threads:
             t.join()
-        assert {a["job_id"] for a in answers} == {first["job_id"]}
-        assert client.rebuild_job(first["job_id"])["state"] in ("queued", "running")
-        assert client.rebuild_job(first["job_id"])["finished_at"] is None
+        assert {a.job_id for a in answers} == {first.job_id}
+        assert client.rebuild_job(first.job_id).state in ("queued", "running")
+        assert client.rebuild_job(first.job_id).finished_at is None
         gate.set()
-        assert wait_done(client, first["job_id"])["state"] == "succeeded"
+        assert wait_done(client, first.job_id).state == "succeeded"
         second = client.rebuild()
-        assert second["job_id"] != first["job_id"]
-        assert wait_done(client, second["job_id"])["state"] == "succeeded"
+        assert second.job_id != first.job_id
+        assert wait_done(client, second.job_id).state == "succeeded"
         # Both jobs stay readable.
-        assert client.rebuild_job(first["job_id"])["state"] == "succeeded"
+        assert client.rebuild_job(first.job_id).state == "succeeded"
 
 
 def test_swap_is_noticed(practice: Settings, tmp_path: Path, admin: ContactEventsClient):
     before = admin.timeline("c1")
-    assert len(before["items"]) == 6
-    old_build = admin.status()["build"]["build_id"]
+    assert len(before.items) == 6
+    old_build = admin.status().build.build_id
     load(practice, with_more_events(5), tmp_path / "b")
-    job = wait_done(admin, admin.rebuild()["job_id"])
-    assert job["state"] == "succeeded", job
+    job = wait_done(admin, admin.rebuild().job_id)
+    assert job.state == "succeeded", job
+    assert job.report is not None
     after = admin.timeline("c1")
-    assert len(after["items"]) == 11
-    assert {"extra0", "extra4"} <= {e["source_record_id"] for e in after["items"]}
+    assert len(after.items) == 11
+    assert {"extra0", "extra4"} <= {e.source_record_id for e in after.items}
     status = admin.status()
-    assert status["build"]["build_id"] == job["report"]["build_id"] != old_build
-    assert status["rows_by_source"]["canonical.messages"] == 8
-    assert admin.contact_summary("c1")["counts"]["message"] == 7
+    assert status.build.build_id == job.report.build_id != old_build
+    assert status.rows_by_source["canonical.messages"] == 8
+    assert admin.contact_summary("c1").counts["message"] == 7
 
 
 def test_in_place_incremental_patch_is_seen(
@@ -158,8 +161,8 @@ def test_in_place_incremental_patch_is_seen(
     """`run --incremental` patches the live mirror file; the API follows it too."""
     from datetime import UTC, datetime
 
-    old = admin.status()["build"]
-    assert len(admin.timeline("c1")["items"]) == 6
+    old = admin.status().build
+    assert len(admin.timeline("c1").items) == 6
     tables = with_more_events(3)
     now = datetime.now(UTC).isoformat()
     for row in tables["messages"]:
@@ -168,10 +171,10 @@ def test_in_place_incremental_patch_is_seen(
     report = rebuild(practice, incremental=True)
     assert report.sync.mode == "incremental"
     status = admin.status()
-    assert status["build"]["build_id"] == report.build.build_id != old["build_id"]
-    assert status["build"]["mode"] == "incremental"
-    assert status["rows_by_source"]["canonical.messages"] == 6
-    assert len(admin.timeline("c1")["items"]) == 9
+    assert status.build.build_id == report.build.build_id != old.build_id
+    assert status.build.mode == "incremental"
+    assert status.rows_by_source["canonical.messages"] == 6
+    assert len(admin.timeline("c1").items) == 9
 
 
 def test_failed_rebuild_keeps_serving_the_old_mirror(
@@ -179,24 +182,25 @@ def test_failed_rebuild_keeps_serving_the_old_mirror(
 ):
     import duckdb
 
-    build_id = admin.status()["build"]["build_id"]
+    build_id = admin.status().build.build_id
     timeline = admin.timeline("c2")
     con = duckdb.connect(str(practice.duckdb_path))
     try:
         con.execute("DROP TABLE messages")
     finally:
         con.close()
-    job = wait_done(admin, admin.rebuild()["job_id"])
-    assert job["state"] == "failed"
-    assert job["report"] is None
-    assert "messages" in job["error"]
-    assert job["finished_at"] is not None and job["duration_seconds"] >= 0
-    assert admin.status()["build"]["build_id"] == build_id
+    job = wait_done(admin, admin.rebuild().job_id)
+    assert job.state == "failed"
+    assert job.report is None
+    assert job.error is not None and "messages" in job.error
+    assert job.finished_at is not None
+    assert job.duration_seconds is not None and job.duration_seconds >= 0
+    assert admin.status().build.build_id == build_id
     assert admin.timeline("c2") == timeline
     # After the fix (tables loaded again) the next rebuild succeeds.
     load(practice, PRACTICE_TABLES, practice.mirror_path.parent / "again")
-    assert wait_done(admin, admin.rebuild()["job_id"])["state"] == "succeeded"
-    assert admin.status()["build"]["build_id"] != build_id
+    assert wait_done(admin, admin.rebuild().job_id).state == "succeeded"
+    assert admin.status().build.build_id != build_id
 
 
 def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
@@ -205,16 +209,17 @@ def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
     """A `contact-events run` (here: its lock) is running: the job fails at once, clearly."""
     from builder.lock import writer_lock
 
-    build_id = admin.status()["build"]["build_id"]
+    build_id = admin.status().build.build_id
     timeline = admin.timeline("c2")
     with writer_lock(practice, "run"):
-        job = wait_done(admin, admin.rebuild()["job_id"])
-        assert job["state"] == "failed" and job["report"] is None
-        assert job["error"].startswith("BusyError: cannot rebuild: `run` (pid ")
-        assert admin.status()["build"]["build_id"] == build_id
+        job = wait_done(admin, admin.rebuild().job_id)
+        assert job.state == "failed" and job.report is None
+        assert job.error is not None
+        assert job.error.startswith("BusyError: cannot rebuild: `run` (pid ")
+        assert admin.status().build.build_id == build_id
         assert admin.timeline("c2") == timeline
-    assert wait_done(admin, admin.rebuild()["job_id"])["state"] == "succeeded"
-    assert admin.status()["build"]["build_id"] != build_id
+    assert wait_done(admin, admin.rebuild().job_id).state == "succeeded"
+    assert admin.status().build.build_id != build_id
 
 
 def test_corrupt_warehouse_fails_the_job(practice: Settings, tmp_path: Path):
@@ -223,11 +228,11 @@ def test_corrupt_warehouse_fails_the_job(practice: Settings, tmp_path: Path):
     settings = practice.model_copy(update={"duckdb_path": bad})
     test_client, client = client_for(make_app(settings), token=ADMIN)
     with test_client:
-        build_id = client.status()["build"]["build_id"]
-        job = wait_done(client, client.rebuild()["job_id"])
-        assert job["state"] == "failed" and job["error"]
-        assert client.status()["build"]["build_id"] == build_id
-        assert len(client.timeline("c1")["items"]) == 6
+        build_id = client.status().build.build_id
+        job = wait_done(client, client.rebuild().job_id)
+        assert job.state == "failed" and job.error
+        assert client.status().build.build_id == build_id
+        assert len(client.timeline("c1").items) == 6
 
 
 def test_jobs_are_kept_up_to_a_limit(tmp_path: Path):
@@ -335,30 +340,10 @@ def test_an_unusable_job_store_is_a_503_and_reads_go_on(practice: Settings):
             assert response.status_code == 503, response.text
             assert response.json()["error"]["code"] == "job_store_unavailable"
             assert response.headers["Retry-After"] == "30"
-        assert len(client.timeline("c1")["items"]) == 6
+        assert len(client.timeline("c1").items) == 6
 
 
 # -- readers during rebuilds, over a real server ------------------------------------------
-
-
-class Server:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + TIMEOUT
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(TIMEOUT)
 
 
 def mirror_truth(path: Path) -> tuple[str, dict[str, int]]:
@@ -423,8 +408,8 @@ def test_readers_during_rebuilds_see_whole_mirrors(practice: Settings, tmp_path:
                         row["created_at"] = datetime.now(UTC).isoformat()
                     load(practice, tables, tmp_path / f"load-{i}")
                     if mode == "full":
-                        job = wait_done(admin, admin.rebuild()["job_id"])
-                        assert job["state"] == "succeeded", job
+                        job = wait_done(admin, admin.rebuild().job_id)
+                        assert job.state == "succeeded", job
                     else:
                         assert rebuild(practice, incremental=True).sync.mode == "incremental"
                     record_truth()

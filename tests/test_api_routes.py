@@ -15,6 +15,15 @@ from test_api_support import (
 )
 
 from app.client import ContactEventsAPIError, ContactEventsClient
+from app.models import (
+    ChannelSummaryPage,
+    ChannelSummaryRow,
+    EventPage,
+    GoneQuietPage,
+    LedgerEvent,
+    NeedsFormPage,
+    StatusResponse,
+)
 
 # Fixtures (practice, api, http) live in test_api_support.
 pytest_plugins = ["test_api_support"]
@@ -25,7 +34,8 @@ pytest_plugins = ["test_api_support"]
 def test_needs_form_default_days_is_14_and_cutoff_is_strict(api: ContactEventsClient):
     # cut-off 2024-06-16T12:00Z: Bob's form is exactly there, so not "before" it.
     page = api.needs_form(as_of=AS_OF)
-    assert page == {
+    assert isinstance(page, NeedsFormPage)
+    assert page.model_dump() == {
         "items": [
             {"contact_id": "c4", "email": "dee@example.org", "first_name": "Dee",
              "last_name": "Dee", "last_form_at": None},
@@ -40,13 +50,13 @@ def test_needs_form_default_days_is_14_and_cutoff_is_strict(api: ContactEventsCl
 def test_needs_form_one_day_less_includes_the_form_at_the_old_cutoff(api):
     page = api.needs_form(13, as_of=AS_OF)
     assert ids(page) == ["c4", "c3", "c2"]
-    assert page["items"][2]["last_form_at"] == "2024-06-16T12:00:00.000000Z"
+    assert page.items[2].last_form_at == "2024-06-16T12:00:00.000000Z"
 
 
 def test_needs_form_measure(api):
     # Eve has only a gad7: no phq9 at all, so she sorts with the nulls (by contact_id).
     page = api.needs_form(14, measure="phq9", as_of=AS_OF)
-    assert [(r["contact_id"], r["last_form_at"]) for r in page["items"]] == [
+    assert [(r.contact_id, r.last_form_at) for r in page.items] == [
         ("c4", None),
         ("c5", None),
         ("c3", "2024-05-01T00:00:00.000000Z"),
@@ -64,7 +74,7 @@ def test_needs_form_lifecycle_stage(api):
 def test_needs_form_as_of_ignores_later_events(api):
     # As of 2024-06-19: Ada's phq9 (06-20) and Eve's gad7 (06-28) have not happened yet.
     page = api.needs_form(14, as_of="2024-06-19T00:00:00Z")
-    assert [(r["contact_id"], r["last_form_at"]) for r in page["items"]] == [
+    assert [(r.contact_id, r.last_form_at) for r in page.items] == [
         ("c4", None),
         ("c5", None),
         ("c3", "2024-05-01T00:00:00.000000Z"),
@@ -99,7 +109,8 @@ def test_gone_quiet_default_30_days_latest_event_tie_break(api):
     # Cy's latest instant has a form (measurement_events) and a reminder
     # (canonical.system_events): the first in event order is the reminder.
     page = api.gone_quiet(as_of=AS_OF)
-    assert page == {
+    assert isinstance(page, GoneQuietPage)
+    assert page.model_dump() == {
         "items": [
             {"contact_id": "c3", "email": "cy@example.org", "first_name": "Cy",
              "last_name": "Young", "last_event_at": "2024-05-01T00:00:00.000000Z",
@@ -113,14 +124,14 @@ def test_gone_quiet_default_30_days_latest_event_tie_break(api):
 def test_gone_quiet_by_event_type(api):
     sessions = api.gone_quiet(30, event_type="session", as_of=AS_OF)
     assert [
-        (r["contact_id"], r["last_event_at"], r["last_event_type"], r["last_event_name"])
-        for r in sessions["items"]
+        (r.contact_id, r.last_event_at, r.last_event_type, r.last_event_name)
+        for r in sessions.items
     ] == [
         ("c3", "2024-03-01T09:00:00.000000Z", "session", "Session Cancelled"),
         ("c2", "2024-05-10T09:00:00.000000Z", "session", "Session Completed"),
     ]
     emails = api.gone_quiet(30, event_type="email", as_of=AS_OF)
-    assert [(r["contact_id"], r["last_event_name"]) for r in emails["items"]] == [
+    assert [(r.contact_id, r.last_event_name) for r in emails.items] == [
         ("c3", "inbound: Re: hello"),
         ("c2", "outbound: Reminder"),
     ]
@@ -172,22 +183,24 @@ SUMMARY = {
 
 def test_channel_summary(api):
     page = api.channel_summary(as_of=AS_OF)
-    assert page == {"items": [SUMMARY[c] for c in ("c1", "c2", "c3", "c4", "c5")],
-                    "next_cursor": None}  # fmt: skip
-    assert api.channel_summary(lifecycle_stage="discharged", as_of=AS_OF)["items"] == [
-        SUMMARY["c3"]
-    ]
+    assert isinstance(page, ChannelSummaryPage)
+    assert page.model_dump() == {"items": [SUMMARY[c] for c in ("c1", "c2", "c3", "c4", "c5")],
+                                 "next_cursor": None}  # fmt: skip
+    discharged = api.channel_summary(lifecycle_stage="discharged", as_of=AS_OF)
+    assert [row.model_dump() for row in discharged.items] == [SUMMARY["c3"]]
     # Without as_of (now, years later) Ada's later form and message count too.
-    now_c1 = api.channel_summary()["items"][0]
-    assert now_c1["counts"]["form"] == 3 and now_c1["counts"]["message"] == 2
-    assert now_c1["last_activity_at"] == "2024-07-05T00:00:00.000000Z"
+    now_c1 = api.channel_summary().items[0]
+    assert now_c1.counts["form"] == 3 and now_c1.counts["message"] == 2
+    assert now_c1.last_activity_at == "2024-07-05T00:00:00.000000Z"
 
 
 def test_contact_summary(api):
     for contact_id, expected in SUMMARY.items():
-        assert api.contact_summary(contact_id, as_of=AS_OF) == expected
+        summary = api.contact_summary(contact_id, as_of=AS_OF)
+        assert isinstance(summary, ChannelSummaryRow)
+        assert summary.model_dump() == expected
     early = api.contact_summary("c3", as_of="2024-03-01T09:00:00Z")
-    assert early["counts"] == {**ZERO, "session": 1, "email": 1, "message": 1}
+    assert early.counts == {**ZERO, "session": 1, "email": 1, "message": 1}
     with pytest.raises(ContactEventsAPIError) as err:
         api.contact_summary("nobody")
     assert (err.value.status, err.value.code, err.value.field) == (404, "not_found", "contact_id")
@@ -222,11 +235,12 @@ E1 = {
 
 def test_timeline_all_columns_order_and_ties(api):
     page = api.timeline("c2", as_of=AS_OF)
+    assert isinstance(page, EventPage) and isinstance(page.items[0], LedgerEvent)
     assert record_ids(page) == ["m3", "y1", "s2", "e1"]
-    assert page["items"][2] == S2
-    assert page["items"][3] == E1
-    assert page["items"][1]["payload"] == {"actor": "bot"}
-    assert page["next_cursor"] is None
+    assert page.items[2].model_dump() == S2
+    assert page.items[3].model_dump() == E1
+    assert page.items[1].payload == {"actor": "bot"}
+    assert page.next_cursor is None
 
 
 def test_timeline_as_of_since_until(api):
@@ -245,7 +259,7 @@ def test_timeline_as_of_since_until(api):
 def test_timeline_event_type_and_empty(api):
     assert record_ids(api.timeline("c1", event_type="form")) == ["m6", "m1", "m2"]
     assert record_ids(api.timeline("c1", event_type="email")) == []  # known contact: 200
-    assert api.timeline("c4") == {"items": [], "next_cursor": None}
+    assert api.timeline("c4").model_dump() == {"items": [], "next_cursor": None}
     with pytest.raises(ContactEventsAPIError) as err:
         api.timeline("nobody")
     assert err.value.status == 404
@@ -256,13 +270,13 @@ def test_timeline_event_type_and_empty(api):
 def test_orphans_only_in_events(api):
     everything = api.events(as_of=AS_OF)
     assert {"m5", "y2"} <= set(record_ids(everything))
-    orphans = [i for i in everything["items"] if i["contact_id"] is None]
-    assert sorted(i["source_record_id"] for i in orphans) == ["m5", "y2"]
-    assert orphans[0]["contact_email"] in ("nobody@example.org", "ghost@example.org")
+    orphans = [i for i in everything.items if i.contact_id is None]
+    assert sorted(i.source_record_id for i in orphans) == ["m5", "y2"]
+    assert orphans[0].contact_email in ("nobody@example.org", "ghost@example.org")
     for contact in ("c1", "c2", "c3", "c4", "c5"):
         assert None not in ids(api.timeline(contact))
-    summed = sum(r["total"] for r in api.channel_summary(as_of=AS_OF)["items"])
-    assert summed == len(everything["items"]) - 2
+    summed = sum(r.total for r in api.channel_summary(as_of=AS_OF).items)
+    assert summed == len(everything.items) - 2
 
 
 # -- events ----------------------------------------------------------------------------
@@ -274,7 +288,7 @@ def test_events_all_newest_first(api):
         "x2", "s4", "m7", "s1", "m5", "m1", "m3", "y2", "y1", "m2",
         "s2", "e1", "y3", "m4", "s3", "e2", "x1",
     ]  # fmt: skip
-    assert page["next_cursor"] is None
+    assert page.next_cursor is None
     assert record_ids(api.events())[:2] == ["m6", "x3"]
 
 
@@ -288,15 +302,15 @@ def test_events_filters(api):
         "y2", "y1", "y3"
     ]  # fmt: skip
     assert record_ids(api.events(contact_id="c2", as_of=AS_OF)) == ["m3", "y1", "s2", "e1"]
-    assert api.events(contact_id="c2", as_of=AS_OF)["items"][2] == S2
+    assert api.events(contact_id="c2", as_of=AS_OF).items[2].model_dump() == S2
     assert record_ids(api.events(since="2024-05-01T00:00:00Z", until="2024-05-10T09:00:00Z")) == [
         "y3",
         "m4",
     ]
     one_instant = api.events(since="2024-05-10T09:00:00Z", until="2024-05-10T09:00:00.000001Z")
     assert record_ids(one_instant) == ["s2", "e1"]
-    assert api.events(contact_id="nobody") == {"items": [], "next_cursor": None}
-    assert api.events(event_name="no such event")["items"] == []
+    assert api.events(contact_id="nobody").model_dump() == {"items": [], "next_cursor": None}
+    assert api.events(event_name="no such event").items == []
 
 
 # -- headers, status, health -----------------------------------------------------------
@@ -324,22 +338,23 @@ def test_data_responses_carry_build_headers(http):
 
 def test_status(api, practice):
     status = api.status()
-    build = status["build"]
-    assert build["ledger_rows"] == 19 and build["contacts_rows"] == 5
-    assert build["rejects_rows"] == 2 and build["error_rejects"] == 0
-    assert build["warehouse"] == "duckdb"
-    assert build["validation"] is None
-    assert build["built_at"].endswith("Z") and build["synced_at"].endswith("Z")
-    assert isinstance(build["rejects_by_reason"], dict)
-    assert build["rows_by_source"]["measurement_events"] == 7
-    assert status["rows_by_source"] == {
+    assert isinstance(status, StatusResponse)
+    build = status.build
+    assert build.ledger_rows == 19 and build.contacts_rows == 5
+    assert build.rejects_rows == 2 and build.error_rejects == 0
+    assert build.warehouse == "duckdb"
+    assert build.validation is None
+    assert build.built_at.endswith("Z") and build.synced_at.endswith("Z")
+    assert isinstance(build.rejects_by_reason, dict)
+    assert build.rows_by_source["measurement_events"] == 7
+    assert status.rows_by_source == {
         "measurement_events": 7,
         "canonical.clinical_sessions": 4,
         "canonical.email_events": 2,
         "canonical.messages": 3,
         "canonical.system_events": 3,
     }
-    assert status["rejects_by_reason"] == {
+    assert status.rejects_by_reason == {
         "missing_record_id": 0,
         "missing_timestamp": 0,
         "bad_timestamp": 0,
@@ -347,7 +362,7 @@ def test_status(api, practice):
         "ambiguous_email": 0,
         "orphan": 2,
     }
-    assert 0 <= status["mirror_age_seconds"] < 600
+    assert 0 <= status.mirror_age_seconds < 600
 
 
 def test_status_parses_validation_json(mirror_factory):
@@ -359,7 +374,7 @@ def test_status_parses_validation_json(mirror_factory):
     rebuild(settings, check=lambda path: {"ok": True, "mismatches": []})
     test_client, client = client_for(make_app(settings))
     with test_client:
-        assert client.status()["build"]["validation"] == {"ok": True, "mismatches": []}
+        assert client.status().build.validation == {"ok": True, "mismatches": []}
 
 
 def test_health_needs_no_token(http):
@@ -473,7 +488,7 @@ def test_a_payload_that_is_not_an_object_is_wrapped(practice):
     con.close()
     test_client, api = client_for(make_app(practice))
     with test_client:
-        payloads = {e["source_record_id"]: e["payload"] for e in api.timeline("c1")["items"]}
+        payloads = {e.source_record_id: e.payload for e in api.timeline("c1").items}
     assert payloads["s1"] == {"value": [1, 2]}
     assert payloads["m1"] == {"value": None}
     assert payloads["m2"] == {"value": "text"}

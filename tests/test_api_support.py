@@ -6,12 +6,15 @@ comments give each row's role. AS_OF is the instant most questions are asked at.
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for httpx2 in its TestClient; httpx works the same for these tests.
@@ -140,13 +143,38 @@ def auth(token: str = READ) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def ids(page: dict[str, Any], key: str = "contact_id") -> list[Any]:
-    return [item[key] for item in page["items"]]
+def ids(page: Any, key: str = "contact_id") -> list[Any]:
+    """`key` of each item of a page the client returned (a model with `items`)."""
+    return [getattr(item, key) for item in page.items]
 
 
-def record_ids(page: dict[str, Any]) -> list[str]:
-    return [item["source_record_id"] for item in page["items"]]
+def record_ids(page: Any) -> list[str]:
+    return [item.source_record_id for item in page.items]
 
 
 def write_corrupt(path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
+
+
+class Server:
+    """The app served by a real uvicorn on 127.0.0.1 (a free port) in a thread:
+    `with Server(app) as base_url: ...`."""
+
+    def __init__(self, app: Any, timeout: float = 60.0) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.timeout = timeout
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + self.timeout
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(self.timeout)

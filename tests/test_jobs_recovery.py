@@ -74,7 +74,7 @@ def test_a_deleted_job_store_is_recreated_while_the_api_runs(practice: Settings)
             path.unlink()
         second = test_client.post("/rebuild", headers={"Authorization": f"Bearer {ADMIN}"})
         assert second.status_code == 202, second.text
-        assert second.json()["job_id"] != first["job_id"]
+        assert second.json()["job_id"] != first.job_id
         assert (
             test_client.get(
                 f"/rebuild/{second.json()['job_id']}", headers={"Authorization": f"Bearer {ADMIN}"}
