@@ -159,15 +159,7 @@ def render_source(
 
     The source's own tables are qualified like every other table; the staging tables the
     template writes are too. `json_text`: table -> JSON columns held as STRING there."""
-    (tree,) = parse(read_query(template))
-    tree = _qualify(tree, catalog, db)
-    query = _qualify(_parse_json(source.copy(), json_text or {}), catalog, db)
-    placeholders = [t for t in tree.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
-    if len(placeholders) != 1:
-        raise ValueError(f"{template}.sql must read `{SOURCE_PLACEHOLDER}` exactly once")
-    (placeholder,) = placeholders
-    placeholder.replace(exp.Subquery(this=query, alias=placeholder.args.get("alias")))
-    return _statement(_shim(tree, dialect), dialect, name)
+    return render_sources(template, [(source, {})], name, dialect, catalog, db, json_text=json_text)
 
 
 def render_sources(
@@ -180,28 +172,35 @@ def render_sources(
     *,
     json_text: Mapping[str, Sequence[str]] | None = None,
 ) -> Statement:
-    """`queries/<template>.sql` (a CREATE TABLE ... AS SELECT ... FROM source_rows AS s)
-    with its SELECT repeated once per source and the copies UNION ALL'd: in each, the
-    source's parsed SELECT stands where `source_rows` does, and the source's declarations
-    (`{"source_system": ...}`) where the template's @parameters of those names do, as
-    string literals. One statement, so the engine stages every source in one pass."""
+    """`queries/<template>.sql` (a SELECT, or CREATE TABLE ... AS one, that reads
+    `source_rows AS s`) with its SELECT repeated once per source and the copies UNION
+    ALL'd: in each, the source's parsed SELECT stands where `source_rows` does, and the
+    source's declarations (`{"source_system": ...}`) where the template's @parameters of
+    those names do, as string literals. One statement: the engine stages every source
+    in one pass."""
     (tree,) = parse(read_query(template))
     tree = _qualify(tree, catalog, db)
-    select = tree.expression
+    select = tree.expression if isinstance(tree, exp.Create) else tree
     branches = []
     for query, declared in sources:
         branch = select.copy()
         for parameter in list(branch.find_all(exp.Parameter)):
             if parameter.name in declared:
                 parameter.replace(exp.Literal.string(declared[parameter.name]))
-        (placeholder,) = [t for t in branch.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
+        placeholders = [t for t in branch.find_all(exp.Table) if t.name == SOURCE_PLACEHOLDER]
+        if len(placeholders) != 1:
+            raise ValueError(f"{template}.sql must read `{SOURCE_PLACEHOLDER}` exactly once")
+        (placeholder,) = placeholders
         source = _qualify(_parse_json(query.copy(), json_text or {}), catalog, db)
         placeholder.replace(exp.Subquery(this=source, alias=placeholder.args.get("alias")))
         branches.append(branch)
     union = branches[0]
     for branch in branches[1:]:
         union = exp.union(union, branch, distinct=False)
-    tree.set("expression", union)
+    if isinstance(tree, exp.Create):
+        tree.set("expression", union)
+    else:
+        tree = union
     return _statement(_shim(tree, dialect), dialect, name)
 
 
