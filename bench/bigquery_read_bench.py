@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from builder.build import build
+from builder.cli import make_console
 from builder.config import Settings
 from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
 from builder.load import load_directory
@@ -86,7 +86,7 @@ def main() -> None:
         table.add_column(col, justify="right" if col in ("rows", "seconds", "rows/s") else "left")
     for label, used, rows, seconds, rate in results:
         table.add_row(label, str(used), f"{rows:,}", f"{seconds:.2f}", f"{rate:,.0f}")
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print(
         f"load {load_s:.1f}s, build {report.seconds:.1f}s; "

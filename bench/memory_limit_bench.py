@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from bench.sync_bench import OUT, peak_rss_mib
+from builder.cli import make_console
 
 WAREHOUSE = OUT / "sync-1000000" / "warehouse.duckdb"
 
@@ -74,7 +74,7 @@ def main() -> None:
             f"{r['seconds'] / base['seconds']:.2f}",
             f"{r['rss']:.0f}",
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 if __name__ == "__main__":

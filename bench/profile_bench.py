@@ -21,10 +21,10 @@ import statistics
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from builder.build import build
+from builder.cli import make_console
 from builder.config import Settings
 from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
 from builder.load import load_directory
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    console = Console()
+    console = make_console()
     profiles = ("flat", "lorchestra")
     settings = {p: prepare(p, args.events, args.contacts) for p in profiles}
     rounds: list[dict[str, dict[str, float]]] = []

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from builder.build import build
+from builder.cli import make_console
 from builder.config import Settings
 from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
 from builder.load import load_directory
@@ -155,7 +156,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, action="append")
     parser.add_argument("--contacts", type=int, default=50_000)
     args = parser.parse_args()
-    console = Console()
+    console = make_console()
     results = [run_size(n, args.contacts, console) for n in (args.events or [100_000, 1_000_000])]
     loads = Table(title="load (JSONL -> DuckDB), next to parsing the same files only")
     for col in ("events", "canonical rows", "parse s", "parse RSS MiB", "load s", "load RSS MiB"):
