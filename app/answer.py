@@ -29,7 +29,7 @@ from app.canned import Canned, Variant
 from app.db import Build, Reader
 from app.errors import ApiError
 from app.pagination import Page, start_page
-from app.params import EventType, check_event_type
+from app.params import check_event_type, check_known
 from app.pool import Mirror
 from app.timestamps import now_utc, to_mirror
 
@@ -39,6 +39,7 @@ JSON_TYPE = (b"content-type", b"application/json")
 # Clients may keep an answer but must revalidate it (If-None-Match); shared caches never
 # store one (patient data).
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
+KNOWN_VALUES_CAP = 1_000_000  # distinct measures and lifecycle stages, far beyond any practice
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,13 @@ def _run(api: Api, q: Question, if_none_match: str | None) -> Reply:
     with api.mirror.reader() as db:
         build = db.begin()
         try:
-            for param in q.canned.params.params:
-                if isinstance(param, EventType):
-                    check_event_type(param.name, q.values[param.name], build.event_types)
+            for param in q.canned.event_types:
+                check_event_type(param.name, q.values[param.name], build.event_types)
+            for param in q.canned.known:
+                value = q.values[param.name]
+                if value is not None and not q.values.get("allow_unseen"):
+                    known = api.mirror.memo(build, "known_values", lambda: _known_values(db))
+                    check_known(param, value, known.get(param.known, ()))
             tag = _tag(api, db, q, build)
             headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
             if etag.matches(if_none_match, tag):
@@ -186,6 +191,15 @@ def _tag(api: Api, db: Reader, q: Question, build: Build) -> str:
     if q.page is not None:
         parts["page"] = [q.page.page_size, q.page.after]
     return etag.tag_of(parts)
+
+
+def _known_values(db: Reader) -> dict[str, tuple[str, ...]]:
+    """The values each `Known` filter may take: what the mirror has (once per build)."""
+    _, rows = db.rows("known_values", {}, KNOWN_VALUES_CAP, time_limited=True)
+    found: dict[str, list[str]] = {}
+    for kind, value in rows:
+        found.setdefault(kind, []).append(value)
+    return {kind: tuple(values) for kind, values in found.items()}
 
 
 def _newest_event(db: Reader) -> str | None:

@@ -28,6 +28,12 @@ URLS = [
     "/contacts/nobody/timeline",
     "/contacts/nobody/summary",
     "/contacts/" + "x" * 501 + "/summary",
+    "/contacts/needs-form?measure=phq8",
+    "/contacts/gone-quiet?lifecycle_stage=nope",
+    "/contacts/channel-summary?lifecycle_stage=nope&allow_unseen=true",
+    "/contacts/c1/timeline?since=2024-02-01&until=2024-01-01",
+    "/events?as_of=2024-01-01T00:00:00%2B15:00",
+    "/events?as_of=2024-06-30T14:00:00+02:00",
 ]
 
 

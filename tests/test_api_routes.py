@@ -58,7 +58,14 @@ def test_needs_form_measure(api):
 def test_needs_form_lifecycle_stage(api):
     assert ids(api.needs_form(14, lifecycle_stage="active", as_of=AS_OF)) == []
     assert ids(api.needs_form(14, measure="phq9", lifecycle_stage="active", as_of=AS_OF)) == ["c5"]
-    assert ids(api.needs_form(14, lifecycle_stage="no-such-stage", as_of=AS_OF)) == []
+    # CONTRACT §5: a stage no contact has is a 400 naming the known ones, not an empty list.
+    with pytest.raises(ContactEventsAPIError) as err:
+        api.needs_form(14, lifecycle_stage="no-such-stage", as_of=AS_OF)
+    assert (err.value.status, err.value.code, err.value.field) == (
+        400,
+        "invalid_parameter",
+        "lifecycle_stage",
+    )
 
 
 def test_needs_form_as_of_ignores_later_events(api):
