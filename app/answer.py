@@ -30,7 +30,7 @@ from app.db import Build, Reader
 from app.errors import ApiError
 from app.pagination import Page, start_page
 from app.params import check_event_type, check_known
-from app.pool import Mirror
+from app.pool import Mirror, VerifyFirst
 from app.timestamps import now_utc, to_mirror
 
 Headers = list[tuple[bytes, bytes]]
@@ -142,11 +142,14 @@ async def answer(
     work = functools.partial(_run, api, q, if_none_match)
     if q.variant.long:
         return await run_in_threadpool(work)
-    return work()
+    try:
+        return work(blocking=False)
+    except VerifyFirst:  # a new mirror file, once: verified in a thread, not on the loop
+        return await run_in_threadpool(work)
 
 
-def _run(api: Api, q: Question, if_none_match: str | None) -> Reply:
-    with api.mirror.reader() as db:
+def _run(api: Api, q: Question, if_none_match: str | None, blocking: bool = True) -> Reply:
+    with api.mirror.reader(blocking) as db:
         build = db.begin()
         try:
             for param in q.canned.event_types:

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app import errors
 from app.answer import Api
@@ -167,7 +168,8 @@ def create_app(
 
 
 async def _watch(mirror: Mirror) -> None:
-    """Close idle connections to a replaced mirror file even when no request comes."""
+    """Close idle connections to a replaced mirror file even when no request comes, and
+    verify a new file before requests need it (in a thread: it reads the whole file)."""
     while True:
         await asyncio.sleep(MIRROR_CHECK_SECONDS)
-        mirror.check()
+        await run_in_threadpool(mirror.check)

@@ -249,6 +249,25 @@ class BuildRecord(BaseModel):
     )
 
 
+class MirrorVerification(BaseModel):
+    verified: bool = Field(
+        description=(
+            "Whether the mirror file in service passed its check when the API first saw it: "
+            "SQLite's `PRAGMA quick_check` found nothing and it has a build row."
+        )
+    )
+    quick_check: str | None = Field(description="`ok`, or SQLite's first finding.")
+    recorded_checksum: str | None = Field(
+        description=(
+            "The checksum its sync recorded in the build row (`sha256-pages:<hex>`; null "
+            "for a mirror synced before checksums). `contact-events status` recomputes it."
+        ),
+        examples=["sha256-pages:9f2c51e0d3a4b7c8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"],
+    )
+    checked_at: str = Field(description=TS_DESC + " When the check ran.")
+    seconds: float = Field(description="How long the check took.")
+
+
 class StatusResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -273,13 +292,23 @@ class StatusResponse(BaseModel):
                     "mirror_age_seconds": 3600.5,
                     "profile": "flat",
                     "event_types": ["form", "session", "email", "message", "system"],
+                    "mirror_verification": {
+                        "verified": True,
+                        "quick_check": "ok",
+                        "recorded_checksum": "sha256-pages:9f2c51e0d3a4b7c8e1f2a3b4c5d6e7f8",
+                        "checked_at": "2024-05-01T09:31:00.000000Z",
+                        "seconds": 0.512,
+                    },
                 }
             ]
         }
     )
     build: BuildRecord = Field(description="The latest ledger_builds row of the mirror.")
     rows_by_source: dict[str, int] = Field(
-        description="Ledger rows per source_system, counted in the mirror."
+        description=(
+            "Ledger rows per source_system, counted in the mirror: every source of the "
+            "build (its profile's, in the build's order), 0 included, then any other found."
+        )
     )
     rejects_by_reason: dict[str, int] = Field(
         description="Diagnostics rows per reason (every reason listed, 0 included)."
@@ -298,6 +327,12 @@ class StatusResponse(BaseModel):
             "accepts and what `counts` holds."
         ),
         examples=[["form", "session", "email", "message", "system"]],
+    )
+    mirror_verification: MirrorVerification | None = Field(
+        description=(
+            "The check of the mirror file in service (a file that did not verify is not "
+            "served: this route answers 503 then, and /health says `mirror_verified: false`)."
+        )
     )
 
 
@@ -358,7 +393,20 @@ class RebuildJob(BaseModel):
 
 class HealthResponse(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "ok", "mirror_available": True}]}
+        json_schema_extra={
+            "examples": [{"status": "ok", "mirror_available": True, "mirror_verified": True}]
+        }
     )
     status: Literal["ok"]
-    mirror_available: bool = Field(description="Whether a readable mirror file is in place.")
+    mirror_available: bool = Field(
+        description=(
+            "Whether a mirror that verified, with a readable build, is in place: the data "
+            "routes answer 503 `mirror_unavailable` while it is false."
+        )
+    )
+    mirror_verified: bool = Field(
+        description=(
+            "Whether the mirror file in service passed its check (SQLite's quick_check and a "
+            "build row; once per file, when it is first seen). False without a mirror."
+        )
+    )

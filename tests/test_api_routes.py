@@ -372,7 +372,7 @@ def test_status_parses_validation_json(mirror_factory):
 def test_health_needs_no_token(http):
     response = http.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "mirror_available": True}
+    assert response.json() == {"status": "ok", "mirror_available": True, "mirror_verified": True}
 
 
 def test_no_mirror_is_503_everywhere(tmp_path):
@@ -382,7 +382,11 @@ def test_no_mirror_is_503_everywhere(tmp_path):
 
     settings = Settings(mirror_path=tmp_path / "missing.db", duckdb_path=tmp_path / "w.duckdb")
     with TestClient(make_app(settings)) as http:
-        assert http.get("/health").json() == {"status": "ok", "mirror_available": False}
+        assert http.get("/health").json() == {
+            "status": "ok",
+            "mirror_available": False,
+            "mirror_verified": False,
+        }
         for url in (
             "/status",
             "/contacts/needs-form",
