@@ -121,8 +121,9 @@ async def answer(
     query: Iterable[tuple[str, str]],
     authorization: str | None,
     if_none_match: str | None,
+    client: str = "unknown",
 ) -> Reply:
-    authorize(api.auth, authorization)
+    authorize(api.auth, authorization, client)
     values = canned.params.parse(path, query)
     page = None
     if canned.is_list:
