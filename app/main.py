@@ -27,6 +27,7 @@ from app.answers import AnswerCache
 from app.auth import Authenticator, require_tokens
 from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
+from app.limits import RequestLimits
 from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
@@ -157,9 +158,11 @@ def create_app(
     app.state.api = api
     app.state.jobs = JobManager(conf, runner=rebuild_runner)
     errors.install(app)
-    # Outermost last: access log -> canned GETs (app/fastpath.py) -> ETags for the rest.
+    # Outermost last: access log -> size limits (app/limits.py) -> canned GETs
+    # (app/fastpath.py) -> ETags for the rest.
     app.add_middleware(ConditionalMiddleware)
     app.add_middleware(CannedRoutes, api=api)
+    app.add_middleware(RequestLimits)
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):
         app.include_router(module.router)

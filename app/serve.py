@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from app.auth import require_tokens
+from app.limits import uvicorn_options
 from app.logging import log_config
 from app.main import create_app
 from builder.config import Settings
@@ -27,6 +28,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         "access_log": False,
         "proxy_headers": False,
         "server_header": False,
+        # Request size limits while uvicorn parses (app/limits.py), before the app runs.
+        **uvicorn_options(),
     }
     if workers > 1:
         uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)

@@ -4,11 +4,18 @@ answered in the JSON error shape."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+
 import pytest
 from test_api_fastpath import strip_middleware
 from test_api_support import ADMIN, READ, TestClient, auth, make_app
+from test_serve import READ_TOKEN, free_port, start, stop, wait_up
 
 from app.auth import FailureLimiter
+from app.limits import H11_MAX_INCOMPLETE_EVENT_SIZE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES
+from conftest import build_mirror
 
 pytest_plugins = ["test_api_support"]
 
@@ -153,3 +160,150 @@ def test_429_is_documented(practice):
     for path in ("/events", "/status", "/rebuild"):
         for operation in schema["paths"][path].values():
             assert "429" in operation["responses"], path
+
+
+# -- URL and header caps --------------------------------------------------------------
+
+
+def assert_limit_error(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text[:200]
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["field"] is None
+
+
+def oversized_requests() -> list[tuple[str, dict[str, str], int, str]]:
+    """(url, headers, status, code) of requests each just past one limit."""
+    many = {f"x-h{i}": "1" for i in range(MAX_HEADERS)}  # + Host and the client's own
+    return [
+        ("/events?q=" + "a" * MAX_URL_BYTES, {}, 414, "uri_too_long"),
+        ("/contacts/" + "c" * MAX_URL_BYTES + "/timeline", {}, 414, "uri_too_long"),
+        ("/events", many, 431, "header_fields_too_large"),
+        ("/events", {"x-big": "b" * MAX_HEADER_BYTES}, 431, "header_fields_too_large"),
+        (
+            "/events",
+            {f"x-h{i}": "b" * (MAX_HEADER_BYTES // 50) for i in range(60)},
+            431,
+            "header_fields_too_large",
+        ),
+    ]
+
+
+def test_oversized_requests_are_refused_in_the_json_error_shape(http: TestClient):
+    for url, headers, status, code in oversized_requests():
+        for path in (url, url.replace("/events", "/health"), url.replace("/events", "/nope")):
+            response = http.get(path, headers={**auth(READ), **headers})
+            assert_limit_error(response, status, code)
+            assert response.headers["connection"] == "close"
+
+
+def test_requests_within_the_limits_are_answered(http: TestClient):
+    cursor = "A" * 10_000  # a long (bogus) cursor is the route's to judge: 400, not 414
+    response = http.get(f"/events?cursor={cursor}", headers=auth(READ))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
+    headers = {f"x-h{i}": "1" for i in range(MAX_HEADERS - 10)}
+    assert http.get("/events", headers={**auth(READ), **headers}).status_code == 200
+    big = {"x-big": "b" * (MAX_HEADER_BYTES - 1000)}
+    assert http.get("/events", headers={**auth(READ), **big}).status_code == 200
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`contact-events serve` on a free port of 127.0.0.1: (port, process)."""
+    settings, _, _ = build_mirror(tmp_path, {"contacts": [{"contact_id": "c1"}]})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_EVENTS_")}
+    env.update(
+        CONTACT_EVENTS_MIRROR_PATH=str(settings.mirror_path),
+        CONTACT_EVENTS_DUCKDB_PATH=str(settings.duckdb_path),
+        CONTACT_EVENTS_API_TOKENS=READ_TOKEN,
+    )
+    port = free_port()
+    proc = start(["--port", str(port)], env, tmp_path)
+    try:
+        wait_up(f"http://127.0.0.1:{port}", proc)
+        yield port, proc
+    finally:
+        stop(proc)
+
+
+def exchange(port: int, request: bytes, timeout: float = 10) -> tuple[bytes, bool]:
+    """Send `request` on a new connection and read until the server closes it: (what
+    came back, whether the server closed the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it answered and closed before the whole request was sent
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        except TimeoutError:
+            return received, False
+        return received, True
+
+
+def parse(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def head_of(url: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {url} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {READ_TOKEN}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def test_a_real_server_refuses_oversized_requests_and_closes_the_connection(server):
+    port, proc = server
+    cases = [(head_of(url, headers), status, code) for url, headers, status, code in
+             oversized_requests()]  # fmt: skip
+    # A header that never ends: answered once the head passes the limit, not buffered.
+    endless = b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: " + b"e" * (
+        H11_MAX_INCOMPLETE_EVENT_SIZE + 70_000
+    )
+    cases.append((endless, 431, "header_fields_too_large"))
+    for request, status, code in cases:
+        raw, closed = exchange(port, request)
+        assert closed, "the server kept the connection open"
+        got, headers, body = parse(raw)
+        assert got == status, raw[:300]
+        assert headers["content-type"] == "application/json"
+        assert int(headers["content-length"]) == len(body)
+        assert "date" not in headers  # answered while uvicorn parsed it: no app ran
+        error = json.loads(body)["error"]
+        assert (error["code"], error["field"]) == (code, None)
+        assert proc.poll() is None
+    # The server is still well, and a request within the limits is answered.
+    raw, _ = exchange(port, head_of("/events?limit=1", {"Connection": "close"}))
+    assert parse(raw)[0] == 200
+    long_cursor = head_of("/events?cursor=" + "A" * 10_000, {"Connection": "close"})
+    assert json.loads(parse(exchange(port, long_cursor)[0])[2])["error"]["code"] == (
+        "invalid_cursor"
+    )
+
+
+def test_a_real_server_counts_each_request_of_a_kept_alive_connection(server):
+    """Requests on one connection are each within the limits: none is refused for the
+    bytes of the ones before it."""
+    port, _ = server
+    filler = {"x-filler": "f" * (MAX_HEADER_BYTES // 2)}
+    one = head_of("/events?limit=1", filler)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        statuses = []
+        for _ in range(8):  # together far past every limit
+            sock.sendall(one)
+            raw = b""
+            while b"\r\n\r\n" not in raw:
+                raw += sock.recv(65536)
+            status, headers, body = parse(raw)
+            while len(body) < int(headers["content-length"]):
+                body += sock.recv(65536)
+            statuses.append(status)
+    assert statuses == [200] * 8

@@ -62,10 +62,16 @@ def mirror_env(tmp_path):
     return env
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """`contact-events serve` of this checkout (first on the path: not whatever checkout
+    an editable install of the environment points at)."""
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.Popen(
         [sys.executable, "-m", "builder.cli", "serve", *args],
-        env=env,
+        env={**env, "PYTHONPATH": path},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
