@@ -40,6 +40,10 @@ JSON_TYPE = (b"content-type", b"application/json")
 # store one (patient data).
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
 KNOWN_VALUES_CAP = 1_000_000  # distinct measures and lifecycle stages, far beyond any practice
+# A page ends early, before the item that would take its items past this many bytes of
+# JSON (a page holds at least one item, however large); its next_cursor continues after
+# its last item. Without it a 1 MB subject x 1,000 rows would be a 1 GB response.
+PAGE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,17 @@ def unknown_contact() -> ApiError:
 class Api:
     """What the handler needs of the app: tokens, the mirror, the kept answers."""
 
-    def __init__(self, auth: Authenticator, mirror: Mirror, answers: AnswerCache) -> None:
+    def __init__(
+        self,
+        auth: Authenticator,
+        mirror: Mirror,
+        answers: AnswerCache,
+        page_bytes: int = PAGE_BYTES,
+    ) -> None:
         self.auth = auth
         self.mirror = mirror
         self.answers = answers
+        self.page_bytes = page_bytes
         self._plans: dict[tuple[str, str, tuple[str, ...]], Plan] = {}
         mirror.on_swap(answers.clear)
 
@@ -91,6 +102,18 @@ class Plan:
 
         self.key = key
 
+    def fit(self, rows: list[Row], n: int, budget: int) -> int:
+        """How many of the first `n` rows a page holds within `budget` bytes of items (at
+        least one, however large)."""
+        i = self.item
+        size = 0
+        for k in range(n):
+            item = rows[k][i]
+            size += (len(item) if item.isascii() else len(item.encode())) + 1  # the comma
+            if size > budget and k:
+                return k
+        return n
+
     def page_body(self, rows: list[Row], next_cursor: str | None) -> bytes:
         """`{"items": [...], "next_cursor": ...}` from the rows' items, joined as they are."""
         i = self.item
@@ -110,8 +133,10 @@ class Question:
     page: Page | None  # None: a one-item answer
     as_of: str  # mirror text: given, pinned by the cursor, or now
 
-    def sql(self, db: Reader, binds: dict[str, Any], cap: int) -> tuple[tuple[str, ...], list]:
-        return db.rows(self.variant.sql, binds, cap, time_limited=self.variant.long)
+    def sql(
+        self, db: Reader, binds: dict[str, Any], cap: int, budget: int | None = None
+    ) -> tuple[tuple[str, ...], list]:
+        return db.rows(self.variant.sql, binds, cap, time_limited=self.variant.long, budget=budget)
 
 
 async def answer(
@@ -221,13 +246,15 @@ def _one(api: Api, db: Reader, q: Question, binds: dict[str, Any]) -> bytes:
 def _page(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) -> bytes:
     binds.update(q.canned.after_binds(page.after))
     binds["limit"] = page.fetch_limit
-    columns, rows = q.sql(db, binds, page.fetch_limit)
+    # Under the page's byte budget the query stops reading soon after the items pass it.
+    columns, rows = q.sql(db, binds, page.fetch_limit, budget=api.page_bytes)
     if not rows and q.canned.must_exist and not db.rows(q.canned.must_exist, binds, 1)[1]:
         raise unknown_contact()
     plan = api.plan(q.canned, q.variant, columns)
+    kept = plan.fit(rows, min(len(rows), page.page_size), api.page_bytes)
     next_cursor = None
-    if len(rows) > page.page_size:
-        rows = rows[: page.page_size]
+    if kept < len(rows):  # a row beyond the page (its size, or past the budget) follows
+        rows = rows[:kept]
         next_cursor = page.next_cursor(plan.key(rows[-1]))
     return plan.page_body(rows, next_cursor)
 
@@ -251,11 +278,19 @@ def _whole_page(
                 assert found is not None  # a fresh segment starts at `after`, covers a page
     assert segment is not None and q.canned.items is not None
     rows, next_key = found
-    # The page's items, built from its rows of the kept order, in the same snapshot.
+    # The page's items, built from its rows of the kept order, in the same snapshot (one
+    # item per row, in order), read until they pass the page's byte budget.
     columns, items = db.rows(
-        q.canned.items, {**binds, "rows": orjson.dumps(rows).decode()}, len(rows) + 1
+        q.canned.items,
+        {**binds, "rows": orjson.dumps(rows).decode()},
+        len(rows) + 1,
+        budget=api.page_bytes,
     )
     plan = api.plan(q.canned, Variant(q.canned.items, long=True), columns)
+    kept = plan.fit(items, len(items), api.page_bytes)
+    if 0 < kept < len(rows):  # the page ends early: continue after its last item's row
+        items = items[:kept]
+        next_key = segment.key(rows[kept - 1])
     next_cursor = page.next_cursor(next_key) if next_key is not None else None
     return plan.page_body(items, next_cursor)
 

@@ -10,9 +10,11 @@ import socket
 
 import pytest
 from test_api_fastpath import strip_middleware
-from test_api_support import ADMIN, READ, TestClient, auth, make_app
+from test_api_support import ADMIN, AS_OF, READ, TestClient, auth, make_app
 from test_serve import READ_TOKEN, free_port, start, stop, wait_up
 
+from app.answer import PAGE_BYTES, Plan
+from app.answers import AnswerCache
 from app.auth import FailureLimiter
 from app.limits import H11_MAX_INCOMPLETE_EVENT_SIZE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES
 from conftest import build_mirror
@@ -307,3 +309,112 @@ def test_a_real_server_counts_each_request_of_a_kept_alive_connection(server):
                 body += sock.recv(65536)
             statuses.append(status)
     assert statuses == [200] * 8
+
+
+# -- page size cap --------------------------------------------------------------------
+
+BIG = 200_000  # characters of one huge value: a page of 1,000 such rows would be 200 MB
+BIG_CONTACTS = [
+    {"contact_id": f"c{i:02d}", "email": f"p{i}@example.org", "first_name": f"P{i}",
+     "last_name": f"{i:02d}" + "n" * BIG, "lifecycle_stage": "active"}
+    for i in range(14)
+] + [{"contact_id": f"s{i}", "email": f"s{i}@example.org"} for i in range(3)]  # fmt: skip
+BIG_EVENTS = [
+    {"system_event_id": f"y{i:02d}", "contact_id": "c01" if i % 2 else f"c{i % 14:02d}",
+     "event_name": "Form Reminder Sent", "actor": f"{i:02d}" + "a" * BIG,
+     "occurred_at": f"2024-06-{1 + i % 28:02d}T08:00:00Z"}
+    for i in range(30)
+] + [
+    # ties on the timestamp: the cursor's key must continue exactly after the last row
+    {"system_event_id": f"t{i}", "contact_id": "c01", "event_name": "Tie", "actor": "a" * BIG,
+     "occurred_at": "2024-06-10T08:00:00Z"}
+    for i in range(7)
+] + [
+    # one item bigger than a whole page: served alone, and the walk goes on past it
+    {"system_event_id": "huge", "contact_id": "c01", "event_name": "Huge",
+     "actor": "h" * (PAGE_BYTES + 300_000), "occurred_at": "2024-01-01T00:00:00Z"},
+    {"system_event_id": "last", "contact_id": "c01", "event_name": "Last", "actor": "x",
+     "occurred_at": "2023-12-31T00:00:00Z"},
+]  # fmt: skip
+BIG_URLS = [
+    "/events?event_type=system",
+    "/events",
+    "/events?event_name=Form%20Reminder%20Sent",
+    "/contacts/c01/timeline",
+    f"/contacts/needs-form?as_of={AS_OF}",
+    "/contacts/gone-quiet?days=0&as_of=2025-01-01",
+    "/contacts/gone-quiet?days=0&event_type=system&as_of=2025-01-01",
+    "/contacts/channel-summary",
+]
+
+
+@pytest.fixture(scope="module")
+def big_practice(tmp_path_factory):
+    settings, _, _ = build_mirror(
+        tmp_path_factory.mktemp("big"), {"contacts": BIG_CONTACTS, "system_events": BIG_EVENTS}
+    )
+    return settings
+
+
+def walk(http: TestClient, url: str, limit: int) -> tuple[list[dict], list[bytes]]:
+    """Every page of `url` (following next_cursor): (all items, each page's body)."""
+    items: list[dict] = []
+    bodies: list[bytes] = []
+    cursor = None
+    while True:
+        sep = "&" if "?" in url else "?"
+        page_url = f"{url}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        response = http.get(page_url, headers=auth(READ))
+        assert response.status_code == 200, response.text[:300]
+        page = json.loads(response.content)
+        bodies.append(response.content)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items, bodies
+        assert page["items"], "a page with a next_cursor holds at least one item"
+        assert len(bodies) < 1000
+
+
+def item_key(item: dict) -> str:
+    return item.get("source_record_id") or item["contact_id"]
+
+
+@pytest.mark.parametrize("url", BIG_URLS)
+@pytest.mark.parametrize("kept", [True, False], ids=["answer-kept", "answer-not-kept"])
+def test_a_page_ends_early_at_the_size_cap_and_its_cursor_continues_it(big_practice, url, kept):
+    app = make_app(big_practice)
+    if not kept:  # needs-form, gone-quiet: every page computes the order from its cursor
+        app.state.api.answers = AnswerCache(max_bytes=0)
+    with TestClient(app) as http:
+        items, bodies = walk(http, url, 1000)
+        one_by_one, _ = walk(http, url, 1)  # pages of one item: never past the cap
+    assert items == one_by_one  # the same rows, in the same order, none twice or missing
+    keys = [item_key(item) for item in items]
+    assert len(keys) == len(set(keys))
+    for body in bodies:
+        page = json.loads(body)
+        if len(page["items"]) > 1:
+            assert len(body) < PAGE_BYTES + 4096, (url, len(body))
+        else:  # one item bigger than the cap on a page of its own
+            assert len(page["items"]) == 1
+    first = json.loads(bodies[0])
+    if "channel-summary" in url:  # small items: one page
+        assert len(bodies) == 1
+        return
+    assert len(bodies[0]) < 1.5 * 1024 * 1024
+    assert first["next_cursor"] is not None
+    assert len(bodies) >= 2
+    if url.startswith("/events?event_type") or "timeline" in url:
+        assert keys[-2:] == ["huge", "last"]
+        assert json.loads(bodies[-2])["items"][0]["source_record_id"] == "huge"
+
+
+def test_the_page_size_cap_counts_bytes_not_characters():
+    plan = Plan.__new__(Plan)
+    plan.item = 0
+    rows = [("é" * 100,), ("é" * 100,), ("é" * 100,)]  # 200 bytes each (+1 comma)
+    assert plan.fit(rows, 3, 450) == 2
+    assert plan.fit(rows, 3, 150) == 1  # at least one, however large
+    assert plan.fit(rows, 3, 10_000) == 3
+    assert plan.fit(rows, 2, 10_000) == 2
