@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -50,7 +51,11 @@ Read API over the contact-events SQLite mirror (CONTRACT §5).
 * **Errors**: `{"error": {"code", "message", "field"}}`. Every bad input is a 400
   (`invalid_parameter`, `unknown_parameter`, `duplicate_parameter`, `invalid_cursor`):
   unknown query parameters are rejected, so a typo never silently falls back to a
-  default.
+  default. Too many wrong tokens from one address: 429 `too_many_requests` (with
+  `Retry-After`); an oversized URL or header fields: 414 `uri_too_long`, 431
+  `header_fields_too_large`. The `ErrorResponse` schema lists every code.
+* **Pages** end early when their JSON would pass 1 MiB: follow `next_cursor` (not the
+  item count) to the end.
 * **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
   mirror build they were read from.
 * **Conditional requests**: every GET answer but `/health` carries an `ETag`; send it
@@ -144,11 +149,15 @@ def create_app(
                 await watcher
             mirror.close_all()
 
-    app = FastAPI(
+    # /docs and /redoc with their assets (Swagger UI, ReDoc) served by the app itself, not
+    # a CDN: they work offline and on a network that blocks CDNs (issue 13 item 11).
+    app = FastAPIOffline(
         title="contact-events",
         version=VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # No badge from Swagger's online validator: the page asks nothing of the network.
+        swagger_ui_parameters={"validatorUrl": None},
         lifespan=lifespan,
         **_no_telemetry(),
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from app.errors import ApiError
+from app.pagination import CURSOR_PATTERN
 from app.timestamps import (
     cutoff,
     mirror_to_datetime,
@@ -229,6 +230,16 @@ class Timestamp(Param):
 class Cursor(Text):
     max_length: int = MAX_CURSOR_CHARS
     code: ClassVar[str] = "invalid_cursor"
+
+    def schema(self) -> dict[str, Any]:
+        # base64url (no padding) of the cursor's JSON, as next_cursor gave it
+        return {
+            "type": "string",
+            "minLength": 17,
+            "maxLength": self.max_length,
+            "pattern": CURSOR_PATTERN,
+            "format": "base64url",
+        }
 
 
 def days_param(default: int) -> Days:
