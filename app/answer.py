@@ -29,8 +29,8 @@ from app.canned import Canned, Variant
 from app.db import Build, Reader
 from app.errors import ApiError
 from app.pagination import Page, start_page
-from app.params import EventType, check_event_type
-from app.pool import Mirror
+from app.params import check_event_type, check_known
+from app.pool import Mirror, VerifyFirst
 from app.timestamps import now_utc, to_mirror
 
 Headers = list[tuple[bytes, bytes]]
@@ -39,6 +39,11 @@ JSON_TYPE = (b"content-type", b"application/json")
 # Clients may keep an answer but must revalidate it (If-None-Match); shared caches never
 # store one (patient data).
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
+KNOWN_VALUES_CAP = 1_000_000  # distinct measures and lifecycle stages, far beyond any practice
+# A page ends early, before the item that would take its items past this many bytes of
+# JSON (a page holds at least one item, however large); its next_cursor continues after
+# its last item. Without it a 1 MB subject x 1,000 rows would be a 1 GB response.
+PAGE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,17 @@ def unknown_contact() -> ApiError:
 class Api:
     """What the handler needs of the app: tokens, the mirror, the kept answers."""
 
-    def __init__(self, auth: Authenticator, mirror: Mirror, answers: AnswerCache) -> None:
+    def __init__(
+        self,
+        auth: Authenticator,
+        mirror: Mirror,
+        answers: AnswerCache,
+        page_bytes: int = PAGE_BYTES,
+    ) -> None:
         self.auth = auth
         self.mirror = mirror
         self.answers = answers
+        self.page_bytes = page_bytes
         self._plans: dict[tuple[str, str, tuple[str, ...]], Plan] = {}
         mirror.on_swap(answers.clear)
 
@@ -90,6 +102,18 @@ class Plan:
 
         self.key = key
 
+    def fit(self, rows: list[Row], n: int, budget: int) -> int:
+        """How many of the first `n` rows a page holds within `budget` bytes of items (at
+        least one, however large)."""
+        i = self.item
+        size = 0
+        for k in range(n):
+            item = rows[k][i]
+            size += (len(item) if item.isascii() else len(item.encode())) + 1  # the comma
+            if size > budget and k:
+                return k
+        return n
+
     def page_body(self, rows: list[Row], next_cursor: str | None) -> bytes:
         """`{"items": [...], "next_cursor": ...}` from the rows' items, joined as they are."""
         i = self.item
@@ -109,8 +133,10 @@ class Question:
     page: Page | None  # None: a one-item answer
     as_of: str  # mirror text: given, pinned by the cursor, or now
 
-    def sql(self, db: Reader, binds: dict[str, Any], cap: int) -> tuple[tuple[str, ...], list]:
-        return db.rows(self.variant.sql, binds, cap, time_limited=self.variant.long)
+    def sql(
+        self, db: Reader, binds: dict[str, Any], cap: int, budget: int | None = None
+    ) -> tuple[tuple[str, ...], list]:
+        return db.rows(self.variant.sql, binds, cap, time_limited=self.variant.long, budget=budget)
 
 
 async def answer(
@@ -120,8 +146,9 @@ async def answer(
     query: Iterable[tuple[str, str]],
     authorization: str | None,
     if_none_match: str | None,
+    client: str = "unknown",
 ) -> Reply:
-    authorize(api.auth, authorization)
+    authorize(api.auth, authorization, client)
     values = canned.params.parse(path, query)
     page = None
     if canned.is_list:
@@ -141,16 +168,23 @@ async def answer(
     work = functools.partial(_run, api, q, if_none_match)
     if q.variant.long:
         return await run_in_threadpool(work)
-    return work()
+    try:
+        return work(blocking=False)
+    except VerifyFirst:  # a new mirror file, once: verified in a thread, not on the loop
+        return await run_in_threadpool(work)
 
 
-def _run(api: Api, q: Question, if_none_match: str | None) -> Reply:
-    with api.mirror.reader() as db:
+def _run(api: Api, q: Question, if_none_match: str | None, blocking: bool = True) -> Reply:
+    with api.mirror.reader(blocking) as db:
         build = db.begin()
         try:
-            for param in q.canned.params.params:
-                if isinstance(param, EventType):
-                    check_event_type(param.name, q.values[param.name], build.event_types)
+            for param in q.canned.event_types:
+                check_event_type(param.name, q.values[param.name], build.event_types)
+            for param in q.canned.known:
+                value = q.values[param.name]
+                if value is not None and not q.values.get("allow_unseen"):
+                    known = api.mirror.memo(build, "known_values", lambda: _known_values(db))
+                    check_known(param, value, known.get(param.known, ()))
             tag = _tag(api, db, q, build)
             headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
             if etag.matches(if_none_match, tag):
@@ -188,6 +222,15 @@ def _tag(api: Api, db: Reader, q: Question, build: Build) -> str:
     return etag.tag_of(parts)
 
 
+def _known_values(db: Reader) -> dict[str, tuple[str, ...]]:
+    """The values each `Known` filter may take: what the mirror has (once per build)."""
+    _, rows = db.rows("known_values", {}, KNOWN_VALUES_CAP, time_limited=True)
+    found: dict[str, list[str]] = {}
+    for kind, value in rows:
+        found.setdefault(kind, []).append(value)
+    return {kind: tuple(values) for kind, values in found.items()}
+
+
 def _newest_event(db: Reader) -> str | None:
     _, rows = db.rows("newest_event", {}, 1)
     return rows[0][0] if rows else None
@@ -203,13 +246,15 @@ def _one(api: Api, db: Reader, q: Question, binds: dict[str, Any]) -> bytes:
 def _page(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any]) -> bytes:
     binds.update(q.canned.after_binds(page.after))
     binds["limit"] = page.fetch_limit
-    columns, rows = q.sql(db, binds, page.fetch_limit)
+    # Under the page's byte budget the query stops reading soon after the items pass it.
+    columns, rows = q.sql(db, binds, page.fetch_limit, budget=api.page_bytes)
     if not rows and q.canned.must_exist and not db.rows(q.canned.must_exist, binds, 1)[1]:
         raise unknown_contact()
     plan = api.plan(q.canned, q.variant, columns)
+    kept = plan.fit(rows, min(len(rows), page.page_size), api.page_bytes)
     next_cursor = None
-    if len(rows) > page.page_size:
-        rows = rows[: page.page_size]
+    if kept < len(rows):  # a row beyond the page (its size, or past the budget) follows
+        rows = rows[:kept]
         next_cursor = page.next_cursor(plan.key(rows[-1]))
     return plan.page_body(rows, next_cursor)
 
@@ -233,11 +278,19 @@ def _whole_page(
                 assert found is not None  # a fresh segment starts at `after`, covers a page
     assert segment is not None and q.canned.items is not None
     rows, next_key = found
-    # The page's items, built from its rows of the kept order, in the same snapshot.
+    # The page's items, built from its rows of the kept order, in the same snapshot (one
+    # item per row, in order), read until they pass the page's byte budget.
     columns, items = db.rows(
-        q.canned.items, {**binds, "rows": orjson.dumps(rows).decode()}, len(rows) + 1
+        q.canned.items,
+        {**binds, "rows": orjson.dumps(rows).decode()},
+        len(rows) + 1,
+        budget=api.page_bytes,
     )
     plan = api.plan(q.canned, Variant(q.canned.items, long=True), columns)
+    kept = plan.fit(items, len(items), api.page_bytes)
+    if 0 < kept < len(rows):  # the page ends early: continue after its last item's row
+        items = items[:kept]
+        next_key = segment.key(rows[kept - 1])
     next_cursor = page.next_cursor(next_key) if next_key is not None else None
     return plan.page_body(items, next_cursor)
 

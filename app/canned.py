@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from app import models
 from app.params import (
+    ALLOW_UNSEEN,
     AS_OF,
     CONTACT_ID_PATH,
     CURSOR,
@@ -40,6 +41,8 @@ from app.params import (
     SINCE,
     UNTIL,
     Days,
+    EventType,
+    Known,
     ParamSet,
     Text,
     days_param,
@@ -83,6 +86,16 @@ class Canned:
     items: str | None = None  # with `whole`: builds a page's items from its order rows
     must_exist: str | None = None  # run on an empty page: no row means 404 (unknown contact)
     cursor_kind: str = ""  # routes sharing a sort key may share cursors ("" = name)
+    # Checked against the build once the snapshot names it (app/answer.py); set below.
+    event_types: tuple[EventType, ...] = field(init=False)
+    known: tuple[Known, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        params = self.params.params
+        object.__setattr__(
+            self, "event_types", tuple(p for p in params if isinstance(p, EventType))
+        )
+        object.__setattr__(self, "known", tuple(p for p in params if isinstance(p, Known)))
 
     @property
     def kind(self) -> str:
@@ -122,16 +135,20 @@ class Canned:
         return {part.bind: None if after is None else after[i] for i, part in enumerate(self.key)}
 
 
-MEASURE = Text(
+MEASURE = Known(
     "measure",
-    "Only forms with this event_name (the measure id), e.g. `phq9`.",
+    "Only forms with this event_name (the measure id), e.g. `phq9`. A measure no form event "
+    "of the mirror has is a 400 naming the known ones (a typo must not make every contact "
+    '"need" a form), unless `allow_unseen=true`.',
     example="phq9",
+    known="measure",
+    what="form event's measure",
 )
 
 NEEDS_FORM = Canned(
     name="needs_form",
     path="/contacts/needs-form",
-    params=ParamSet((days_param(14), MEASURE, LIFECYCLE_STAGE, AS_OF, LIMIT, CURSOR)),
+    params=ParamSet((days_param(14), MEASURE, LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
     variants=(Variant("needs_form", long=True),),
     items="needs_form_items",
     model=models.NeedsFormPage,
@@ -149,7 +166,9 @@ NEEDS_FORM = Canned(
 GONE_QUIET = Canned(
     name="gone_quiet",
     path="/contacts/gone-quiet",
-    params=ParamSet((days_param(30), EVENT_TYPE, LIFECYCLE_STAGE, AS_OF, LIMIT, CURSOR)),
+    params=ParamSet(
+        (days_param(30), EVENT_TYPE, LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)
+    ),
     # Two files, not one with an optional type: see gone_quiet_by_type.sql.
     variants=(
         Variant("gone_quiet_by_type", long=True, when="event_type"),
@@ -170,7 +189,7 @@ GONE_QUIET = Canned(
 CHANNEL_SUMMARY = Canned(
     name="channel_summary",
     path="/contacts/channel-summary",
-    params=ParamSet((LIFECYCLE_STAGE, AS_OF, LIMIT, CURSOR)),
+    params=ParamSet((LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
     variants=(Variant("channel_summary", long=True),),
     model=models.ChannelSummaryPage,
     summary="Event counts per contact",

@@ -10,7 +10,8 @@
   pragma per request.
 - Rows come back as tuples. A query that can run long (`time_limited`) runs under the
   configured time limit (`set_progress_handler` aborts it; 504); every query under a row
-  cap (`fetchmany`).
+  cap (`fetchmany`); a page's query also under a size budget (`budget`: it stops reading
+  once its rows' `item` texts pass it, so a page of huge rows is never held whole).
 - SQL comes only from `queries/api/<name>.sql`; values are bound as `:name` parameters.
 """
 
@@ -21,6 +22,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ FileKey = tuple[int, int, int, int]
 
 # Progress handler granularity (SQLite VM instructions between deadline checks).
 PROGRESS_STEPS = 50_000
+# Rows read at a time under a size budget: at most this many rows beyond the budget are
+# ever held (a page of 1,000 rows of 1 MB each holds ~1 MiB + BUDGET_BATCH MB, not 1 GB).
+BUDGET_BATCH = 16
 JSON_COLUMNS = ("rejects_by_reason", "rows_by_source", "duplicates_by_source", "validation")
 PROFILES = ("flat", "lorchestra", "custom")
 
@@ -189,11 +194,14 @@ class Reader:
         cap: int,
         *,
         time_limited: bool = False,
+        budget: int | None = None,
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         """(column names, rows as tuples) of `queries/api/<name>.sql`, at most `cap` rows.
 
         `time_limited`: the query can run long, so a progress handler stops it at the
         configured time limit (504). Index probes of one contact do without.
+        `budget`: stop reading once the rows' `item` column holds more than this many
+        characters (the caller ends its page there, app/answer.py).
         """
         sql = read_query(f"api/{name}")
         if time_limited:
@@ -206,11 +214,14 @@ class Reader:
         try:
             cursor = self.con.execute(sql, params)
             try:
-                rows = cursor.fetchmany(cap)
                 columns = self._columns.get(name)
                 if columns is None:
                     columns = tuple(d[0] for d in cursor.description)
                     self._columns[name] = columns
+                if budget is None or "item" not in columns:
+                    rows = cursor.fetchmany(cap)
+                else:
+                    rows = _fetch_within(cursor, cap, columns.index("item"), budget)
             finally:
                 cursor.close()
         except sqlite3.OperationalError as e:
@@ -233,6 +244,22 @@ class Reader:
         """Rows as dicts, for the few places that want names (status counts)."""
         columns, rows = self.rows(name, params, cap, time_limited=True)
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _fetch_within(cursor: sqlite3.Cursor, cap: int, item: int, budget: int) -> list[Any]:
+    """Up to `cap` rows, read BUDGET_BATCH at a time until their `item` texts together
+    pass `budget` characters."""
+    rows: list[Any] = []
+    size = 0
+    while len(rows) < cap:
+        batch = cursor.fetchmany(min(BUDGET_BATCH, cap - len(rows)))
+        if not batch:
+            break
+        rows += batch
+        size += sum(map(len, map(itemgetter(item), batch)))
+        if size > budget:
+            break
+    return rows
 
 
 def column_index(columns: Sequence[str], names: Sequence[str]) -> tuple[int, ...]:

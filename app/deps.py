@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import Authenticator, Role, authorize
+from app.auth import Authenticator, Role, authorize, client_address
 from app.errors import ApiError
 from app.jobs import JobManager
 from app.pool import Mirror
@@ -30,7 +30,9 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 def _role(request: Request) -> Role:
     auth: Authenticator = request.app.state.auth
-    return authorize(auth, request.headers.get("authorization"))
+    return authorize(
+        auth, request.headers.get("authorization"), client_address(request.scope.get("client"))
+    )
 
 
 async def require_read(request: Request, _credentials: Credentials) -> Role:

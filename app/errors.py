@@ -1,20 +1,8 @@
 """One error shape for every 4xx/5xx: `{"error": {"code", "message", "field"}}`.
 
-Status codes (README "HTTP API: errors"):
-
-- 400 `invalid_parameter`  a query/path value fails validation (type, range, enum, RFC 3339)
-- 400 `unknown_parameter`  a query parameter the route does not take (`?day=14`): strict,
-                           so a typo never silently falls back to a default
-- 400 `duplicate_parameter` a query parameter given twice (`?days=1&days=2`)
-- 400 `invalid_cursor`     a cursor that is malformed, tampered with, or from another query
-- 401 `unauthorized`       no or wrong bearer token (with `WWW-Authenticate: Bearer`)
-- 403 `forbidden`          a read token on an admin route, or no admin token configured
-- 404 `not_found`          unknown contact, job or route
-- 405 `method_not_allowed`
-- 503 `mirror_unavailable` no mirror file yet, or it cannot be read
-- 503 `job_store_unavailable` the rebuild jobs' SQLite file cannot be used
-- 504 `query_timeout`      a query ran past the configured time limit
-- 500 `internal_error`     a bug; the body says nothing more, the log has the traceback
+`ERROR_CODES` below is the one list of the codes, with their status: the OpenAPI schema
+(`ErrorDetail.code`, app/models.py) and the README's table are made from it or checked
+against it, and a test checks that every code the app can answer is in it.
 
 FastAPI's own 422 for validation errors is folded into 400 `invalid_parameter`, so every
 client mistake is a 400 and a 422 never appears.
@@ -32,6 +20,48 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("contact_events.api")
+
+# code -> (HTTP status, when). README "HTTP API: errors" lists the same.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "invalid_parameter": (
+        400,
+        "a query or path value fails validation (type, range, RFC 3339, an event_type "
+        "not the mirror's, a measure or lifecycle_stage the mirror has never had, since "
+        "later than until)",
+    ),
+    "unknown_parameter": (
+        400,
+        "a query parameter the route does not take (`?day=14`): strict, so a typo never "
+        "silently falls back to a default",
+    ),
+    "duplicate_parameter": (400, "a query parameter given twice (`?days=1&days=2`)"),
+    "invalid_cursor": (400, "a cursor that is malformed, tampered with, or from another query"),
+    "unauthorized": (401, "no or wrong bearer token (with `WWW-Authenticate: Bearer`)"),
+    "forbidden": (403, "a read token on an admin route, or no admin token configured"),
+    "not_found": (404, "unknown contact, job or route"),
+    "method_not_allowed": (405, "a method the route does not take"),
+    "uri_too_long": (414, "the URL (path and query string) is longer than 32 KiB"),
+    "too_many_requests": (
+        429,
+        "too many wrong bearer tokens from this client address within a minute (with "
+        "`Retry-After`)",
+    ),
+    "header_fields_too_large": (
+        431,
+        "more than 100 header fields, or more than 16 KiB of them",
+    ),
+    "http_error": (400, "any other HTTP error the framework raises (4xx)"),
+    "internal_error": (500, "a bug; the body says nothing more, the log has the traceback"),
+    "mirror_unavailable": (
+        503,
+        "no mirror file yet, or it cannot be read or did not verify (with `Retry-After`)",
+    ),
+    "job_store_unavailable": (
+        503,
+        "the rebuild jobs' SQLite file beside the mirror cannot be used (with `Retry-After`)",
+    ),
+    "query_timeout": (504, "a query ran past CONTACT_EVENTS_QUERY_TIME_LIMIT_MS"),
+}
 
 
 class ApiError(Exception):

@@ -17,6 +17,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.answer import JSON_TYPE, Api, Reply, answer
+from app.auth import client_address
 from app.canned import CANNED, Canned
 from app.errors import ApiError, error_body
 
@@ -73,7 +74,15 @@ class CannedRoutes:
                     if_none_match = value.decode("latin-1")
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         try:
-            reply = await answer(self.api, canned, path, query, authorization, if_none_match)
+            reply = await answer(
+                self.api,
+                canned,
+                path,
+                query,
+                authorization,
+                if_none_match,
+                client_address(scope.get("client")),
+            )
         except ApiError as e:
             reply = error_reply(e)
         headers = reply.headers

@@ -18,7 +18,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app import errors
 from app.answer import Api
@@ -26,6 +28,7 @@ from app.answers import AnswerCache
 from app.auth import Authenticator, require_tokens
 from app.fastpath import CannedRoutes
 from app.jobs import JobManager, Runner
+from app.limits import RequestLimits
 from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
@@ -48,7 +51,11 @@ Read API over the contact-events SQLite mirror (CONTRACT §5).
 * **Errors**: `{"error": {"code", "message", "field"}}`. Every bad input is a 400
   (`invalid_parameter`, `unknown_parameter`, `duplicate_parameter`, `invalid_cursor`):
   unknown query parameters are rejected, so a typo never silently falls back to a
-  default.
+  default. Too many wrong tokens from one address: 429 `too_many_requests` (with
+  `Retry-After`); an oversized URL or header fields: 414 `uri_too_long`, 431
+  `header_fields_too_large`. The `ErrorResponse` schema lists every code.
+* **Pages** end early when their JSON would pass 1 MiB: follow `next_cursor` (not the
+  item count) to the end.
 * **Headers**: data answers carry `X-Ledger-Built-At` and `X-Ledger-Build-Id` of the
   mirror build they were read from.
 * **Conditional requests**: every GET answer but `/health` carries an `ETag`; send it
@@ -142,11 +149,15 @@ def create_app(
                 await watcher
             mirror.close_all()
 
-    app = FastAPI(
+    # /docs and /redoc with their assets (Swagger UI, ReDoc) served by the app itself, not
+    # a CDN: they work offline and on a network that blocks CDNs (issue 13 item 11).
+    app = FastAPIOffline(
         title="contact-events",
         version=VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # No badge from Swagger's online validator: the page asks nothing of the network.
+        swagger_ui_parameters={"validatorUrl": None},
         lifespan=lifespan,
         **_no_telemetry(),
     )
@@ -156,9 +167,11 @@ def create_app(
     app.state.api = api
     app.state.jobs = JobManager(conf, runner=rebuild_runner)
     errors.install(app)
-    # Outermost last: access log -> canned GETs (app/fastpath.py) -> ETags for the rest.
+    # Outermost last: access log -> size limits (app/limits.py) -> canned GETs
+    # (app/fastpath.py) -> ETags for the rest.
     app.add_middleware(ConditionalMiddleware)
     app.add_middleware(CannedRoutes, api=api)
+    app.add_middleware(RequestLimits)
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):
         app.include_router(module.router)
@@ -167,7 +180,8 @@ def create_app(
 
 
 async def _watch(mirror: Mirror) -> None:
-    """Close idle connections to a replaced mirror file even when no request comes."""
+    """Close idle connections to a replaced mirror file even when no request comes, and
+    verify a new file before requests need it (in a thread: it reads the whole file)."""
     while True:
         await asyncio.sleep(MIRROR_CHECK_SECONDS)
-        mirror.check()
+        await run_in_threadpool(mirror.check)

@@ -6,13 +6,18 @@ Timestamps are RFC 3339 UTC strings with `Z` and microseconds
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from app.errors import ERROR_CODES
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 TS = "2024-05-01T09:30:00.000000Z"
+# A response timestamp: text as the API sends it (never re-parsed), declared in OpenAPI as
+# `format: date-time` (RFC 3339), which it always is.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 TS_DESC = "RFC 3339 UTC timestamp with `Z`, microsecond precision."
 EVENT_TYPE_DESC = (
     "One of the mirror's event types (its build's profile's; GET /status lists them). The "
@@ -25,13 +30,12 @@ CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W1
 
 class ErrorDetail(BaseModel):
     code: str = Field(
-        description=(
-            "Machine-readable: invalid_parameter, unknown_parameter, duplicate_parameter, "
-            "invalid_cursor, "
-            "unauthorized, forbidden, not_found, method_not_allowed, mirror_unavailable, "
-            "job_store_unavailable, query_timeout, internal_error."
+        description="Machine-readable, one of:\n\n"
+        + "\n".join(
+            f"* `{code}` ({status}): {when}" for code, (status, when) in ERROR_CODES.items()
         ),
         examples=["invalid_parameter"],
+        json_schema_extra={"enum": list(ERROR_CODES)},
     )
     message: str = Field(
         description="What was wrong, for a human.",
@@ -64,7 +68,7 @@ class NeedsFormRow(BaseModel):
     email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
-    last_form_at: str | None = Field(
+    last_form_at: Timestamp | None = Field(
         description=TS_DESC + " Null when the contact has no (matching) form event.",
         examples=[TS],
     )
@@ -105,7 +109,7 @@ class GoneQuietRow(BaseModel):
     email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
-    last_event_at: str = Field(description=TS_DESC, examples=[TS])
+    last_event_at: Timestamp = Field(description=TS_DESC, examples=[TS])
     last_event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     last_event_name: str | None = Field(examples=["Session Completed"])
 
@@ -157,7 +161,7 @@ class ChannelSummaryRow(BaseModel):
         examples=[{"form": 4, "session": 12, "email": 7, "message": 3, "system": 0}],
     )
     total: int = Field(examples=[26])
-    last_activity_at: str | None = Field(
+    last_activity_at: Timestamp | None = Field(
         description=TS_DESC + " Null when the contact has no events.", examples=[TS]
     )
 
@@ -192,7 +196,7 @@ class LedgerEvent(BaseModel):
     event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     event_name: str | None = Field(examples=["Session Completed"])
     event_source: str | None = Field(examples=["dataverse"])
-    event_timestamp: str = Field(description=TS_DESC, examples=[TS])
+    event_timestamp: Timestamp = Field(description=TS_DESC, examples=[TS])
     source_system: str = Field(examples=["canonical.clinical_sessions"])
     source_record_id: str = Field(examples=["s-9001"])
     payload: dict[str, Any] = Field(
@@ -228,8 +232,8 @@ BUILD_EXAMPLE: dict[str, Any] = {
 class BuildRecord(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [BUILD_EXAMPLE]})
     build_id: str
-    built_at: str = Field(description=TS_DESC)
-    synced_at: str = Field(description=TS_DESC)
+    built_at: Timestamp = Field(description=TS_DESC)
+    synced_at: Timestamp = Field(description=TS_DESC)
     warehouse: str
     mode: str | None = Field(
         default=None,
@@ -247,6 +251,25 @@ class BuildRecord(BaseModel):
     validation: dict[str, Any] | None = Field(
         description="The pre-swap validation report, if `contact-events run` made one."
     )
+
+
+class MirrorVerification(BaseModel):
+    verified: bool = Field(
+        description=(
+            "Whether the mirror file in service passed its check when the API first saw it: "
+            "SQLite's `PRAGMA quick_check` found nothing and it has a build row."
+        )
+    )
+    quick_check: str | None = Field(description="`ok`, or SQLite's first finding.")
+    recorded_checksum: str | None = Field(
+        description=(
+            "The checksum its sync recorded in the build row (`sha256-pages:<hex>`; null "
+            "for a mirror synced before checksums). `contact-events status` recomputes it."
+        ),
+        examples=["sha256-pages:9f2c51e0d3a4b7c8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"],
+    )
+    checked_at: Timestamp = Field(description=TS_DESC + " When the check ran.")
+    seconds: float = Field(description="How long the check took.")
 
 
 class StatusResponse(BaseModel):
@@ -273,13 +296,23 @@ class StatusResponse(BaseModel):
                     "mirror_age_seconds": 3600.5,
                     "profile": "flat",
                     "event_types": ["form", "session", "email", "message", "system"],
+                    "mirror_verification": {
+                        "verified": True,
+                        "quick_check": "ok",
+                        "recorded_checksum": "sha256-pages:9f2c51e0d3a4b7c8e1f2a3b4c5d6e7f8",
+                        "checked_at": "2024-05-01T09:31:00.000000Z",
+                        "seconds": 0.512,
+                    },
                 }
             ]
         }
     )
     build: BuildRecord = Field(description="The latest ledger_builds row of the mirror.")
     rows_by_source: dict[str, int] = Field(
-        description="Ledger rows per source_system, counted in the mirror."
+        description=(
+            "Ledger rows per source_system, counted in the mirror: every source of the "
+            "build (its profile's, in the build's order), 0 included, then any other found."
+        )
     )
     rejects_by_reason: dict[str, int] = Field(
         description="Diagnostics rows per reason (every reason listed, 0 included)."
@@ -298,6 +331,12 @@ class StatusResponse(BaseModel):
             "accepts and what `counts` holds."
         ),
         examples=[["form", "session", "email", "message", "system"]],
+    )
+    mirror_verification: MirrorVerification | None = Field(
+        description=(
+            "The check of the mirror file in service (a file that did not verify is not "
+            "served: this route answers 503 then, and /health says `mirror_verified: false`)."
+        )
     )
 
 
@@ -348,9 +387,9 @@ class RebuildJob(BaseModel):
     )
     job_id: str
     state: JobState
-    created_at: str = Field(description=TS_DESC)
-    started_at: str | None = Field(description=TS_DESC + " Null while queued.")
-    finished_at: str | None = Field(description=TS_DESC + " Null until done.")
+    created_at: Timestamp = Field(description=TS_DESC)
+    started_at: Timestamp | None = Field(description=TS_DESC + " Null while queued.")
+    finished_at: Timestamp | None = Field(description=TS_DESC + " Null until done.")
     duration_seconds: float | None = Field(description="Running time so far, or in total.")
     report: RebuildReport | None = Field(description="Set when succeeded.")
     error: str | None = Field(description="Set when failed; the old mirror is still served.")
@@ -358,7 +397,20 @@ class RebuildJob(BaseModel):
 
 class HealthResponse(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "ok", "mirror_available": True}]}
+        json_schema_extra={
+            "examples": [{"status": "ok", "mirror_available": True, "mirror_verified": True}]
+        }
     )
     status: Literal["ok"]
-    mirror_available: bool = Field(description="Whether a readable mirror file is in place.")
+    mirror_available: bool = Field(
+        description=(
+            "Whether a mirror that verified, with a readable build, is in place: the data "
+            "routes answer 503 `mirror_unavailable` while it is false."
+        )
+    )
+    mirror_verified: bool = Field(
+        description=(
+            "Whether the mirror file in service passed its check (SQLite's quick_check and a "
+            "build row; once per file, when it is first seen). False without a mirror."
+        )
+    )

@@ -32,6 +32,13 @@ from app.timestamps import is_mirror_timestamp, now_utc, to_mirror
 
 VERSION = 1
 MAX_KEY_CHARS = 2000
+# Every cursor this API issues starts with these 16 characters: base64url of the 12 bytes
+# `{"v":1,"k":"` (whole base64 groups, so what follows cannot change them). The OpenAPI
+# schema declares the `cursor` parameter with this pattern, so a value that does not
+# match (`cursor=0`) is a schema mismatch as well as a 400 `invalid_cursor`.
+CURSOR_PREFIX = base64.urlsafe_b64encode(b'{"v":%d,"k":"' % VERSION).decode("ascii")
+assert len(CURSOR_PREFIX) == 16 and not CURSOR_PREFIX.endswith("=")
+CURSOR_PATTERN = f"^{CURSOR_PREFIX}[A-Za-z0-9_-]*$"
 
 # Sort key part shapes: "ts" = mirror timestamp, "ts?" = timestamp or "" (none),
 # "str" = any string. Each canned query declares its key (app/canned.py).

@@ -5,7 +5,13 @@ the same specs that check requests, so the docs cannot drift from the checks.
 Every bad value is a 400 (`invalid_parameter`; `invalid_cursor` for the cursor) whose
 message starts with the parameter's name; unknown and repeated query parameters are 400s
 too (`unknown_parameter`, `duplicate_parameter`), so a typo (`?day=14`) never falls back
-to a default silently.
+to a default silently. `since` later than `until` is a 400 too.
+
+Two kinds of value are checked against the mirror once the request's snapshot names its
+build (app/answer.py): an `event_type` must be one of the build's event types
+(`check_event_type`), and a `Known` filter (`measure`, `lifecycle_stage`) a value the
+mirror has (`check_known`): a typo must not answer "every contact". `allow_unseen=true`
+asks for an unseen value on purpose (a measure nobody has submitted yet).
 """
 
 from __future__ import annotations
@@ -16,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from app.errors import ApiError
-from app.timestamps import cutoff, mirror_to_datetime, parse_rfc3339, to_mirror
+from app.pagination import CURSOR_PATTERN
+from app.timestamps import (
+    cutoff,
+    mirror_to_datetime,
+    parse_request_timestamp,
+    to_mirror,
+    to_rfc3339,
+)
 
 MAX_TEXT = 500
 MAX_CURSOR_CHARS = 12000
@@ -115,6 +128,58 @@ def check_event_type(name: str, value: str | None, valid: Sequence[str]) -> None
 
 
 @dataclass(frozen=True)
+class Known(Text):
+    """A filter whose value must be one the mirror has (`known`: which set, see
+    queries/api/known_values.sql), unless the request says `allow_unseen=true`."""
+
+    known: str = ""
+    what: str = ""  # how the message names the set, e.g. "measure of a form event"
+
+
+MAX_LISTED = 20  # known values named in a message, at most
+MAX_LISTED_CHARS = 60
+
+
+def _listed(values: Sequence[str]) -> str:
+    shown = [
+        f"'{v}'" if len(v) <= MAX_LISTED_CHARS else f"'{v[:MAX_LISTED_CHARS]}...'"
+        for v in values[:MAX_LISTED]
+    ]
+    more = len(values) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def check_known(param: Known, value: str | None, known: Sequence[str]) -> None:
+    """400 naming the known values unless `value` is one of them (`known`, sorted)."""
+    if value is None or value in known:
+        return
+    listed = f"known: {_listed(known)}" if known else "the mirror has none"
+    raise ApiError(
+        400,
+        "invalid_parameter",
+        f"{param.name}: no {param.what} in the mirror is {value!r} ({listed}); pass "
+        "allow_unseen=true to ask for it anyway",
+        field=param.name,
+    )
+
+
+@dataclass(frozen=True)
+class Flag(Param):
+    """A boolean: `true` or `false` (also `1`, `0`; any case)."""
+
+    def parse(self, raw: str) -> Any:
+        lowered = raw.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ParamError("Input should be a valid boolean, `true` or `false`")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
 class Integer(Param):
     minimum: int = 0
     maximum: int = 0
@@ -151,10 +216,11 @@ class Days(Integer):
 
 @dataclass(frozen=True)
 class Timestamp(Param):
-    """RFC 3339 in (a date alone or no offset = UTC); the mirror's text form out."""
+    """The contract's timestamp grammar in (README "Timestamps": RFC 3339, a date alone or
+    no offset = UTC; app/timestamps.py); the mirror's text form out."""
 
     def parse(self, raw: str) -> Any:
-        return to_mirror(parse_rfc3339(raw))
+        return to_mirror(parse_request_timestamp(raw))
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "format": "date-time"}
@@ -164,6 +230,16 @@ class Timestamp(Param):
 class Cursor(Text):
     max_length: int = MAX_CURSOR_CHARS
     code: ClassVar[str] = "invalid_cursor"
+
+    def schema(self) -> dict[str, Any]:
+        # base64url (no padding) of the cursor's JSON, as next_cursor gave it
+        return {
+            "type": "string",
+            "minLength": 17,
+            "maxLength": self.max_length,
+            "pattern": CURSOR_PATTERN,
+            "format": "base64url",
+        }
 
 
 def days_param(default: int) -> Days:
@@ -216,10 +292,24 @@ EVENT_TYPE = EventType(
     "flat profile's are form, session, email, message and system).",
     example="session",
 )
-LIFECYCLE_STAGE = Text(
+LIFECYCLE_STAGE = Known(
     "lifecycle_stage",
-    "Only contacts in this lifecycle_stage (exact match), e.g. `active`.",
+    "Only contacts in this lifecycle_stage (exact match), e.g. `active`. A stage no "
+    "contact of the mirror has is a 400 naming the known ones (a typo must not answer "
+    "every contact), unless `allow_unseen=true`.",
     example="active",
+    known="lifecycle_stage",
+    what="contact's lifecycle_stage",
+)
+ALLOW_UNSEEN = Flag(
+    "allow_unseen",
+    "Accept a `measure` or `lifecycle_stage` that nothing in the mirror has (yet): without "
+    'it such a value is a 400 naming the known values, so a typo never answers "every '
+    'contact". With it the filter applies as given (e.g. a new measure nobody has '
+    "submitted yet: every contact needs it).",
+    default=False,
+    bind=None,
+    filter=False,
 )
 CONTACT_ID_PATH = Text("contact_id", "The contact's id.", where="path", example="c-000123")
 
@@ -277,6 +367,15 @@ class ParamSet:
             first = problems[0][0]
             message = "; ".join(f"{p.name}: {text}" for p, text in problems)
             raise ApiError(400, first.code, message, field=first.name)
+        since, until = values.get("since"), values.get("until")
+        if since is not None and until is not None and since > until:
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                f"since: {to_rfc3339(since)} is later than until {to_rfc3339(until)} "
+                "(since is inclusive, until exclusive)",
+                field="since",
+            )
         return values
 
     def openapi(self) -> list[dict[str, Any]]:

@@ -14,7 +14,15 @@ a deleted mirror file). The pool:
   once, and each one in use when it comes back. `check()` (run every few seconds by the
   app) does the same when no request comes. So a swapped-out mirror is unlinked for real
   within seconds, not whenever each thread happens to run again;
-- closes a connection that failed (a damaged file) instead of reusing it.
+- closes a connection that failed (a damaged file) instead of reusing it;
+- verifies each mirror file before it serves from it (`builder.mirror.verify_mirror`:
+  SQLite's `PRAGMA quick_check` and a build row; ~0.5 s at 1M rows), once per file
+  identity -- a new file, or one changed in place -- never per request. The app's watcher
+  does it in a thread within seconds of a swap; a request that meets an unverified file
+  first does it itself (a request on the event loop hands itself to the thread pool for
+  that, `VerifyFirst`). A file that does not verify is not served: every data route
+  answers 503 `mirror_unavailable` saying so, and /health says `mirror_verified: false`,
+  until a new file (a rebuild) replaces it.
 
 A connection still in use keeps reading the old (unlinked) file until its request ends:
 never a half-written mirror. In use at once: at most the thread pool's size plus the
@@ -28,14 +36,49 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from app.db import BAD_MIRROR, NO_MIRROR, Build, FileKey, MirrorUnavailable, Reader
+from app.timestamps import now_utc
+from builder.mirror import Verification, verify_mirror
 
 log = logging.getLogger("contact_events.api")
 
 MAX_IDLE = 4
+
+
+class VerifyFirst(Exception):  # noqa: N818 - a signal, not an error
+    """`acquire(blocking=False)` met a mirror file not verified yet: call again from a
+    thread (verification reads the whole file, too long for the event loop)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verification of one mirror file identity."""
+
+    key: FileKey
+    verification: Verification
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        return self.verification.ok
+
+    def unavailable(self) -> MirrorUnavailable:
+        found = self.verification.quick_check
+        if found and found != "ok":
+            why = f"quick_check found: {found}"
+        else:
+            why = (self.verification.problem or "unknown problem").replace(
+                self.verification.path, "the file"
+            )
+        return MirrorUnavailable(
+            f"the SQLite mirror in service did not verify ({why}); rebuild it "
+            "(`contact-events run` or POST /rebuild)"
+        )
 
 
 class Mirror:
@@ -59,6 +102,8 @@ class Mirror:
         self._open = 0
         self._on_swap: list[Callable[[], None]] = []
         self._memo: tuple[str, dict[str, Any]] | None = None
+        self._check: Check | None = None
+        self._verify_lock = threading.Lock()
 
     # -- the file --------------------------------------------------------------------
 
@@ -96,25 +141,63 @@ class Mirror:
             for callback in self._on_swap:
                 callback()
 
+    # -- verification -------------------------------------------------------------------
+
+    def verified(self, key: FileKey) -> Check:
+        """The check of the file with identity `key`: done now unless already done."""
+        check = self._check
+        if check is not None and check.key == key:
+            return check
+        with self._verify_lock:  # one verification at a time; the others wait for it
+            check = self._check
+            if check is not None and check.key == key:
+                return check
+            verification = verify_mirror(self.path)
+            check = Check(key, verification, now_utc())
+            if verification.ok:
+                log.info("mirror verified in %.3f s (quick_check)", verification.seconds)
+            else:
+                log.warning("the mirror does not verify: %s", verification.problem)
+            self._check = check
+            return check
+
+    def check_of(self, key: FileKey) -> Check | None:
+        """The verification of the file with identity `key`, if it was verified."""
+        check = self._check
+        return check if check is not None and check.key == key else None
+
     # -- connections ------------------------------------------------------------------
 
-    def acquire(self) -> Reader:
-        """A connection to the current mirror file (503 when there is none)."""
+    def acquire(self, blocking: bool = True) -> Reader:
+        """A connection to the current mirror file (503 when there is none, or when it did
+        not verify). `blocking=False` (the event loop): raise VerifyFirst rather than
+        verify a new file here."""
         key = self._stat()
+        check: Check | None = None
+        if key is not None:
+            check = self._check
+            if check is None or check.key != key:
+                if not blocking:
+                    raise VerifyFirst
+                check = self.verified(key)
+        usable = check is not None and check.ok
         retired: list[Reader] = []
         reader = None
         with self._lock:
             swapped = key != self._key
-            if swapped:
+            if swapped:  # a new file (or none): the old file's idle connections go
                 retired = self._retire(key)
-            elif self._idle:
+            elif self._idle and usable:
                 reader = self._idle.pop()
-            if reader is None and key is not None:
+            if reader is None and usable:
                 self._open += 1
         if swapped:
             self._close(retired, swapped=True)
         if key is None:
             raise MirrorUnavailable(NO_MIRROR)
+        if not usable:
+            assert check is not None
+            raise check.unavailable()
         if reader is not None:
             return reader
         try:
@@ -134,19 +217,22 @@ class Mirror:
         reader.close()
 
     @contextmanager
-    def reader(self) -> Iterator[Reader]:
-        reader = self.acquire()
+    def reader(self, blocking: bool = True) -> Iterator[Reader]:
+        reader = self.acquire(blocking)
         try:
             yield reader
         finally:
             self.release(reader)
 
     def check(self) -> None:
-        """Close idle connections to a mirror file that was replaced or removed."""
+        """Close idle connections to a mirror file that was replaced or removed, and
+        verify a new one (the app's watcher calls this from a thread every few seconds)."""
         try:
             key = self._stat()
         except MirrorUnavailable:
             key = None
+        if key is not None:
+            self.verified(key)
         with self._lock:
             if key == self._key:
                 return
@@ -181,12 +267,26 @@ class Mirror:
             self._memo[1][name] = value
         return value
 
-    def available(self) -> bool:
-        """Whether a readable mirror with a build is in place (GET /health)."""
+    def health(self) -> tuple[bool, bool]:
+        """(available, verified): whether a mirror that verified and has a readable build
+        is in place, and whether the file in service verified (GET /health). Blocking:
+        call from a thread."""
         try:
             with self.reader() as db:
                 db.begin()
                 db.end()
         except MirrorUnavailable:
-            return False
-        return True
+            available = False
+        else:
+            available = True
+        check = self._check
+        try:
+            key = self._stat()
+        except MirrorUnavailable:
+            key = None
+        verified = check is not None and check.key == key and key is not None and check.ok
+        return available, verified
+
+    def available(self) -> bool:
+        """Whether a verified, readable mirror with a build is in place."""
+        return self.health()[0]

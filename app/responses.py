@@ -19,6 +19,11 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
         "`invalid_cursor`."
     ),
     401: error_doc("Missing or wrong bearer token (`WWW-Authenticate: Bearer`)."),
+    429: error_doc(
+        "`too_many_requests`: this client address presented too many wrong tokens "
+        "(`CONTACT_EVENTS_AUTH_FAILURES_PER_MINUTE` within a minute); every request of it "
+        "that needs a token is refused for a minute. `Retry-After` says how many seconds."
+    ),
 }
 DATA_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.answer import Api, Reply, answer
+from app.auth import client_address
 from app.canned import Canned
 from app.deps import bearer
 from app.responses import DATA_ERRORS, NOT_MODIFIED, UNKNOWN_CONTACT
@@ -37,6 +38,7 @@ def add_canned_route(router: APIRouter, canned: Canned, path: str) -> None:
             request.query_params.multi_items(),
             request.headers.get("authorization"),
             request.headers.get("if-none-match"),
+            client_address(request.scope.get("client")),
         )
         return to_response(reply)
 

@@ -1,9 +1,12 @@
 """RFC 3339 in, RFC 3339 out; the mirror's own text form in between.
 
 The mirror stores timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), which sorts and
-compares as text. Request timestamps are parsed here, converted to UTC and formatted in
-that form before they are bound, so every comparison in SQL is a plain text comparison
-an index can serve. Responses convert back to RFC 3339 with a `Z`.
+compares as text. Request timestamps (`as_of`, `since`, `until`) are parsed by the
+contract's one grammar, `builder.timestamps.parse_timestamp` (README "Timestamps": the
+same strings the build and the validator accept, its error naming the part that is
+wrong), converted to UTC and formatted in the mirror's form before they are bound, so
+every comparison in SQL is a plain text comparison an index can serve. Responses convert
+back to RFC 3339 with a `Z`.
 """
 
 from __future__ import annotations
@@ -11,57 +14,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from builder.contract import TRIM_CHARS
 from builder.mirror import mirror_timestamp
+from builder.timestamps import parse_timestamp
 
-# RFC 3339 date-time, plus two conveniences: a bare date (midnight UTC) and no offset
-# (read as UTC, like the canonical tables). `T`/`t`/space separate date and time;
-# fractions beyond microseconds are truncated. A space before the offset is a `+` that
-# reached us unencoded (`?as_of=2024-05-01T09:30:00+02:00` pasted into a URL decodes
-# the `+` to a space); after a time nothing else can have been meant.
-_RFC3339 = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?)?"
-    r"(?P<tz>[Zz]|[+ -]\d{2}:\d{2})?$",
-    re.ASCII,
-)
+# The one convenience on top of the grammar: an offset's `+` pasted unencoded into a URL
+# (`?as_of=2024-05-01T09:30:00+02:00`) arrives as a space, and a space between a time and
+# a final HH:MM can have meant nothing else. `%2B` is the proper form.
+_SPACED_OFFSET = re.compile(r"([Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}:\d{2})$", re.ASCII)
 _MIRROR = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,6})?$", re.ASCII)
 
 # Sorts before every stored timestamp: the cut-off when `as_of - days` is before year 1.
 BEFORE_ALL = "0000-01-01 00:00:00.000000"
 
 
-def parse_rfc3339(value: str) -> datetime:
-    """An aware UTC datetime, or ValueError with a message fit for an API client."""
-    text = value.strip()
-    match = _RFC3339.match(text)
-    if not match:
-        raise ValueError(
-            "expected an RFC 3339 timestamp such as 2024-05-01T09:30:00Z (or a date, 2024-05-01)"
-        )
-    date, time, frac, tz = match.group("date", "time", "frac", "tz")
-    if tz is not None and tz[0] == " " and time is None:  # `2024-05-01 09:30`: no seconds
-        raise ValueError(
-            "expected an RFC 3339 timestamp such as 2024-05-01T09:30:00Z (or a date, 2024-05-01)"
-        )
-    if tz is not None and time is None:
-        raise ValueError("a time zone offset needs a time: 2024-05-01T00:00:00+02:00")
-    iso = f"{date}T{time or '00:00:00'}"
-    if frac:
-        iso += "." + frac[:6].ljust(6, "0")
-    if tz and tz not in ("Z", "z"):
-        iso += "+" + tz[1:] if tz[0] == " " else tz
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise ValueError(
-            "not a real date and time (month 13, February 30, hour 24, offset beyond 23:59?)"
-        ) from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("timestamp out of range after conversion to UTC") from None
+def parse_request_timestamp(value: str) -> datetime:
+    """An aware UTC datetime, or ValueError (`TimestampError`) saying which part is wrong."""
+    text = _SPACED_OFFSET.sub(r"\1+\2", value.strip(TRIM_CHARS))
+    return parse_timestamp(text)
 
 
 to_mirror = mirror_timestamp  # the mirror's text form (builder.mirror owns it)

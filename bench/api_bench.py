@@ -192,9 +192,9 @@ def first_page(port: int, route: str, params: dict[str, object]) -> float:
 
 
 def sql_binds(sql: str, params: dict[str, object], as_of: str) -> dict[str, object]:
-    from app.timestamps import cutoff, parse_rfc3339, to_mirror
+    from app.timestamps import cutoff, parse_request_timestamp, to_mirror
 
-    moment = parse_rfc3339(as_of)
+    moment = parse_request_timestamp(as_of)
     binds: dict[str, object] = {
         **params,
         "as_of": to_mirror(moment),

@@ -193,6 +193,7 @@ def main(
         os.environ[CONFIG_VARIABLE] = str(config.expanduser().resolve())
     level = {0: None, 1: "INFO"}.get(verbose, "DEBUG") if verbose else log_level
     STATE["level_given"] = level is not None
+    STATE["level"] = level
     setup_logging(level or "WARNING", show_sql)
 
 
@@ -735,7 +736,7 @@ def serve(
     conf = settings()  # a bad setting is one line before anything starts
     from app.serve import serve as do_serve
 
-    do_serve(conf, host=host, port=port, workers=workers)
+    do_serve(conf, host=host, port=port, workers=workers, log_level=STATE.get("level"))
 
 
 def check_port(host: str, port: int) -> None:
@@ -902,7 +903,7 @@ def demo(
         return
     from app.serve import serve as do_serve
 
-    do_serve(conf, host=host, port=port)
+    do_serve(conf, host=host, port=port, log_level=STATE.get("level"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # API guard rails (Datasette-style): per-query time limit and row cap.
     query_time_limit_ms: int = 5000
     max_rows: int = 50000
+    # Wrong bearer tokens one client address may present per minute before it is blocked
+    # for a minute (429); app/auth.py.
+    auth_failures_per_minute: int = 10
     # The command line's log level (`-v` is INFO, `-vv` DEBUG).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
@@ -147,6 +150,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float) -> float:
         if not value > 0:
             raise ValueError("expected a number of seconds greater than 0")
+        return value
+
+    @field_validator("auth_failures_per_minute")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("expected 1 or more")
         return value
 
     @field_validator("bq_retries")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_api_support import client_for, make_app
 
 from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, Canned
-from app.timestamps import parse_rfc3339, to_mirror
+from app.timestamps import parse_request_timestamp, to_mirror
 from builder.contract import EVENT_TYPES
 from builder.sql import read_query
 
@@ -189,7 +189,7 @@ def test_every_page_equals_the_single_query_on_both_sides_of_a_swap(mirrors, max
         canned = BY_NAME[name]
         swap_in(path_a, served)
         params = {k: v for k, v in filters.items() if v is not None}
-        mirror_as_of = to_mirror(parse_rfc3339(as_of))
+        mirror_as_of = to_mirror(parse_request_timestamp(as_of))
         values = {**{p.name: p.default for p in canned.params.params}, **filters}
         whole_a = single_query(path_a, canned, values, mirror_as_of)
         whole_b = single_query(path_b, canned, values, mirror_as_of)

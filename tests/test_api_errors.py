@@ -15,9 +15,13 @@ from test_api_support import (
 pytest_plugins = ["test_api_support"]
 
 LIST_ROUTES = {
-    "/contacts/needs-form": {"days", "measure", "lifecycle_stage", "as_of", "limit", "cursor"},
-    "/contacts/gone-quiet": {"days", "event_type", "lifecycle_stage", "as_of", "limit", "cursor"},
-    "/contacts/channel-summary": {"lifecycle_stage", "as_of", "limit", "cursor"},
+    "/contacts/needs-form": {
+        "days", "measure", "lifecycle_stage", "allow_unseen", "as_of", "limit", "cursor",
+    },
+    "/contacts/gone-quiet": {
+        "days", "event_type", "lifecycle_stage", "allow_unseen", "as_of", "limit", "cursor",
+    },
+    "/contacts/channel-summary": {"lifecycle_stage", "allow_unseen", "as_of", "limit", "cursor"},
     "/contacts/c1/timeline": {"event_type", "since", "until", "as_of", "limit", "cursor"},
     "/events": {
         "contact_id", "event_type", "event_name", "event_source",
@@ -34,7 +38,10 @@ BAD_VALUES: dict[str, list[str]] = {
         "1700000000", "", "2024-01-01T00:00:00+25:00", "2024-01-01T24:00:00Z",
         "0001-01-01T00:00:00+01:00", "2024-01-01Z", "٢٠٢٤-01-01",
         "2024-01-01 10:00", "2024-01-01T10:00:00  02:00", "2024-01-01 02:00",
+        "2024-01-01T00:00:00+15:00", "2024-01-01T00:00:00+14:30", "2024-01-01T00:00:00 14:30",
+        "2024-01-01T00:00:00+0200", "2024-01-01T00:00:60Z",
     ],
+    "allow_unseen": ["yes", "", "2", "truth"],
     "event_type": ["call", "FORM", "", "form,email"],
     "measure": ["", "x" * 501],
     "lifecycle_stage": ["", "x" * 501],
@@ -80,8 +87,15 @@ def test_messages_say_what_was_wrong(http: TestClient):
     assert "greater than or equal to 0" in message("/contacts/gone-quiet?days=-3")
     assert "1000" in message("/events?limit=1001")
     assert "'form'" in message("/events?event_type=call")
-    assert "RFC 3339" in message("/events?since=yesterday")
+    # The contract's one timestamp grammar (builder.timestamps): the message names the part.
+    assert "date must come first as YYYY-MM-DD" in message("/events?since=yesterday")
     assert "real date" in message("/events?until=2024-02-30T00:00:00Z")
+    assert "offset must be between -14:00 and +14:00" in message(
+        "/events?as_of=2024-01-01T00:00:00%2B15:00"
+    )
+    assert "offset must be between" in message("/events?as_of=2024-01-01T00:00:00%2B14:30")
+    assert "hours run 00-23" in message("/events?as_of=2024-01-01T24:00:00Z")
+    assert "a time HH:MM:SS" in message("/events?as_of=2024-01-01T10:00")
 
 
 def test_unknown_and_repeated_parameters_are_400(http: TestClient):
@@ -122,11 +136,11 @@ def test_extreme_but_valid_values(http: TestClient):
         "/contacts/needs-form?days=36500&as_of=0001-01-01T00:00:00Z",
         "/contacts/gone-quiet?days=36500&as_of=0001-01-01",
         "/contacts/needs-form?days=0&as_of=9999-12-31T23:59:59.999999Z",
-        "/events?since=9999-12-31T23:59:59Z&until=0001-01-01T00:00:00Z",
+        "/events?since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59Z",
         "/events?as_of=2024-01-01T00:00:00.123456789Z",
         "/events?limit=1000",
-        "/contacts/c1/timeline?since=2024-01-01&until=2023-01-01",
-        "/contacts/needs-form?measure=%00%27%3B%20DROP%20TABLE%20contacts%3B--",
+        "/contacts/c1/timeline?since=2024-01-01&until=2024-01-01",
+        "/contacts/needs-form?measure=%00%27%3B%20DROP%20TABLE%20contacts%3B--&allow_unseen=true",
         "/events?event_name=%F0%9F%92%A5&contact_id=%E2%80%AE",
         "/contacts/c1/timeline?as_of=2024-06-30t12:00:00z",
         "/contacts/c1/summary?as_of=2024-06-30 12:00:00",

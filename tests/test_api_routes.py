@@ -68,7 +68,14 @@ def test_needs_form_measure(api):
 def test_needs_form_lifecycle_stage(api):
     assert ids(api.needs_form(14, lifecycle_stage="active", as_of=AS_OF)) == []
     assert ids(api.needs_form(14, measure="phq9", lifecycle_stage="active", as_of=AS_OF)) == ["c5"]
-    assert ids(api.needs_form(14, lifecycle_stage="no-such-stage", as_of=AS_OF)) == []
+    # CONTRACT §5: a stage no contact has is a 400 naming the known ones, not an empty list.
+    with pytest.raises(ContactEventsAPIError) as err:
+        api.needs_form(14, lifecycle_stage="no-such-stage", as_of=AS_OF)
+    assert (err.value.status, err.value.code, err.value.field) == (
+        400,
+        "invalid_parameter",
+        "lifecycle_stage",
+    )
 
 
 def test_needs_form_as_of_ignores_later_events(api):
@@ -380,7 +387,7 @@ def test_status_parses_validation_json(mirror_factory):
 def test_health_needs_no_token(http):
     response = http.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "mirror_available": True}
+    assert response.json() == {"status": "ok", "mirror_available": True, "mirror_verified": True}
 
 
 def test_no_mirror_is_503_everywhere(tmp_path):
@@ -390,7 +397,11 @@ def test_no_mirror_is_503_everywhere(tmp_path):
 
     settings = Settings(mirror_path=tmp_path / "missing.db", duckdb_path=tmp_path / "w.duckdb")
     with TestClient(make_app(settings)) as http:
-        assert http.get("/health").json() == {"status": "ok", "mirror_available": False}
+        assert http.get("/health").json() == {
+            "status": "ok",
+            "mirror_available": False,
+            "mirror_verified": False,
+        }
         for url in (
             "/status",
             "/contacts/needs-form",

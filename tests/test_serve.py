@@ -62,10 +62,16 @@ def mirror_env(tmp_path):
     return env
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """`contact-events serve` of this checkout (first on the path: not whatever checkout
+    an editable install of the environment points at)."""
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.Popen(
         [sys.executable, "-m", "builder.cli", "serve", *args],
-        env=env,
+        env={**env, "PYTHONPATH": path},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -161,3 +167,50 @@ def test_serve_refuses_to_start_with_a_short_token(mirror_env, tmp_path, variabl
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_server_log_level_follows_the_setting(tmp_path, monkeypatch):
+    from app.logging import log_config, server_log_level
+    from builder.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONTACT_EVENTS_LOG_LEVEL", raising=False)
+    assert server_log_level(Settings()) == "INFO"  # the server's default, not WARNING
+    monkeypatch.setenv("CONTACT_EVENTS_LOG_LEVEL", "error")
+    assert server_log_level(Settings()) == "ERROR"
+    assert server_log_level(Settings(), "DEBUG") == "DEBUG"  # the command line's wins
+    config = log_config(server_log_level(Settings()))
+    for name in ("uvicorn", "uvicorn.error", "contact_events", "contact_events.access"):
+        assert config["loggers"][name]["level"] == "ERROR", name
+
+
+@pytest.mark.parametrize(
+    ("variable", "args", "info_lines"),
+    [(None, [], True), ("WARNING", [], False), ("debug", [], True), (None, ["-v"], True),
+     ("INFO", ["--log-level", "error"], False)],
+)  # fmt: skip
+def test_serve_logs_at_the_configured_level(mirror_env, tmp_path, variable, args, info_lines):
+    env = dict(mirror_env)
+    if variable is not None:
+        env["CONTACT_EVENTS_LOG_LEVEL"] = variable
+    port = free_port()
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builder.cli", *args, "serve", "--port", str(port)],
+        env={**env, "PYTHONPATH": path},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_up(f"http://127.0.0.1:{port}", proc)
+        read = {"Authorization": f"Bearer {READ_TOKEN}"}
+        assert httpx.get(f"http://127.0.0.1:{port}/events", headers=read).status_code == 200
+    finally:
+        stop(proc)
+    stderr, stdout = proc.stderr.read(), proc.stdout.read()
+    assert ("INFO uvicorn.error: Started server process" in stderr) == info_lines, stderr
+    assert ("GET /events 200" in stdout) == info_lines, stdout  # the access log
+    if not info_lines:
+        assert " INFO " not in stderr

@@ -1,5 +1,10 @@
 """GET /status: the mirror's latest build, its profile and event types, row counts,
-rejects and age."""
+rejects, age, and the verification of the file in service.
+
+`rows_by_source` names the build's own sources (the build row's `rows_by_source` keys,
+in its order; a mirror synced before those were recorded: its built-in profile's
+sources), each counted in the mirror (0 included), and any other source found there
+after them -- never a fixed list of the flat profile's five."""
 
 from __future__ import annotations
 
@@ -11,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from app.db import Build, Reader
 from app.deps import MirrorDep, ReadAuth, StrictQuery
 from app.models import StatusResponse
-from app.pool import Mirror
+from app.pool import Check, Mirror
 from app.responses import AUTH_ERRORS, error_doc
-from app.timestamps import mirror_to_datetime, now_utc, to_rfc3339
-from builder.contract import REASONS, SOURCES
+from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
+from builder.contract import PROFILE_TABLES, REASONS
+from builder.errors import ContactEventsError
+from builder.profiles import PROFILES_DIR, load_profile
 
 router = APIRouter(
     tags=["status"],
@@ -25,9 +32,22 @@ router = APIRouter(
 Counts = tuple[dict[str, int], dict[str, int]]
 
 
-def _counts(db: Reader) -> Counts:
+def build_sources(build: Build) -> list[str]:
+    """The source systems of the mirror's build, in the build's order."""
+    recorded = build.row.get("rows_by_source")
+    if isinstance(recorded, dict) and recorded:
+        return [str(system) for system in recorded]
+    if build.profile in PROFILE_TABLES:  # a mirror from before: its built-in profile's
+        try:
+            return list(load_profile(PROFILES_DIR / build.profile, build.profile).source_systems)
+        except ContactEventsError:  # pragma: no cover - the product's own folders
+            return []
+    return []
+
+
+def _counts(db: Reader, build: Build) -> Counts:
     """Ledger rows per source and rejects per reason (~40 ms per million rows)."""
-    by_source = {system: 0 for system, _ in SOURCES.values()}
+    by_source = dict.fromkeys(build_sources(build), 0)
     for row in db.dicts("rows_by_source", {}, 10_000):
         by_source[str(row["source_system"])] = int(row["n"])
     by_reason = {reason: 0 for reason in REASONS}
@@ -36,14 +56,29 @@ def _counts(db: Reader) -> Counts:
     return by_source, by_reason
 
 
-def _read(mirror: Mirror) -> tuple[Build, Counts]:
-    """The build and its counts, in one snapshot; counted once per build of each file."""
+def _read(mirror: Mirror) -> tuple[Build, Counts, Check | None]:
+    """The build and its counts, in one snapshot; counted once per build of each file;
+    and the verification of the file the snapshot was read from."""
     with mirror.reader() as db:
         build = db.begin()
         try:
-            return build, mirror.memo(build, "status", lambda: _counts(db))
+            counts = mirror.memo(build, "status", lambda: _counts(db, build))
+            return build, counts, mirror.check_of(db.key)
         finally:
             db.end()
+
+
+def verification_of(check: Check | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    found = check.verification
+    return {
+        "verified": found.ok,
+        "quick_check": found.quick_check,
+        "recorded_checksum": found.recorded_checksum,
+        "checked_at": to_rfc3339(to_mirror(check.checked_at)),
+        "seconds": found.seconds,
+    }
 
 
 @router.get(
@@ -53,12 +88,14 @@ def _read(mirror: Mirror) -> tuple[Build, Counts]:
     description=(
         "The mirror's latest `ledger_builds` row (JSON columns as objects), the profile and "
         "event types of that build, ledger rows per `source_system` and diagnostics per "
-        "reason counted in the mirror, and the mirror's age in seconds (now - `synced_at`). "
-        "503 when there is no mirror yet."
+        "reason counted in the mirror, the mirror's age in seconds (now - `synced_at`), and "
+        "the verification of the mirror file in service (SQLite's quick_check when the file "
+        "was first seen, and the checksum its sync recorded). 503 when there is no mirror "
+        "yet, or when the file did not verify."
     ),
 )
 async def status(response: Response, mirror: MirrorDep) -> dict[str, Any]:
-    build, (by_source, by_reason) = await run_in_threadpool(_read, mirror)
+    build, (by_source, by_reason), check = await run_in_threadpool(_read, mirror)
     for name, value in build.headers():
         response.headers[name.decode()] = value.decode("latin-1")
     row = dict(build.row)
@@ -73,4 +110,5 @@ async def status(response: Response, mirror: MirrorDep) -> dict[str, Any]:
         "mirror_age_seconds": round(max(age, 0.0), 3),
         "profile": build.profile,
         "event_types": list(build.event_types),
+        "mirror_verification": verification_of(check),
     }
