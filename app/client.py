@@ -294,6 +294,7 @@ class ContactEventsClient:
         *,
         measure: str | None = None,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -307,6 +308,7 @@ class ContactEventsClient:
                 "days": days,
                 "measure": measure,
                 "lifecycle_stage": lifecycle_stage,
+                "allow_unseen": allow_unseen,
                 "as_of": as_of,
                 "limit": limit,
                 "cursor": cursor,
@@ -319,6 +321,7 @@ class ContactEventsClient:
         *,
         measure: str | None = None,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
     ) -> Iterator[NeedsFormRow]:
@@ -328,6 +331,7 @@ class ContactEventsClient:
                 days,
                 measure=measure,
                 lifecycle_stage=lifecycle_stage,
+                allow_unseen=allow_unseen,
                 as_of=as_of,
                 limit=limit,
                 cursor=cursor,
@@ -340,6 +344,7 @@ class ContactEventsClient:
         *,
         event_type: str | None = None,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -353,6 +358,7 @@ class ContactEventsClient:
                 "days": days,
                 "event_type": event_type,
                 "lifecycle_stage": lifecycle_stage,
+                "allow_unseen": allow_unseen,
                 "as_of": as_of,
                 "limit": limit,
                 "cursor": cursor,
@@ -365,6 +371,7 @@ class ContactEventsClient:
         *,
         event_type: str | None = None,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
     ) -> Iterator[GoneQuietRow]:
@@ -374,6 +381,7 @@ class ContactEventsClient:
                 days,
                 event_type=event_type,
                 lifecycle_stage=lifecycle_stage,
+                allow_unseen=allow_unseen,
                 as_of=as_of,
                 limit=limit,
                 cursor=cursor,
@@ -384,6 +392,7 @@ class ContactEventsClient:
         self,
         *,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -393,20 +402,31 @@ class ContactEventsClient:
             ChannelSummaryPage,
             "GET",
             "/contacts/channel-summary",
-            {"lifecycle_stage": lifecycle_stage, "as_of": as_of, "limit": limit, "cursor": cursor},
+            {
+                "lifecycle_stage": lifecycle_stage,
+                "allow_unseen": allow_unseen,
+                "as_of": as_of,
+                "limit": limit,
+                "cursor": cursor,
+            },
         )
 
     def iter_channel_summary(
         self,
         *,
         lifecycle_stage: str | None = None,
+        allow_unseen: bool | None = None,
         as_of: Timestamp | None = None,
         limit: int | None = None,
     ) -> Iterator[ChannelSummaryRow]:
         """Every row of channel-summary, page after page."""
         return self._iterate(
             lambda cursor: self.channel_summary(
-                lifecycle_stage=lifecycle_stage, as_of=as_of, limit=limit, cursor=cursor
+                lifecycle_stage=lifecycle_stage,
+                allow_unseen=allow_unseen,
+                as_of=as_of,
+                limit=limit,
+                cursor=cursor,
             )
         )
 

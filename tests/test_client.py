@@ -183,11 +183,15 @@ def test_from_env_builds_its_own_http_client():
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"status": "ok", "mirror_available": True})
+        return httpx.Response(
+            200, json={"status": "ok", "mirror_available": True, "mirror_verified": True}
+        )
 
     environ = {URL: "http://api.example:8000", TOKEN: " " + READ + "\n"}
     with ContactEventsClient.from_env(environ, transport=httpx.MockTransport(answer)) as api:
-        assert api.health() == HealthResponse(status="ok", mirror_available=True)
+        assert api.health() == HealthResponse(
+            status="ok", mirror_available=True, mirror_verified=True
+        )
     assert str(seen[0].url) == "http://api.example:8000/health"
     assert seen[0].headers["Authorization"] == f"Bearer {READ}"  # trimmed
 
