@@ -571,7 +571,8 @@ def validate(
     lock = writer_lock(conf, "validate") if conf.warehouse == "duckdb" else nullcontext()
     with lock, open_warehouse(conf, read_only=True) as wh:
         if contact:
-            unknown = [c for c in dict.fromkeys(contact) if c not in known_contacts(wh)]
+            known = known_contacts(wh)
+            unknown = [c for c in dict.fromkeys(contact) if c not in known]
             if unknown:
                 raise ContactEventsError(
                     f"unknown contact {', '.join(map(repr, unknown))}: not in the contacts "

@@ -266,12 +266,15 @@ class BigQueryWarehouse(Warehouse):
 
         trace.statement(self.kind, f"-- copy job: {source} -> {target} (write truncate)")
         config = bigquery.CopyJobConfig(write_disposition="WRITE_TRUNCATE", labels=JOB_LABELS)
-        try:
-            self.client.copy_table(
-                self.table_id(source), self.table_id(target), job_config=config
-            ).result(timeout=self.timeout)
-        except gexc.GoogleAPICallError as e:
-            raise self._error(e, f"keeping {source} as {target}") from e
+        doing = f"keeping {source} as {target}"
+        job = self.call(
+            self.client.copy_table,
+            doing,
+            self.table_id(source),
+            self.table_id(target),
+            job_config=config,
+        )
+        self.call(job.result, doing, timeout=self.timeout)
 
     def drop_quietly(self, table: str) -> None:
         """Best-effort cleanup: one API call, a timeout and no retries, never raising."""
