@@ -204,9 +204,10 @@ def test_failed_rebuild_keeps_serving_the_old_mirror(
 
 
 def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
-    practice: Settings, admin: ContactEventsClient
+    practice: Settings, admin: ContactEventsClient, caplog: pytest.LogCaptureFixture
 ):
-    """A `contact-events run` (here: its lock) is running: the job fails at once, clearly."""
+    """A `contact-events run` (here: its lock) is running: the job fails at once, clearly,
+    and the server logs it as one line (an expected failure, not a traceback)."""
     from builder.lock import writer_lock
 
     build_id = admin.status().build.build_id
@@ -216,6 +217,10 @@ def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
         assert job.state == "failed" and job.report is None
         assert job.error is not None
         assert job.error.startswith("BusyError: cannot rebuild: `run` (pid ")
+        (logged,) = [r for r in caplog.records if r.name == "contact_events.api"
+                     and "failed" in r.getMessage()]  # fmt: skip
+        assert logged.levelname == "WARNING" and logged.exc_info is None
+        assert "\n" not in logged.getMessage() and "cannot rebuild" in logged.getMessage()
         assert admin.status().build.build_id == build_id
         assert admin.timeline("c2") == timeline
     assert wait_done(admin, admin.rebuild().job_id).state == "succeeded"
