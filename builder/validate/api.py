@@ -4,7 +4,6 @@ hook that keeps a rebuild from replacing the mirror with one that differs."""
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from builder.config import Settings
 from builder.errors import ContactEventsError, PipelineError
+from builder.files import create_private
 from builder.mirror import MirrorFiles
 from builder.profiles import profile_of
 from builder.validate.compare import _Run
@@ -103,10 +103,8 @@ def keep_failed_report(result: ValidationResult, mirror: Path) -> Path:
     """Write `<mirror name>.validation-failed-<UTC time>.json` (mode 0600) beside the
     mirror, and delete all but the newest KEEP_FAILED_REPORTS of them (they hold PHI)."""
     files = MirrorFiles.at(mirror)
-    path = files.new_failed_report()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    path = create_private(files.new_failed_report())
+    with path.open("w", encoding="utf-8") as fh:
         json.dump(result.to_dict(listed=len(result.findings)), fh, indent=2, sort_keys=True)
     for old in files.failed_reports()[:-KEEP_FAILED_REPORTS]:
         old.unlink(missing_ok=True)
