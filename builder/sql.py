@@ -4,9 +4,11 @@ for an engine.
 Projection queries are GoogleSQL (BigQuery) files. For BigQuery they run as written, with
 table names qualified as `project.dataset.table`; for DuckDB sqlglot transpiles them.
 Parameters stay parameters (`@name` in the files) and are bound by the adapter. Python
-never assembles SQL beyond two things done here on the parsed tree: a placeholder table
-name swapped for a real one (`tables=`), and a profile source's SELECT put where the
-staging template says `source_rows` (`render_source`).
+never assembles SQL beyond three things done here on the parsed tree: a placeholder table
+name swapped for a real one (`tables=`); a profile source's SELECT put where the staging
+template says `source_rows` (`render_source`); and, when every source is staged in one
+statement (`render_sources`), each copy of the template's SELECT given its source's
+declared `@source_system` and `@event_type` as string literals.
 
 Documented shims, applied after parsing:
 - PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.

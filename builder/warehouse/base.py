@@ -64,10 +64,7 @@ class Warehouse(ABC):
 
     def row_count(self, table: str) -> int:
         """How many rows `table` holds."""
-        from sqlglot import exp
-
-        quoted = exp.to_identifier(table, quoted=True).sql(self.dialect)
-        (row,) = self.fetch(f"SELECT COUNT(*) AS n FROM {quoted}", name=f"count {table}")
+        (row,) = self.fetch_query_file("engine/row_count", target=table)
         return int(row["n"])  # type: ignore[call-overload]
 
     def leftover_staging(self) -> list[str]:
