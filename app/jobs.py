@@ -34,7 +34,7 @@ from typing import Any
 from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
 from builder.errors import ContactEventsError
-from builder.files import ensure_private, restrict_umask
+from builder.files import ensure_private, remove_sqlite_side_files, restrict_umask
 from builder.mirror import MirrorFiles
 from builder.pipeline import PipelineReport, rebuild
 from builder.sql import read_query
@@ -112,15 +112,13 @@ class JobManager:
         if not self._schema_ready or not self.path.exists():
             # first use, or the file was deleted under a running API: (re)create it
             if not self.path.exists():
-                for suffix in ("-wal", "-shm", "-journal"):  # a deleted store's leftovers
-                    self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+                remove_sqlite_side_files(self.path)  # a deleted store's leftovers
             ensure_private(self.path)
             self._schema_ready = False
         con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         con.row_factory = sqlite3.Row
         try:
             if not self._schema_ready:
-                con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(read_query("jobs/schema"))
                 self._schema_ready = True
             if write:

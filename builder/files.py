@@ -76,6 +76,13 @@ def ensure_private(path: Path | str) -> Path:
     return path
 
 
+def remove_sqlite_side_files(path: Path | str) -> None:
+    """Delete the journal, WAL and shared-memory files SQLite keeps beside `path`."""
+    path = Path(path)
+    for suffix in ("-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
 def restrict_umask() -> int:
     """Set the process umask to 077 (returns the previous one)."""
     return os.umask(UMASK)

@@ -35,7 +35,7 @@ from typing import Any
 
 from builder.config import Settings
 from builder.errors import BusyError
-from builder.files import FILE_MODE, private_dir
+from builder.files import FILE_MODE, private_dir, remove_sqlite_side_files
 from builder.mirror import MirrorFiles
 
 log = logging.getLogger("contact_events.lock")
@@ -123,8 +123,7 @@ def remove_stale_temps(settings: Settings) -> list[Path]:
     removed = []
     for stale in MirrorFiles.at(settings.mirror_path).temps():
         stale.unlink(missing_ok=True)
-        for suffix in ("-journal", "-wal", "-shm"):
-            stale.with_name(stale.name + suffix).unlink(missing_ok=True)
+        remove_sqlite_side_files(stale)
         log.warning("removed %s, left by a sync that was killed", stale)
         removed.append(stale)
     return removed
