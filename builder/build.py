@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -203,12 +203,20 @@ def check_inputs(warehouse: Warehouse, profile: Profile) -> None:
     raise WarehouseError(f"tables missing from the {warehouse.kind} warehouse: {readers}")
 
 
-def decide_strategy(warehouse: Warehouse, incremental: bool) -> Strategy:
-    """The strategy of a build on its own (`contact-events build`): no mirror involved."""
+def decide_strategy(
+    warehouse: Warehouse,
+    incremental: bool,
+    mirror_builds: Sequence[Mapping[str, Any]] | None = None,
+    full_every_days: int | None = None,
+) -> Strategy:
+    """Full or incremental, decided once (builder.strategy) from what was asked and the
+    warehouse's last build; with `mirror_builds` (the pipeline's) for the sync too."""
     return decide(
         incremental=incremental,
         warehouse_build=last_build(warehouse),
         ledger_exists=has_previous(warehouse),
+        mirror_builds=mirror_builds,
+        full_every_days=full_every_days,
     )
 
 

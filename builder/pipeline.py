@@ -7,14 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import BuildReport, build, has_previous, last_build
+from builder.build import BuildReport, build, decide_strategy
 from builder.config import Settings
 from builder.errors import PipelineError
 from builder.lock import writer_session
 from builder.profiles import profile_of
-from builder.strategy import FULL_EVERY_DAYS, Strategy, decide
+from builder.strategy import FULL_EVERY_DAYS, Strategy
 from builder.sync import Check, SyncReport, previous_builds, sync
-from builder.warehouse import Warehouse
 
 
 @dataclass
@@ -23,19 +22,6 @@ class PipelineReport:
     sync: SyncReport
     seconds: float
     strategy: Strategy
-
-
-def pipeline_strategy(
-    warehouse: Warehouse, settings: Settings, incremental: bool, full_every_days: int | None
-) -> Strategy:
-    """Full or incremental for build and sync together, decided once (builder.strategy)."""
-    return decide(
-        incremental=incremental,
-        warehouse_build=last_build(warehouse),
-        ledger_exists=has_previous(warehouse),
-        mirror_builds=previous_builds(Path(settings.mirror_path)),
-        full_every_days=full_every_days,
-    )
 
 
 def rebuild(
@@ -66,13 +52,15 @@ def rebuild(
     started = time.perf_counter()
     profile = profile_of(settings)
     with writer_session(settings, "rebuild") as warehouse:
-        strategy = pipeline_strategy(warehouse, settings, incremental, full_every_days)
+        strategy = decide_strategy(
+            warehouse, incremental, previous_builds(Path(settings.mirror_path)), full_every_days
+        )
         if on_strategy:
             on_strategy(strategy)
         if validate and strategy.sync == "full":
             from builder.validate import check_mirror
 
-            check = check_mirror(warehouse, settings)
+            check = check_mirror(warehouse, settings, profile)
         report = build(
             warehouse, settings, progress=on_build_step, strategy=strategy, profile=profile
         )

@@ -13,7 +13,7 @@ from builder.config import Settings
 from builder.errors import ContactEventsError, PipelineError
 from builder.files import create_private
 from builder.mirror import MirrorFiles
-from builder.profiles import profile_of
+from builder.profiles import Profile, profile_of
 from builder.validate.compare import _Run
 from builder.validate.findings import MAX_FINDINGS, ValidationResult
 from builder.validate.sources import reference_sources
@@ -52,6 +52,7 @@ def validate(
     seed: int = 0,
     *,
     max_findings: int = MAX_FINDINGS,
+    profile: Profile | None = None,
 ) -> ValidationResult:
     """Rebuild the ledger from the raw canonicals in Python and compare it with the
     warehouse projection and (if `mirror_path`) the SQLite mirror.
@@ -59,6 +60,7 @@ def validate(
     `contacts`: only these contact ids (their events and rejects); their reference and
     ledger rows are kept in `result.timelines` for `render_timeline`. `sample`: N random
     contacts (seeded by `seed`). Default: everything, orphans and rejects included.
+    `profile`: the settings' profile, when the caller has read it already.
     """
     selection = select_contacts(warehouse, contacts, sample, seed)
     if mirror_path is not None and not Path(mirror_path).exists():
@@ -66,7 +68,7 @@ def validate(
     run = _Run(
         warehouse,
         settings,
-        reference_sources(profile_of(settings)),
+        reference_sources(profile or profile_of(settings)),
         Path(mirror_path) if mirror_path is not None else None,
         selection,
         keep_timelines=bool(contacts),
@@ -75,7 +77,9 @@ def validate(
     return run.run()
 
 
-def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], dict[str, Any]]:
+def check_mirror(
+    warehouse: Warehouse, settings: Settings, profile: Profile | None = None
+) -> Callable[[Path], dict[str, Any]]:
     """The `check` hook for `builder.pipeline.rebuild`: validates the finished, not yet
     swapped mirror file against the warehouse; raises PipelineError when they differ.
 
@@ -84,7 +88,7 @@ def check_mirror(warehouse: Warehouse, settings: Settings) -> Callable[[Path], d
     which ends up in logs, carries counts and the file's path, never values."""
 
     def check(mirror: Path) -> dict[str, Any]:
-        result = validate(warehouse, settings, mirror)
+        result = validate(warehouse, settings, mirror, profile=profile)
         if not result.ok:
             try:
                 kept = f"report: {keep_failed_report(result, Path(settings.mirror_path))}"
