@@ -100,9 +100,9 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
         return [Step(name, warehouse.statements(name)) for name in names]
 
     def staged(template: str, source: SourceFile, **params: object) -> Step:
-        statement = sql.render_source(
+        statement = sql.render_sources(
             template,
-            source.query,
+            [(source.query, {})],
             source.label,
             warehouse.dialect,
             catalog,
@@ -323,8 +323,13 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
             report.records_resolved = n
     if profile.inputs is not None:
         catalog, db = warehouse.qualifier()
-        statement = sql.render_source(
-            "report/inputs", profile.inputs.query, "report/inputs", warehouse.dialect, catalog, db
+        statement = sql.render_sources(
+            "report/inputs",
+            [(profile.inputs.query, {})],
+            "report/inputs",
+            warehouse.dialect,
+            catalog,
+            db,
         )
         rows = warehouse.fetch(statement.sql, name=statement.name)
         report.inputs = [

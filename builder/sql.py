@@ -6,9 +6,9 @@ table names qualified as `project.dataset.table`; for DuckDB sqlglot transpiles 
 Parameters stay parameters (`@name` in the files) and are bound by the adapter. Python
 never assembles SQL beyond three things done here on the parsed tree: a placeholder table
 name swapped for a real one (`tables=`); a profile source's SELECT put where the staging
-template says `source_rows` (`render_source`); and, when every source is staged in one
-statement (`render_sources`), each copy of the template's SELECT given its source's
-declared `@source_system` and `@event_type` as string literals.
+template says `source_rows`; and, when several sources are staged in one statement, each
+copy of the template's SELECT given its source's declared `@source_system` and
+`@event_type` as string literals (both `render_sources`).
 
 Documented shims, applied after parsing:
 - PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.
@@ -146,24 +146,6 @@ def _parse_json(query: exp.Expression, columns: Mapping[str, Sequence[str]]) -> 
     return query
 
 
-def render_source(
-    template: str,
-    source: exp.Query,
-    name: str,
-    dialect: str,
-    catalog: str | None = None,
-    db: str | None = None,
-    *,
-    json_text: Mapping[str, Sequence[str]] | None = None,
-) -> Statement:
-    """`queries/<template>.sql` with a profile source's parsed SELECT in place of the
-    `source_rows` table (`AS s` stays its alias), qualified and rendered for `dialect`.
-
-    The source's own tables are qualified like every other table; the staging tables the
-    template writes are too. `json_text`: table -> JSON columns held as STRING there."""
-    return render_sources(template, [(source, {})], name, dialect, catalog, db, json_text=json_text)
-
-
 def render_sources(
     template: str,
     sources: Sequence[tuple[exp.Query, Mapping[str, str]]],
@@ -179,7 +161,9 @@ def render_sources(
     ALL'd: in each, the source's parsed SELECT stands where `source_rows` does, and the
     source's declarations (`{"source_system": ...}`) where the template's @parameters of
     those names do, as string literals. One statement: the engine stages every source
-    in one pass."""
+    in one pass. The source's own tables are qualified like every other table; the
+    tables the template writes are too. `json_text`: table -> JSON columns held as
+    STRING there."""
     (tree,) = parse(read_query(template))
     tree = _qualify(tree, catalog, db)
     select = tree.expression if isinstance(tree, exp.Create) else tree
