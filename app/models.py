@@ -63,11 +63,16 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-class NeedsFormRow(BaseModel):
+class ContactColumns(BaseModel):
+    """The contact's own columns, first in every row of needs-form and gone-quiet."""
+
     contact_id: str = Field(examples=["c-000123"])
     email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
     first_name: str | None = Field(examples=["Ada"])
     last_name: str | None = Field(examples=["Lovelace"])
+
+
+class NeedsFormRow(ContactColumns):
     last_form_at: Timestamp | None = Field(
         description=TS_DESC + " Null when the contact has no (matching) form event.",
         examples=[TS],
@@ -104,11 +109,7 @@ class NeedsFormPage(BaseModel):
     next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
-class GoneQuietRow(BaseModel):
-    contact_id: str = Field(examples=["c-000123"])
-    email: str | None = Field(description=EMAIL_DESC, examples=["ada@example.org"])
-    first_name: str | None = Field(examples=["Ada"])
-    last_name: str | None = Field(examples=["Lovelace"])
+class GoneQuietRow(ContactColumns):
     last_event_at: Timestamp = Field(description=TS_DESC, examples=[TS])
     last_event_type: str = Field(description=EVENT_TYPE_DESC, examples=["session"])
     last_event_name: str | None = Field(examples=["Session Completed"])
