@@ -12,6 +12,7 @@ Nothing is written: the warehouse is opened read-only (DuckDB) and the lock is o
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,9 @@ def _mirror_check(conf: Any) -> Check:
     started = time.perf_counter()
     try:
         found = mirror_status(path)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is this check's finding
+    except ContactEventsError as e:  # a damaged build row: the message names the file
+        return Check("mirror", "fail", str(e))
+    except (OSError, sqlite3.Error) as e:
         return Check("mirror", "fail", f"{path} cannot be read: {e}")
     verification = found["verification"]
     build = found["build"] or {}
