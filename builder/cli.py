@@ -37,7 +37,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, variable_name
+from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
 from builder.contract import WARNING_REASONS
 from builder.errors import ConfigError, ContactEventsError
 from builder.files import create_private, restrict_umask
@@ -240,17 +240,7 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        conf = Settings()
-    except ValidationError as e:  # bad environment / toml value: one line per setting
-        problems = "; ".join(
-            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"bad configuration: {problems}") from None
+    conf = load_settings()  # a bad environment / toml value: one ConfigError line
     if not STATE["level_given"]:
         logging.getLogger().setLevel(conf.log_level)
     return conf

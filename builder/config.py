@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -287,4 +287,14 @@ class TomlSource(PydanticBaseSettingsSource):
 
 
 def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)
+    """Settings from the environment and the toml file (`overrides` win); a bad value is
+    one ConfigError line naming each rejected setting by its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{variable_name('_'.join(map(str, err['loc'])))}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"bad configuration: {problems}") from None

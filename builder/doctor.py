@@ -31,22 +31,14 @@ class Check:
 
 def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
     """(the checks, {"settings": {name: (value, origin)}} or None when settings fail)."""
-    from pydantic import ValidationError
-
-    from builder.config import Settings, config_file
+    from builder.config import config_file, load_settings
 
     checks: list[Check] = []
     try:
         path, _ = config_file()
-        conf = Settings()
+        conf = load_settings()
     except ContactEventsError as e:
         return [Check("settings", "fail", str(e))], None
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        return [Check("settings", "fail", f"bad configuration: {problems}")], None
     origins = conf.origins()
     values = conf.redacted()
     settings = {name: (values[name], origins[name]) for name in values}
