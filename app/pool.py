@@ -72,9 +72,8 @@ class Check:
         if found and found != "ok":
             why = f"quick_check found: {found}"
         else:
-            why = (self.verification.problem or "unknown problem").replace(
-                self.verification.path, "the file"
-            )
+            problem = self.verification.problem
+            why = f"the file {problem}" if problem else "unknown problem"
         return MirrorUnavailable(
             f"the SQLite mirror in service did not verify ({why}); rebuild it "
             "(`contact-events run` or POST /rebuild)"
@@ -157,7 +156,9 @@ class Mirror:
             if verification.ok:
                 log.info("mirror verified in %.3f s (quick_check)", verification.seconds)
             else:
-                log.warning("the mirror does not verify: %s", verification.problem)
+                log.warning(
+                    "the mirror does not verify: %s %s", verification.path, verification.problem
+                )
             self._check = check
             return check
 

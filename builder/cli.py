@@ -623,7 +623,7 @@ def status(json_output: JsonOption = False) -> None:
         if verification["ok"]:
             say(f"verified: quick_check ok ({verification['seconds']:.2f}s)")
         else:
-            say(f"NOT VERIFIED: {verification['problem']}")
+            say(f"NOT VERIFIED: {path} {verification['problem']}")
     if not ok:
         raise typer.Exit(1)
 

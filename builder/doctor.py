@@ -155,7 +155,8 @@ def _mirror_check(conf: Any) -> Check:
     verification = found["verification"]
     build = found["build"] or {}
     if not verification["ok"]:
-        return Check("mirror", "fail", str(verification["problem"]), time.perf_counter() - started)
+        problem = f"{path} {verification['problem']}"
+        return Check("mirror", "fail", problem, time.perf_counter() - started)
     age = found["mirror_age_seconds"]
     return Check(
         "mirror",

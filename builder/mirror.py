@@ -206,7 +206,8 @@ def _hash_pages(con: sqlite3.Connection, digest: hashlib._Hash) -> None:
 
 @dataclass(frozen=True)
 class Verification:
-    """What `verify_mirror` found. `ok`: the file can be served; `problem`: why not."""
+    """What `verify_mirror` found. `ok`: the file can be served; `problem`: why not, said
+    of the file without naming it (`f"{path} {problem}"` reads as a sentence)."""
 
     path: str
     ok: bool
@@ -240,26 +241,26 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
         )
 
     if not path.is_file():
-        return result(f"no mirror at {path}")
+        return result("does not exist")
     try:
         con = connect_read_only(path)
     except sqlite3.Error as e:
-        return result(f"cannot open {path}: {e}")
+        return result(f"cannot be opened: {e}")
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
         found["quick_check"] = rows[0][0] if rows else "no answer"
         if [r[0] for r in rows] != ["ok"]:
             shown = "; ".join(str(r[0]) for r in rows[:3])
             more = f" (and {len(rows) - 3} more)" if len(rows) > 3 else ""
-            return result(f"{path} is damaged: quick_check: {shown}{more}")
+            return result(f"is damaged: quick_check: {shown}{more}")
         columns = {r[0] for r in con.execute(read_query("mirror/build_columns"))}
         if not columns:
-            return result(f"{path} has no ledger_builds table: not a mirror")
+            return result("has no ledger_builds table: not a mirror")
         cursor = con.execute(read_query("api/latest_build"))
         names = [d[0] for d in cursor.description]
         latest = cursor.fetchone()
         if latest is None:
-            return result(f"{path} has no build row")
+            return result("has no build row")
         row = dict(zip(names, latest, strict=True))
         found["build_id"], found["recorded_checksum"] = row["build_id"], row.get("checksum")
         recorded = found["recorded_checksum"]
@@ -270,11 +271,11 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
             found["checksum"] = mirror_checksum(con, algorithm)
             if recorded is not None and recorded != found["checksum"]:
                 return result(
-                    f"{path} does not hold what build {row['build_id']} synced: its checksum "
+                    f"does not hold what build {row['build_id']} synced: its checksum "
                     f"{found['checksum']} differs from the recorded {recorded}"
                 )
     except sqlite3.DatabaseError as e:
-        return result(f"{path} is damaged: {e}")
+        return result(f"is damaged: {e}")
     finally:
         con.close()
     return result(None)
