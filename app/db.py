@@ -21,7 +21,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,6 @@ PROGRESS_STEPS = 50_000
 # Rows read at a time under a size budget: at most this many rows beyond the budget are
 # ever held (a page of 1,000 rows of 1 MB each holds ~1 MiB + BUDGET_BATCH MB, not 1 GB).
 BUDGET_BATCH = 16
-PROFILES = ("flat", "lorchestra", "custom")
 
 NO_MIRROR = (
     "the SQLite mirror does not exist yet: run `contact-events run` "
@@ -250,8 +249,3 @@ def _fetch_within(cursor: sqlite3.Cursor, cap: int, item: int, budget: int) -> l
         if size > budget:
             break
     return rows
-
-
-def column_index(columns: Sequence[str], names: Sequence[str]) -> tuple[int, ...]:
-    """Positions of `names` among `columns` (those present)."""
-    return tuple(i for i, c in enumerate(columns) if c in names)

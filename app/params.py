@@ -109,9 +109,6 @@ class EventType(Text):
 
     max_length: int = 100
 
-    def schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "maxLength": self.max_length}
-
 
 def check_event_type(name: str, value: str | None, valid: Sequence[str]) -> None:
     """400 naming the valid ones unless `value` is one of the mirror's event types."""

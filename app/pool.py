@@ -116,9 +116,6 @@ class Mirror:
             raise MirrorUnavailable(BAD_MIRROR) from None
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def exists(self) -> bool:
-        return self.path.is_file()
-
     def on_swap(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the mirror file is replaced (or disappears)."""
         self._on_swap.append(callback)
@@ -287,7 +284,3 @@ class Mirror:
             key = None
         verified = check is not None and check.key == key and key is not None and check.ok
         return available, verified
-
-    def available(self) -> bool:
-        """Whether a verified, readable mirror with a build is in place."""
-        return self.health()[0]

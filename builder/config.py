@@ -200,10 +200,11 @@ class Settings(BaseSettings):
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "api_tokens":
-                value = f"{len(value)} set" if value else "none"
-            elif name == "admin_token":
-                value = "set" if value else "none"
+            if name in SECRET_SETTINGS:  # a token list: how many; a token: whether set
+                if not value:
+                    value = "none"
+                else:
+                    value = "set" if isinstance(value, str) else f"{len(value)} set"
             elif isinstance(value, Path):
                 value = str(value)
             values[name] = value

@@ -82,12 +82,6 @@ class MirrorFiles:
         """Every sync temp file beside the mirror (a killed sync's included)."""
         return sorted(self.path.parent.glob(f".{self.path.name}{TEMP_INFIX}*"))
 
-    @staticmethod
-    def temp_owner(temp: Path) -> int | None:
-        """The pid that made a temp file, from its name."""
-        pid = temp.name.split(TEMP_INFIX, 1)[-1].split("-", 1)[0]
-        return int(pid) if pid.isdigit() else None
-
     def new_failed_report(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return self._beside(f"{FAILED_REPORT_INFIX}{stamp}.json")
