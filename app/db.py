@@ -77,6 +77,7 @@ class Build:
         "event_types",
         "profile",
         "zero_counts",
+        "_headers",
     )
 
     def __init__(self, row: Mapping[str, Any]) -> None:
@@ -94,13 +95,16 @@ class Build:
         self.profile = profile if isinstance(profile, str) and profile else "flat"
         # Bound as :zero_counts: the set as a JSON object of zeros, in display order.
         self.zero_counts = json.dumps(dict.fromkeys(self.event_types, 0))
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
+        # The X-Ledger-* headers, encoded once: a Build is kept per data_version.
         built_at = to_rfc3339(self.built_at) or self.built_at
-        return [
+        self._headers = (
             (b"x-ledger-built-at", built_at.encode("latin-1", "replace")),
             (b"x-ledger-build-id", self.build_id.encode("latin-1", "replace")),
-        ]
+        )
+
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The X-Ledger-Built-At / X-Ledger-Build-Id headers (name, value), as bytes."""
+        return self._headers
 
 
 def _event_types(value: object) -> tuple[str, ...]:
