@@ -84,10 +84,14 @@ ProfileOption = Annotated[
 ]
 
 
-def make_console(stderr: bool = False) -> Console:
-    """A Console printing data as data (no markup, no emoji), unwrapped unless a terminal."""
+def make_console(stderr: bool = False, min_width: int | None = None) -> Console:
+    """A Console printing data as data (no markup, no emoji), unwrapped unless a terminal;
+    on a terminal at least `min_width` columns wide when given (wider than the window)."""
     probe = Console(stderr=stderr)
-    width = None if probe.is_terminal else UNWRAPPED
+    if not probe.is_terminal:
+        width: int | None = UNWRAPPED
+    else:
+        width = max(probe.width, min_width) if min_width is not None else None
     return Console(stderr=stderr, emoji=False, highlight=False, markup=False, width=width)
 
 
@@ -575,7 +579,7 @@ def validate(
     else:
         wide = make_console()
         if out.is_terminal:
-            wide = Console(width=max(out.width, 150), emoji=False, highlight=False, markup=False)
+            wide = make_console(min_width=150)
         for contact_id in contact or []:
             v.render_timeline(result, contact_id, wide)
         v.render(result, wide)
