@@ -302,4 +302,4 @@ def _segment(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any
     binds["limit"] = cap + 1
     columns, rows = q.sql(db, binds, cap + 1)
     plan = api.plan(q.canned, q.variant, columns)
-    return Segment(page.after, columns, rows, plan.key, len(rows) <= cap, estimate_size(rows))
+    return Segment(page.after, rows, plan.key, len(rows) <= cap, estimate_size(rows))

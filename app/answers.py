@@ -38,13 +38,12 @@ Key = tuple[str, ...]
 
 @dataclass(frozen=True)
 class Segment:
-    """Rows of one answer in order, as the query returned them (with these `columns`),
-    after `start` (None: from the first row). `key(row)` is a row's sort key (ascending);
-    `complete` says the segment reaches the answer's end (otherwise it stopped at the row
-    cap and more rows exist)."""
+    """Rows of one answer in order, as the query returned them, after `start` (None: from
+    the first row). `key(row)` is a row's sort key (ascending); `complete` says the
+    segment reaches the answer's end (otherwise it stopped at the row cap and more rows
+    exist)."""
 
     start: Key | None
-    columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     key: Callable[[tuple[Any, ...]], Key]
     complete: bool

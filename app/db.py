@@ -21,7 +21,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from app.errors import ApiError
 from app.timestamps import to_rfc3339
 from builder.contract import EVENT_TYPES
-from builder.mirror import connect_read_only
+from builder.mirror import BUILD_JSON_COLUMNS, connect_read_only, json_or_none, parse_build_row
 from builder.sql import read_query
 
 log = logging.getLogger("contact_events.api")
@@ -41,8 +41,6 @@ PROGRESS_STEPS = 50_000
 # Rows read at a time under a size budget: at most this many rows beyond the budget are
 # ever held (a page of 1,000 rows of 1 MB each holds ~1 MiB + BUDGET_BATCH MB, not 1 GB).
 BUDGET_BATCH = 16
-JSON_COLUMNS = ("rejects_by_reason", "rows_by_source", "duplicates_by_source", "validation")
-PROFILES = ("flat", "lorchestra", "custom")
 
 NO_MIRROR = (
     "the SQLite mirror does not exist yet: run `contact-events run` "
@@ -79,46 +77,41 @@ class Build:
         "event_types",
         "profile",
         "zero_counts",
+        "_headers",
     )
 
     def __init__(self, row: Mapping[str, Any]) -> None:
-        parsed = dict(row)
-        for column in JSON_COLUMNS:
-            parsed[column] = _json_or_none(parsed.get(column))
+        parsed, _ = parse_build_row(row)  # a column whose text is not JSON: None
+        for column in BUILD_JSON_COLUMNS:
+            parsed.setdefault(column, None)  # an older mirror's row lacks some
         self.row = parsed
         self.build_id = str(parsed["build_id"])
         self.built_at = str(parsed["built_at"])
         self.synced_at = str(parsed["synced_at"])
         # What a snapshot holds: a new sync (full or in place) always adds a row.
         self.identity = f"{self.build_id}/{self.synced_at}"
-        self.event_types = _event_types(parsed.get("event_types"))
+        self.event_types = _event_types(row.get("event_types"))
         profile = parsed.get("profile")
         self.profile = profile if isinstance(profile, str) and profile else "flat"
         # Bound as :zero_counts: the set as a JSON object of zeros, in display order.
         self.zero_counts = json.dumps(dict.fromkeys(self.event_types, 0))
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
+        # The X-Ledger-* headers, encoded once: a Build is kept per data_version.
         built_at = to_rfc3339(self.built_at) or self.built_at
-        return [
+        self._headers = (
             (b"x-ledger-built-at", built_at.encode("latin-1", "replace")),
             (b"x-ledger-build-id", self.build_id.encode("latin-1", "replace")),
-        ]
+        )
 
-
-def _json_or_none(value: object) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return None
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The X-Ledger-Built-At / X-Ledger-Build-Id headers (name, value), as bytes."""
+        return self._headers
 
 
 def _event_types(value: object) -> tuple[str, ...]:
     """The build's event types in display order; the flat five for older mirrors."""
     if value is None:
         return EVENT_TYPES
-    parsed = _json_or_none(value)
+    parsed = json_or_none(value)
     if (
         isinstance(parsed, list)
         and parsed
@@ -260,8 +253,3 @@ def _fetch_within(cursor: sqlite3.Cursor, cap: int, item: int, budget: int) -> l
         if size > budget:
             break
     return rows
-
-
-def column_index(columns: Sequence[str], names: Sequence[str]) -> tuple[int, ...]:
-    """Positions of `names` among `columns` (those present)."""
-    return tuple(i for i, c in enumerate(columns) if c in names)

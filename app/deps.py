@@ -6,7 +6,6 @@ routes' own parameter sets); `bearer` documents the scheme on every route."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth import Authenticator, Role, authorize, client_address
 from app.errors import ApiError
 from app.jobs import JobManager
+from app.params import strict_query_values
 from app.pool import Mirror
 
 bearer = HTTPBearer(
@@ -78,21 +78,7 @@ async def strict_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
-    allowed = _declared_query_params(route)
-    counts = Counter(key for key, _ in request.query_params.multi_items())
-    for name, count in counts.items():
-        if name not in allowed:
-            expected = ", ".join(sorted(allowed)) or "none"
-            raise ApiError(
-                400,
-                "unknown_parameter",
-                f"unknown query parameter {name!r}; this route takes: {expected}",
-                field=name,
-            )
-        if count > 1:
-            raise ApiError(
-                400, "duplicate_parameter", f"query parameter {name!r} given more than once", name
-            )
+    strict_query_values(request.query_params.multi_items(), _declared_query_params(route))
 
 
 # `async def` on purpose: FastAPI runs plain `def` dependencies in the thread pool, and a

@@ -97,10 +97,6 @@ def error_response(
     return JSONResponse(error_body(code, message, field), status_code=status, headers=headers)
 
 
-def bad_parameter(field: str, message: str) -> ApiError:
-    return ApiError(400, "invalid_parameter", f"{field}: {message}", field=field)
-
-
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)

@@ -19,7 +19,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import errors
@@ -33,8 +32,7 @@ from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
 from app.version import VERSION
-from builder.config import Settings
-from builder.errors import ConfigError
+from builder.config import Settings, load_settings
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -112,15 +110,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def settings_from_environment() -> Settings:
     """Settings from the environment and `contact-events.toml`; ConfigError, one line, if bad."""
-    try:
-        return Settings()
-    except ValidationError as e:
-        problems = "; ".join(
-            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"bad configuration: {problems}") from None
+    return load_settings()
 
 
 def create_app(

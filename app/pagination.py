@@ -40,10 +40,6 @@ CURSOR_PREFIX = base64.urlsafe_b64encode(b'{"v":%d,"k":"' % VERSION).decode("asc
 assert len(CURSOR_PREFIX) == 16 and not CURSOR_PREFIX.endswith("=")
 CURSOR_PATTERN = f"^{CURSOR_PREFIX}[A-Za-z0-9_-]*$"
 
-# Sort key part shapes: "ts" = mirror timestamp, "ts?" = timestamp or "" (none),
-# "str" = any string. Each canned query declares its key (app/canned.py).
-SHAPES = ("ts", "ts?", "str")
-
 
 def _invalid(message: str) -> ApiError:
     return ApiError(400, "invalid_cursor", f"cursor: {message}", field="cursor")
@@ -95,15 +91,11 @@ def decode_cursor(
 
 @dataclass(frozen=True)
 class Page:
-    """One list request's paging state: the as_of to use, where to start, how many rows.
-
-    `as_of_given` says whether the client fixed the instant (parameter or cursor) rather
-    than taking the default, now."""
+    """One list request's paging state: the as_of to use, where to start, how many rows."""
 
     kind: str
     fp: str
     as_of: str
-    as_of_given: bool
     after: tuple[str, ...] | None
     page_size: int
 
@@ -138,4 +130,4 @@ def start_page(
             raise _invalid("issued for a different as_of; pass the same as_of or none")
         given = pinned
     resolved = given if given is not None else to_mirror(now_utc())
-    return Page(kind, fp, resolved, given is not None, after, max(1, min(limit, max_rows)))
+    return Page(kind, fp, resolved, after, max(1, min(limit, max_rows)))

@@ -17,7 +17,7 @@ asks for an unseen value on purpose (a measure nobody has submitted yet).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -108,9 +108,6 @@ class EventType(Text):
     request's snapshot names the build, since the set is the build's profile's."""
 
     max_length: int = 100
-
-    def schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "maxLength": self.max_length}
 
 
 def check_event_type(name: str, value: str | None, valid: Sequence[str]) -> None:
@@ -314,6 +311,34 @@ ALLOW_UNSEEN = Flag(
 CONTACT_ID_PATH = Text("contact_id", "The contact's id.", where="path", example="c-000123")
 
 
+def strict_query_values(
+    query: Iterable[tuple[str, str]], allowed: Collection[str]
+) -> dict[str, str]:
+    """The query's values by name; 400 for the first name (in the query's order) that is
+    not `allowed` (`unknown_parameter`) or is given more than once (`duplicate_parameter`).
+    ParamSet.parse and app.deps.strict_query both check a request's query with it."""
+    given: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in query:
+        if name in given:
+            repeated.add(name)
+        given[name] = value
+    for name in given:
+        if name not in allowed:
+            expected = ", ".join(sorted(allowed)) or "none"
+            raise ApiError(
+                400,
+                "unknown_parameter",
+                f"unknown query parameter {name!r}; this route takes: {expected}",
+                field=name,
+            )
+        if name in repeated:
+            raise ApiError(
+                400, "duplicate_parameter", f"query parameter {name!r} given more than once", name
+            )
+    return given
+
+
 @dataclass(frozen=True)
 class ParamSet:
     """The parameters of one route, and the one way a request's raw values become values."""
@@ -329,28 +354,7 @@ class ParamSet:
 
     def parse(self, path: Mapping[str, str], query: Iterable[tuple[str, str]]) -> dict[str, Any]:
         """Values of every parameter (defaults filled), or the 400 the request deserves."""
-        given: dict[str, str] = {}
-        repeated: list[str] = []
-        for name, value in query:
-            if name in given:
-                repeated.append(name)
-            given[name] = value
-        for name in given:
-            if name not in self.query_names:
-                expected = ", ".join(sorted(self.query_names)) or "none"
-                raise ApiError(
-                    400,
-                    "unknown_parameter",
-                    f"unknown query parameter {name!r}; this route takes: {expected}",
-                    field=name,
-                )
-            if name in repeated:
-                raise ApiError(
-                    400,
-                    "duplicate_parameter",
-                    f"query parameter {name!r} given more than once",
-                    name,
-                )
+        given = strict_query_values(query, self.query_names)
         given.update(path)
         values: dict[str, Any] = {}
         problems: list[tuple[Param, str]] = []

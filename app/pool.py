@@ -72,9 +72,8 @@ class Check:
         if found and found != "ok":
             why = f"quick_check found: {found}"
         else:
-            why = (self.verification.problem or "unknown problem").replace(
-                self.verification.path, "the file"
-            )
+            problem = self.verification.problem
+            why = f"the file {problem}" if problem else "unknown problem"
         return MirrorUnavailable(
             f"the SQLite mirror in service did not verify ({why}); rebuild it "
             "(`contact-events run` or POST /rebuild)"
@@ -117,9 +116,6 @@ class Mirror:
             raise MirrorUnavailable(BAD_MIRROR) from None
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def exists(self) -> bool:
-        return self.path.is_file()
-
     def on_swap(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the mirror file is replaced (or disappears)."""
         self._on_swap.append(callback)
@@ -157,7 +153,9 @@ class Mirror:
             if verification.ok:
                 log.info("mirror verified in %.3f s (quick_check)", verification.seconds)
             else:
-                log.warning("the mirror does not verify: %s", verification.problem)
+                log.warning(
+                    "the mirror does not verify: %s %s", verification.path, verification.problem
+                )
             self._check = check
             return check
 
@@ -286,7 +284,3 @@ class Mirror:
             key = None
         verified = check is not None and check.key == key and key is not None and check.ok
         return available, verified
-
-    def available(self) -> bool:
-        """Whether a verified, readable mirror with a build is in place."""
-        return self.health()[0]

@@ -37,7 +37,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, variable_name
+from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
 from builder.contract import WARNING_REASONS
 from builder.errors import ConfigError, ContactEventsError
 from builder.files import create_private, restrict_umask
@@ -84,10 +84,14 @@ ProfileOption = Annotated[
 ]
 
 
-def make_console(stderr: bool = False) -> Console:
-    """A Console printing data as data (no markup, no emoji), unwrapped unless a terminal."""
+def make_console(stderr: bool = False, min_width: int | None = None) -> Console:
+    """A Console printing data as data (no markup, no emoji), unwrapped unless a terminal;
+    on a terminal at least `min_width` columns wide when given (wider than the window)."""
     probe = Console(stderr=stderr)
-    width = None if probe.is_terminal else UNWRAPPED
+    if not probe.is_terminal:
+        width: int | None = UNWRAPPED
+    else:
+        width = max(probe.width, min_width) if min_width is not None else None
     return Console(stderr=stderr, emoji=False, highlight=False, markup=False, width=width)
 
 
@@ -240,17 +244,7 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        conf = Settings()
-    except ValidationError as e:  # bad environment / toml value: one line per setting
-        problems = "; ".join(
-            f"CONTACT_EVENTS_{'_'.join(map(str, err['loc'])).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"bad configuration: {problems}") from None
+    conf = load_settings()  # a bad environment / toml value: one ConfigError line
     if not STATE["level_given"]:
         logging.getLogger().setLevel(conf.log_level)
     return conf
@@ -586,7 +580,7 @@ def validate(
     else:
         wide = make_console()
         if out.is_terminal:
-            wide = Console(width=max(out.width, 150), emoji=False, highlight=False, markup=False)
+            wide = make_console(min_width=150)
         for contact_id in contact or []:
             v.render_timeline(result, contact_id, wide)
         v.render(result, wide)
@@ -634,7 +628,7 @@ def status(json_output: JsonOption = False) -> None:
         if verification["ok"]:
             say(f"verified: quick_check ok ({verification['seconds']:.2f}s)")
         else:
-            say(f"NOT VERIFIED: {verification['problem']}")
+            say(f"NOT VERIFIED: {path} {verification['problem']}")
     if not ok:
         raise typer.Exit(1)
 

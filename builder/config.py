@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -200,10 +200,11 @@ class Settings(BaseSettings):
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "api_tokens":
-                value = f"{len(value)} set" if value else "none"
-            elif name == "admin_token":
-                value = "set" if value else "none"
+            if name in SECRET_SETTINGS:  # a token list: how many; a token: whether set
+                if not value:
+                    value = "none"
+                else:
+                    value = "set" if isinstance(value, str) else f"{len(value)} set"
             elif isinstance(value, Path):
                 value = str(value)
             values[name] = value
@@ -287,4 +288,14 @@ class TomlSource(PydanticBaseSettingsSource):
 
 
 def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)
+    """Settings from the environment and the toml file (`overrides` win); a bad value is
+    one ConfigError line naming each rejected setting by its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{variable_name('_'.join(map(str, err['loc'])))}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"bad configuration: {problems}") from None

@@ -113,7 +113,6 @@ PROFILE_TABLES: dict[str, dict[str, dict[str, str]]] = {
     "flat": CANONICAL_TABLES,
     "lorchestra": LORCHESTRA_TABLES,
 }
-PROFILES = tuple(PROFILE_TABLES)
 CUSTOM_PROFILE = "custom"  # the profile name recorded for a SOURCES_DIR build
 
 # Flat event sources: canonical table -> (source_system, record id column), CONTRACT §2.

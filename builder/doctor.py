@@ -12,6 +12,7 @@ Nothing is written: the warehouse is opened read-only (DuckDB) and the lock is o
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,22 +31,14 @@ class Check:
 
 def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
     """(the checks, {"settings": {name: (value, origin)}} or None when settings fail)."""
-    from pydantic import ValidationError
-
-    from builder.config import Settings, config_file
+    from builder.config import config_file, load_settings
 
     checks: list[Check] = []
     try:
         path, _ = config_file()
-        conf = Settings()
+        conf = load_settings()
     except ContactEventsError as e:
         return [Check("settings", "fail", str(e))], None
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        return [Check("settings", "fail", f"bad configuration: {problems}")], None
     origins = conf.origins()
     values = conf.redacted()
     settings = {name: (values[name], origins[name]) for name in values}
@@ -155,12 +148,15 @@ def _mirror_check(conf: Any) -> Check:
     started = time.perf_counter()
     try:
         found = mirror_status(path)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is this check's finding
+    except ContactEventsError as e:  # a damaged build row: the message names the file
+        return Check("mirror", "fail", str(e))
+    except (OSError, sqlite3.Error) as e:
         return Check("mirror", "fail", f"{path} cannot be read: {e}")
     verification = found["verification"]
     build = found["build"] or {}
     if not verification["ok"]:
-        return Check("mirror", "fail", str(verification["problem"]), time.perf_counter() - started)
+        problem = f"{path} {verification['problem']}"
+        return Check("mirror", "fail", problem, time.perf_counter() - started)
     age = found["mirror_age_seconds"]
     return Check(
         "mirror",

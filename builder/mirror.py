@@ -31,11 +31,15 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from builder.contract import MIRROR_TIMESTAMP_FORMAT
+from builder.errors import ContactEventsError
+from builder.sql import read_query
 
 # Arrow's strftime prints `%S` with the fraction for microsecond timestamps, so the
 # mirror's form is the contract's without its `.%f`.
@@ -44,6 +48,11 @@ assert ARROW_TIMESTAMP_FORMAT != MIRROR_TIMESTAMP_FORMAT
 
 FAILED_REPORT_INFIX = ".validation-failed-"
 TEMP_INFIX = ".tmp-"
+
+
+class DamagedBuildRow(ContactEventsError):
+    """The mirror's latest ledger_builds row cannot be read: a JSON column holds text
+    that is not JSON, or synced_at is not a time."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,6 @@ class MirrorFiles:
     def temps(self) -> list[Path]:
         """Every sync temp file beside the mirror (a killed sync's included)."""
         return sorted(self.path.parent.glob(f".{self.path.name}{TEMP_INFIX}*"))
-
-    @staticmethod
-    def temp_owner(temp: Path) -> int | None:
-        """The pid that made a temp file, from its name."""
-        pid = temp.name.split(TEMP_INFIX, 1)[-1].split("-", 1)[0]
-        return int(pid) if pid.isdigit() else None
 
     def new_failed_report(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -197,7 +200,8 @@ def _hash_pages(con: sqlite3.Connection, digest: hashlib._Hash) -> None:
 
 @dataclass(frozen=True)
 class Verification:
-    """What `verify_mirror` found. `ok`: the file can be served; `problem`: why not."""
+    """What `verify_mirror` found. `ok`: the file can be served; `problem`: why not, said
+    of the file without naming it (`f"{path} {problem}"` reads as a sentence)."""
 
     path: str
     ok: bool
@@ -231,28 +235,28 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
         )
 
     if not path.is_file():
-        return result(f"no mirror at {path}")
+        return result("does not exist")
     try:
         con = connect_read_only(path)
     except sqlite3.Error as e:
-        return result(f"cannot open {path}: {e}")
+        return result(f"cannot be opened: {e}")
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
         found["quick_check"] = rows[0][0] if rows else "no answer"
         if [r[0] for r in rows] != ["ok"]:
             shown = "; ".join(str(r[0]) for r in rows[:3])
             more = f" (and {len(rows) - 3} more)" if len(rows) > 3 else ""
-            return result(f"{path} is damaged: quick_check: {shown}{more}")
-        columns = {r[1] for r in con.execute("PRAGMA table_info(ledger_builds)")}
+            return result(f"is damaged: quick_check: {shown}{more}")
+        columns = {r[0] for r in con.execute(read_query("mirror/build_columns"))}
         if not columns:
-            return result(f"{path} has no ledger_builds table: not a mirror")
-        select = "build_id, checksum" if "checksum" in columns else "build_id, NULL"
-        latest = con.execute(
-            f"SELECT {select} FROM ledger_builds ORDER BY rowid DESC LIMIT 1"  # noqa: S608
-        ).fetchone()
+            return result("has no ledger_builds table: not a mirror")
+        cursor = con.execute(read_query("api/latest_build"))
+        names = [d[0] for d in cursor.description]
+        latest = cursor.fetchone()
         if latest is None:
-            return result(f"{path} has no build row")
-        found["build_id"], found["recorded_checksum"] = latest
+            return result("has no build row")
+        row = dict(zip(names, latest, strict=True))
+        found["build_id"], found["recorded_checksum"] = row["build_id"], row.get("checksum")
         recorded = found["recorded_checksum"]
         algorithm = str(recorded).split(":", 1)[0] if recorded else None
         if checksum and algorithm == PAGES and not has_dbstat(con):
@@ -261,16 +265,17 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
             found["checksum"] = mirror_checksum(con, algorithm)
             if recorded is not None and recorded != found["checksum"]:
                 return result(
-                    f"{path} does not hold what build {latest[0]} synced: its checksum "
+                    f"does not hold what build {row['build_id']} synced: its checksum "
                     f"{found['checksum']} differs from the recorded {recorded}"
                 )
     except sqlite3.DatabaseError as e:
-        return result(f"{path} is damaged: {e}")
+        return result(f"is damaged: {e}")
     finally:
         con.close()
     return result(None)
 
 
+# The ledger_builds columns that hold JSON text (an older mirror may lack some).
 BUILD_JSON_COLUMNS = (
     "rejects_by_reason",
     "rows_by_source",
@@ -281,12 +286,47 @@ BUILD_JSON_COLUMNS = (
 )
 
 
+_NOT_JSON = object()
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def json_or_none(value: object) -> Any:
+    """JSON text parsed; None for text that is not JSON; any other value as it is."""
+    if not isinstance(value, str):
+        return value
+    parsed = _loads(value)
+    return None if parsed is _NOT_JSON else parsed
+
+
+def parse_build_row(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A ledger_builds row with the JSON columns it has parsed (text that is not JSON
+    becomes None, as in `json_or_none`), and the names of the columns whose text was not
+    JSON."""
+    parsed = dict(row)
+    damaged = []
+    for column in BUILD_JSON_COLUMNS:
+        value = parsed.get(column)
+        if isinstance(value, str):
+            parsed[column] = _loads(value)
+            if parsed[column] is _NOT_JSON:
+                parsed[column] = None
+                damaged.append(column)
+    return parsed, damaged
+
+
 def mirror_status(path: Path | str) -> dict[str, object]:
-    """What the mirror at `path` holds, for `contact-events status` (the API's /status
-    answers the same from its own connection): the latest build row (JSON columns parsed),
-    ledger rows per source, rejects per reason, the age in seconds (now - synced_at) and
-    the quick verification. Raises FileNotFoundError without a mirror, sqlite3.Error for
-    a file that is not one."""
+    """What the mirror at `path` holds, for `contact-events status` and doctor (the API's
+    /status answers the same from its own connection, with the same queries): the latest
+    build row (JSON columns parsed), ledger rows per source, rejects per reason, the age
+    in seconds (now - synced_at) and the quick verification. Raises FileNotFoundError
+    without a mirror, sqlite3.Error for a file that is not one, DamagedBuildRow when the
+    latest build row holds text that is not JSON or a synced_at that is not a time."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(path)
@@ -294,27 +334,27 @@ def mirror_status(path: Path | str) -> dict[str, object]:
     con = connect_read_only(path)
     con.row_factory = sqlite3.Row
     try:
-        row = con.execute("SELECT * FROM ledger_builds ORDER BY rowid DESC LIMIT 1").fetchone()
-        build = dict(row) if row is not None else None
-        by_source = dict(
-            con.execute(
-                "SELECT source_system, COUNT(*) FROM contact_events GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        )
-        by_reason = dict(
-            con.execute(
-                "SELECT reason, COUNT(*) FROM contact_events_rejects GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        )
+        row = con.execute(read_query("api/latest_build")).fetchone()
+        by_source = dict(con.execute(read_query("api/rows_by_source")).fetchall())
+        by_reason = dict(con.execute(read_query("api/rejects_by_reason")).fetchall())
     finally:
         con.close()
+    build = None
     age = None
-    if build is not None:
-        for column in BUILD_JSON_COLUMNS:
-            if isinstance(build.get(column), str):
-                build[column] = json.loads(build[column])
-        synced = datetime.fromisoformat(str(build["synced_at"])).replace(tzinfo=UTC)
-        age = round((datetime.now(UTC) - synced).total_seconds(), 3)
+    if row is not None:
+        build, damaged = parse_build_row(row)
+        problems = [f"{column} is not JSON" for column in damaged]
+        try:
+            synced = datetime.fromisoformat(str(build["synced_at"])).replace(tzinfo=UTC)
+        except ValueError:
+            problems.append(f"synced_at {build['synced_at']!r} is not a time")
+        else:
+            age = round((datetime.now(UTC) - synced).total_seconds(), 3)
+        if problems:
+            raise DamagedBuildRow(
+                f"{path}: the latest ledger_builds row is damaged ({'; '.join(problems)}); "
+                "`contact-events run` (or build + sync) writes a new mirror"
+            )
     return {
         "mirror": str(path),
         "build": build,

@@ -238,17 +238,15 @@ def sync(
         mode = sync_mode(build, previous_builds(mirror)) if incremental else "full"
     if mode == "incremental":
         verified = verify_mirror(mirror, checksum=True)
+        problem = f"{mirror} {verified.problem}" if verified.problem else None
         log.info(
-            "verified %s before patching it: %s (%.2fs)",
-            mirror,
-            verified.problem or "ok",
-            verified.seconds,
+            "verified %s before patching it: %s (%.2fs)", mirror, problem or "ok", verified.seconds
         )
         if verified.ok:
             return _patch_mirror(warehouse, mirror, build, progress)
-        log.warning("%s; syncing in full instead of patching it", verified.problem)
+        log.warning("%s; syncing in full instead of patching it", problem)
         report = _replace_mirror(warehouse, mirror, build, progress, check)
-        report.note = f"{verified.problem}; synced in full instead of patching it"
+        report.note = f"{problem}; synced in full instead of patching it"
         return report
     return _replace_mirror(warehouse, mirror, build, progress, check)
 

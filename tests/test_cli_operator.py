@@ -325,6 +325,34 @@ def test_doctor_fails_on_a_broken_setup_and_names_the_lock_holder(env, tmp_path)
     assert f"writers' lock: held by `run` (pid {os.getpid()}" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("column", "text", "found"),
+    [
+        ("rows_by_source", '{"canonical.messages": 3', "rows_by_source is not JSON"),
+        ("synced_at", "yesterday", "synced_at 'yesterday' is not a time"),
+    ],
+)
+def test_status_on_a_damaged_build_row_is_one_line(pipeline, tmp_path, column, text, found):
+    import sqlite3
+
+    mirror = pipeline["CONTACT_EVENTS_MIRROR_PATH"]
+    with sqlite3.connect(mirror) as con:
+        con.execute(
+            f"UPDATE ledger_builds SET {column} = ? "  # noqa: S608 - a test's own column
+            "WHERE rowid = (SELECT MAX(rowid) FROM ledger_builds)",
+            (text,),
+        )
+    con.close()
+    line = one_line_error(run_cli(["status"], pipeline, tmp_path))
+    assert mirror in line and found in line
+    result = run_cli(["status", "--json"], pipeline, tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["error"]["type"] == "DamagedBuildRow"
+    doctor = run_cli(["doctor"], pipeline, tmp_path)
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr
+    assert f"FAIL  mirror: {mirror}: the latest ledger_builds row is damaged" in doctor.stdout
+
+
 # --- 5. conventions -----------------------------------------------------------------------
 
 
