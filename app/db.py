@@ -30,7 +30,7 @@ from app.errors import ApiError
 from app.timestamps import to_rfc3339
 from builder.contract import EVENT_TYPES
 from builder.mirror import BUILD_JSON_COLUMNS, connect_read_only, json_or_none, parse_build_row
-from builder.sql import read_query
+from builder.queries import read_query
 
 log = logging.getLogger("contact_events.api")
 

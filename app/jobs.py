@@ -37,7 +37,7 @@ from builder.errors import ContactEventsError
 from builder.files import ensure_private, remove_sqlite_side_files, restrict_umask
 from builder.mirror import MirrorFiles
 from builder.pipeline import PipelineReport, rebuild
-from builder.sql import read_query
+from builder.queries import read_query
 
 log = logging.getLogger("contact_events.api")
 

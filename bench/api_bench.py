@@ -55,7 +55,7 @@ from urllib.parse import urlencode
 import orjson
 
 from builder.mirror import connect_read_only
-from builder.sql import read_query
+from builder.queries import read_query
 
 DEFAULT_MIRROR = Path(__file__).parent / "out" / "sync-1000000" / "m.db"
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"

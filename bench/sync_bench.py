@@ -30,7 +30,7 @@ from builder.cli import make_console
 from builder.config import Settings
 from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
 from builder.load import load_directory
-from builder.sql import read_query
+from builder.queries import read_query
 from builder.sync import batch_rows
 from builder.warehouse.duckdb import DuckDBWarehouse
 

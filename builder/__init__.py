@@ -4,7 +4,8 @@ Read the tree from here down (docs/architecture.md says where a new source, rout
 engine goes):
 - contract.py   the names and types fixed by CONTRACT.md (tables, columns, reasons)
 - config.py     settings from the environment / contact-events.toml
-- sql.py        loads queries/*.sql and renders them for an engine (the one place)
+- queries.py    reads queries/*.sql as written
+- sql.py        renders them for an engine (the one place)
 - trace.py      the one execute hook: every statement on every engine (--show-sql)
 - profiles.py   what the canonical tables look like: a folder of source files
 - warehouse/    one small interface, one thin adapter per engine (DuckDB, BigQuery)

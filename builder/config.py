@@ -221,6 +221,19 @@ def known_variables() -> dict[str, str]:
     return {**names, **OPTION_VARIABLES, **CLIENT_VARIABLES}
 
 
+# Settings an earlier release read, and what to do now (a "did you mean" guess would
+# point at an unrelated name).
+REMOVED_SETTINGS = {
+    "incremental_lookback_hours": "incremental builds now compare the staged rows of the "
+    'last build (README, "Upgrading from the previous release"); remove it',
+}
+
+
+def removed(setting: str) -> str | None:
+    """Why a setting of an earlier release is gone, if it is one."""
+    return REMOVED_SETTINGS.get(setting.lower())
+
+
 def closest(name: str, candidates: list[str]) -> str | None:
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return found[0] if found else None
@@ -232,6 +245,9 @@ def check_environment(environ: Mapping[str, str]) -> None:
     for key in sorted(environ):
         upper = key.upper()
         if upper.startswith(ENV_PREFIX) and upper not in known:
+            gone = removed(upper.removeprefix(ENV_PREFIX))
+            if gone:
+                raise ConfigError(f"environment variable {key} was removed: {gone}")
             guess = closest(upper, list(known))
             hint = f"; did you mean {guess}?" if guess else ""
             raise ConfigError(
@@ -263,6 +279,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key not in Settings.model_fields:
             plain = key.lower().removeprefix(ENV_PREFIX.lower())
+            gone = removed(plain)
+            if gone:
+                raise ConfigError(f"{path}: setting {key!r} was removed: {gone}")
             guess = plain if plain in Settings.model_fields else closest(plain, names)
             hint = f"; did you mean {guess!r}?" if guess else ""
             raise ConfigError(f"{path}: unknown setting {key!r}{hint}")

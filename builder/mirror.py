@@ -39,7 +39,7 @@ from typing import Any
 
 from builder.contract import MIRROR_TIMESTAMP_FORMAT
 from builder.errors import ContactEventsError
-from builder.sql import read_query
+from builder.queries import read_query
 
 # Arrow's strftime prints `%S` with the fraction for microsecond timestamps, so the
 # mirror's form is the contract's without its `.%f`.

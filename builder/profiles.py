@@ -32,8 +32,9 @@ from builder import contract as c
 from builder import sql
 from builder.config import Settings
 from builder.errors import ConfigError
+from builder.queries import QUERIES_DIR
 
-PROFILES_DIR = sql.QUERIES_DIR / "profiles"
+PROFILES_DIR = QUERIES_DIR / "profiles"
 ROLES = ("source", "contacts", "inputs")
 CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
 INPUT_COLUMNS = ("input", "row_count", "used")
@@ -67,7 +68,7 @@ class SourceFile:
         """How the file is named in logs and `--show-sql`: its path under queries/ for a
         built-in profile (profiles/flat/messages), else the file's own path."""
         try:
-            return str(self.path.relative_to(sql.QUERIES_DIR).with_suffix(""))
+            return str(self.path.relative_to(QUERIES_DIR).with_suffix(""))
         except ValueError:
             return str(self.path)
 

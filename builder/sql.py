@@ -1,5 +1,5 @@
-"""The one place SQL is read from `queries/` (and a profile's source folder) and rendered
-for an engine.
+"""The one place SQL is rendered for an engine: the files of `queries/` (read by
+builder/queries.py) and a profile's source folder.
 
 Projection queries are GoogleSQL (BigQuery) files. For BigQuery they run as written, with
 table names qualified as `project.dataset.table`; for DuckDB sqlglot transpiles them.
@@ -21,23 +21,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+from builder.queries import read_query
+
 SOURCE_DIALECT = "bigquery"
 # The staging template's stand-in for a profile source's SELECT (resolve/stage_*.sql).
 SOURCE_PLACEHOLDER = "source_rows"
 
 Tables = tuple[tuple[str, str], ...]
-
-
-@cache
-def read_query(name: str) -> str:
-    """Text of `queries/<name>.sql` (name may contain a sub-folder, e.g. `api/timeline`)."""
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

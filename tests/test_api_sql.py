@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from test_api_support import PRACTICE_TABLES
 
-from builder.sql import QUERIES_DIR, read_query
+from builder.queries import QUERIES_DIR, read_query
 
 API_QUERIES = sorted(p.stem for p in (QUERIES_DIR / "api").glob("*.sql"))
 

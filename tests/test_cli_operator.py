@@ -222,6 +222,18 @@ def test_an_unknown_variable_names_the_closest_one(env, tmp_path):
     assert "did you mean CONTACT_EVENTS_PRACTICE_EMAILS?" in line
 
 
+def test_a_removed_setting_says_what_replaced_it(env, tmp_path):
+    """A setting an earlier release read is named as removed, with what to do, in the
+    environment and in the toml (not a "did you mean" guess at an unrelated name)."""
+    variable = {**env, "CONTACT_EVENTS_INCREMENTAL_LOOKBACK_HOURS": "48"}
+    line = one_line_error(run_cli(["build"], variable, tmp_path))
+    assert "CONTACT_EVENTS_INCREMENTAL_LOOKBACK_HOURS was removed" in line
+    assert "staged rows" in line and "did you mean" not in line
+    (tmp_path / "contact-events.toml").write_text("incremental_lookback_hours = 48\n")
+    line = one_line_error(run_cli(["build"], env, tmp_path))
+    assert "setting 'incremental_lookback_hours' was removed" in line
+
+
 def test_config_reads_a_toml_from_anywhere(tmp_path):
     conf = tmp_path / "elsewhere" / "settings.toml"
     conf.parent.mkdir()

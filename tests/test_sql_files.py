@@ -8,12 +8,13 @@ import pytest
 
 from builder import sql
 from builder.contract import ASCII_UPPER, TIMESTAMP_PATTERN, TRIM_CHARS
+from builder.queries import QUERIES_DIR
 
 # Every GoogleSQL file of the projection: the shared steps and every profile's sources.
 PROJECTION = sorted(
-    str(path.relative_to(sql.QUERIES_DIR).with_suffix(""))
+    str(path.relative_to(QUERIES_DIR).with_suffix(""))
     for folder in ("resolve", "publish", "report", "profiles/*")
-    for path in sql.QUERIES_DIR.glob(f"{folder}/*.sql")
+    for path in QUERIES_DIR.glob(f"{folder}/*.sql")
 )
 
 
