@@ -578,9 +578,7 @@ def validate(
     if json_output:
         emit({"ok": result.ok, "validation": result.to_dict(listed=len(result.findings))})
     else:
-        wide = make_console()
-        if out.is_terminal:
-            wide = make_console(min_width=150)
+        wide = make_console(min_width=150)  # ids never wrap in the side-by-side table
         for contact_id in contact or []:
             v.render_timeline(result, contact_id, wide)
         v.render(result, wide)
