@@ -7,6 +7,7 @@ import logging
 import pytest
 from test_api_support import (
     ADMIN,
+    DATA_URLS,
     READ,
     READ2,
     TestClient,
@@ -22,15 +23,7 @@ from builder.errors import ConfigError
 # Fixtures (practice, api, http) live in test_api_support.
 pytest_plugins = ["test_api_support"]
 
-READ_ROUTES = [
-    "/contacts/needs-form",
-    "/contacts/gone-quiet",
-    "/contacts/channel-summary",
-    "/contacts/c1/summary",
-    "/contacts/c1/timeline",
-    "/events",
-    "/status",
-]
+READ_ROUTES = [*DATA_URLS, "/status"]
 
 
 def assert_401(response) -> None:

@@ -16,21 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from test_api_support import TestClient, auth, make_app
+from test_api_support import DATA_URLS, TestClient, auth, make_app
 
 import app.pool as pool_module
 
 pytest_plugins = ["test_api_support"]
-
-DATA_URLS = [
-    "/contacts/needs-form",
-    "/contacts/gone-quiet",
-    "/contacts/channel-summary",
-    "/contacts/c1/summary",
-    "/contacts/c1/timeline",
-    "/events",
-    "/events?contact_id=c1",
-]
 
 
 def damage_an_index(path: Path, index: str = "contact_events_name_time") -> None:

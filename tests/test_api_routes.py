@@ -7,6 +7,7 @@ import json
 import pytest
 from test_api_support import (
     AS_OF,
+    DATA_URLS,
     READ,
     TestClient,
     auth,
@@ -326,16 +327,7 @@ def test_events_filters(api):
 def test_data_responses_carry_build_headers(http):
     status = http.get("/status", headers=auth()).json()
     built_at = status["build"]["built_at"]
-    for url in (
-        "/contacts/needs-form",
-        "/contacts/gone-quiet",
-        "/contacts/channel-summary",
-        "/contacts/c1/summary",
-        "/contacts/c1/timeline",
-        "/events",
-        "/events?contact_id=c1",
-        "/status",
-    ):
+    for url in (*DATA_URLS, "/status"):
         response = http.get(url, headers=auth())
         assert response.status_code == 200, url
         assert response.headers["X-Ledger-Built-At"] == built_at

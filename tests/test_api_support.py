@@ -29,6 +29,16 @@ READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters (issue 12)
 READ2 = "read-token-2-for-the-tests-000000000000"
 ADMIN = "admin-token-for-the-tests-0000000000000"
 AS_OF = "2024-06-30T12:00:00Z"
+# One request of every data route (a token needed, the mirror read), on the test practice.
+DATA_URLS = [
+    "/contacts/needs-form",
+    "/contacts/gone-quiet",
+    "/contacts/channel-summary",
+    "/contacts/c1/summary",
+    "/contacts/c1/timeline",
+    "/events",
+    "/events?contact_id=c1",
+]
 
 CONTACTS = [
     {"contact_id": "c1", "email": "ada@example.org", "first_name": "Ada",
