@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from builder.casefold import SIMPLE_CASE_FOLDING, UNICODE_VERSION
+
 STRING = "STRING"
 INT64 = "INT64"
 STRING_ARRAY = "ARRAY<STRING>"
@@ -200,13 +202,28 @@ TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
 # TRIM(x, ' \t\n\r') because DuckDB's one-argument TRIM strips only spaces.
 TRIM_CHARS = " \t\n\r"
 
-# Email normalisation (README "Emails"): trimmed (TRIM_CHARS), then the ASCII letters A-Z
-# lower-cased and nothing else. Unicode lower-casing differs between engines and Python
-# (final sigma, dotted I, sharp s), so no engine applies it: the SQL writes
-# TRANSLATE(x, 'A..Z', 'a..z'), the reference path `str.translate(ASCII_LOWER)`, and
-# SQLite's own lower() is ASCII-only already. Message directions are compared the same way.
+# Email normalisation (CONTRACT §2, README "Emails"): trimmed (TRIM_CHARS), then every
+# character replaced by its Unicode simple case folding (CaseFolding.txt statuses C and S,
+# one character for one; builder/casefold.py, generated from the Unicode data) and nothing
+# else. No engine's own LOWER decides (they disagree on final sigma, dotted I, sharp s):
+# the SQL writes TRANSLATE(TRIM(x, ...), @casefold_from, @casefold_to) with these two
+# strings bound, the reference path `str.translate(EMAIL_FOLD)`, and the mirror stores
+# emails already normalised.
+CASEFOLD_FROM = "".join(map(chr, SIMPLE_CASE_FOLDING))
+CASEFOLD_TO = "".join(map(chr, SIMPLE_CASE_FOLDING.values()))
+EMAIL_FOLD = str.maketrans(CASEFOLD_FROM, CASEFOLD_TO)
+CASEFOLD_UNICODE_VERSION = UNICODE_VERSION
+
+# Message directions compare trimmed with A-Z lower-cased (TRANSLATE(x, 'A..Z', 'a..z')).
+# For the two words compared against, `inbound` and `outbound`, that is the same as the
+# email rule: no other character simple-folds to one of their letters.
 ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ASCII_LOWER = str.maketrans(ASCII_UPPER, ASCII_UPPER.lower())
+
+# What the ledger's resolution rules are, recorded with each build: an incremental build
+# on top of a build made under other rules would keep that build's answers for every
+# record it does not re-resolve, so it runs as a full one instead (builder/strategy.py).
+RESOLUTION_RULES = f"emails: unicode {UNICODE_VERSION} simple case folding; secondary emails"
 
 
 # SQLite mirror timestamp text form (CONTRACT §4).
