@@ -156,8 +156,8 @@ NEEDS_FORM = Canned(
     description=(
         "Contacts whose latest `form` event (with `event_name` = `measure`, if given) is "
         "before the cut-off `as_of - days`, or who have none. Ordered by `last_form_at` "
-        "(nulls first), then `contact_id`. `email` is trimmed and lower-cased, as "
-        "`contact_email` is."
+        "(nulls first), then `contact_id`. `email` is normalised (trimmed and "
+        "case-folded), as `contact_email` is."
     ),
     key=(KeyPart("last_form_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
     whole=True,
@@ -180,7 +180,8 @@ GONE_QUIET = Canned(
     description=(
         "Contacts with at least one event (of `event_type`, if given) whose latest is before "
         "the cut-off `as_of - days`, with that latest event. Ordered by `last_event_at`, "
-        "then `contact_id`. `email` is trimmed and lower-cased, as `contact_email` is."
+        "then `contact_id`. `email` is normalised (trimmed and case-folded), as "
+        "`contact_email` is."
     ),
     key=(KeyPart("last_event_at", "after_at", "ts"), KeyPart("contact_id", "after_id", "str")),
     whole=True,

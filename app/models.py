@@ -23,7 +23,10 @@ EVENT_TYPE_DESC = (
     "One of the mirror's event types (its build's profile's; GET /status lists them). The "
     "flat profile's are form, session, email, message and system."
 )
-EMAIL_DESC = "The contact's email as `contact_email` is: trimmed, its ASCII letters lower-cased."
+EMAIL_DESC = (
+    "The contact's email as `contact_email` is: trimmed, each character replaced by its "
+    "Unicode simple case folding (CONTRACT §2)."
+)
 CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null on the last page."
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 

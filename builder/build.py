@@ -21,7 +21,15 @@ from sqlglot import exp
 
 from builder import sql
 from builder.config import Settings
-from builder.contract import BUILD_TABLE, LEDGER_TABLE, REASONS, WARNING_REASONS
+from builder.contract import (
+    BUILD_TABLE,
+    CASEFOLD_FROM,
+    CASEFOLD_TO,
+    LEDGER_TABLE,
+    REASONS,
+    RESOLUTION_RULES,
+    WARNING_REASONS,
+)
 from builder.errors import WarehouseError
 from builder.profiles import Profile, SourceFile, profile_of
 from builder.strategy import Strategy, decide
@@ -53,6 +61,9 @@ class BuildReport:
     # rows per canonical input (table, or canonical_schema for lorchestra), read or not
     inputs: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the resolution rules the build applied (contract.RESOLUTION_RULES): an incremental
+    # build on top of a build of other rules runs as a full one (builder/strategy.py)
+    rules: str = RESOLUTION_RULES
 
     @property
     def total_rows(self) -> int:
@@ -87,8 +98,14 @@ class Step:
 
 
 def build_params(settings: Settings) -> dict[str, object]:
-    """Query parameters of the projection (scalars: every engine binds those alike)."""
-    return {"practice_emails": ",".join(settings.practice_emails)}
+    """Query parameters of the projection (scalars: every engine binds those alike): the
+    practice's own addresses, and the email rule's case-folding table as the two strings
+    of TRANSLATE (builder.contract)."""
+    return {
+        "practice_emails": ",".join(settings.practice_emails),
+        "casefold_from": CASEFOLD_FROM,
+        "casefold_to": CASEFOLD_TO,
+    }
 
 
 def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Step]:

@@ -29,7 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from builder.contract import ASCII_LOWER, TRIM_CHARS
+from builder.contract import EMAIL_FOLD, TRIM_CHARS
 from builder.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
@@ -103,8 +103,8 @@ class Settings(BaseSettings):
     @field_validator("practice_emails")
     @classmethod
     def _normalise_emails(cls, value: list[str]) -> list[str]:
-        # README "Emails": trimmed, A-Z lower-cased, as every email is compared
-        normalised = (v.strip(TRIM_CHARS).translate(ASCII_LOWER) for v in value)
+        # README "Emails": trimmed and case-folded, as every email is compared
+        normalised = (v.strip(TRIM_CHARS).translate(EMAIL_FOLD) for v in value)
         return sorted({v for v in normalised if v})
 
     @field_validator("api_tokens")

@@ -146,6 +146,9 @@ STAGED_COLUMNS = (
     "payload",
 )
 OPTIONAL_STAGED_COLUMNS = ("orphan_detail",)
+# The staged contacts (a profile's contacts file): CONTRACT §1's contacts columns, and
+# optionally a secondary email, looked up like the email (§2; the flat profile has none).
+OPTIONAL_CONTACT_COLUMNS = ("secondary_email",)
 NO_IDENTITY = "no contact_id and no email"  # an orphan's detail when the source says no more
 
 # Ledger columns, in contract order (CONTRACT §2).

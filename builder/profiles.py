@@ -6,7 +6,8 @@ what it is:
     -- contact-events: source             one event source, selecting the staged shape
     -- source_system: canonical.messages  ... with the source_system and event_type
     -- event_type: message                    its rows carry in the ledger
-    -- contact-events: contacts           the contacts (CONTRACT §1 columns); exactly one
+    -- contact-events: contacts           the contacts (CONTRACT §1 columns, optionally a
+                                           secondary_email); exactly one
     -- contact-events: inputs             optional: (input, rows, used) for the build report
 
 The built-in profiles live in `queries/profiles/<name>/` (`flat`, `lorchestra`);
@@ -37,9 +38,11 @@ from builder.queries import QUERIES_DIR
 PROFILES_DIR = QUERIES_DIR / "profiles"
 ROLES = ("source", "contacts", "inputs")
 CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
+OPTIONAL_CONTACT_COLUMNS = c.OPTIONAL_CONTACT_COLUMNS
 INPUT_COLUMNS = ("input", "row_count", "used")
-# Parameters a source file may use (bound by the build; see builder.build.build_params).
-SOURCE_PARAMS = frozenset({"practice_emails"})
+# Parameters a source file may use (bound by the build; see builder.build.build_params):
+# the practice's own addresses, and the email rule's table (TRANSLATE's two strings).
+SOURCE_PARAMS = frozenset({"practice_emails", "casefold_from", "casefold_to"})
 
 _HEADER = re.compile(r"^--\s*(contact-events|source_system|event_type)\s*:\s*(.*?)\s*$")
 
@@ -185,11 +188,15 @@ def _read(path: Path) -> SourceFile:
                 f"{path}: a source must declare `-- event_type: <type>` "
                 "(lower-case letters, digits and _, starting with a letter)"
             )
-        query = _with_optional_columns(path, query, c.STAGED_COLUMNS, c.OPTIONAL_STAGED_COLUMNS)
+        query = _with_optional_columns(
+            path, query, c.STAGED_COLUMNS, c.OPTIONAL_STAGED_COLUMNS, "source"
+        )
     elif role == "contacts":
-        _check_columns(path, query, CONTACT_COLUMNS, ())
+        query = _with_optional_columns(
+            path, query, CONTACT_COLUMNS, OPTIONAL_CONTACT_COLUMNS, "contacts file"
+        )
     else:
-        _check_columns(path, query, INPUT_COLUMNS, ())
+        _check_columns(path, query, INPUT_COLUMNS, (), "inputs file")
     return SourceFile(path, role, query, source_system, event_type, params)
 
 
@@ -225,7 +232,11 @@ def _selected(path: Path, query: exp.Query) -> list[str]:
 
 
 def _check_columns(
-    path: Path, query: exp.Query, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path,
+    query: exp.Query,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    kind: str,
 ) -> list[str]:
     names = _selected(path, query)
     duplicate = next((n for n in names if names.count(n) > 1), None)
@@ -234,8 +245,8 @@ def _check_columns(
     missing = [n for n in required if n not in names]
     if missing:
         raise ProfileError(
-            f"{path}: missing column {missing[0]!r} (a {'source' if optional else 'file'} "
-            f"of this kind selects {', '.join(required + optional)})"
+            f"{path}: missing column {missing[0]!r} (a {kind} selects "
+            f"{', '.join(required + optional)})"
         )
     extra = [n for n in names if n not in required and n not in optional]
     if extra:
@@ -248,10 +259,14 @@ def _check_columns(
 
 
 def _with_optional_columns(
-    path: Path, query: exp.Query, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path,
+    query: exp.Query,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    kind: str,
 ) -> exp.Query:
-    """The source's SELECT, wrapped to select NULL for an optional column it leaves out."""
-    names = _check_columns(path, query, required, optional)
+    """The file's SELECT, wrapped to select NULL for an optional column it leaves out."""
+    names = _check_columns(path, query, required, optional, kind)
     absent = [n for n in optional if n not in names]
     if not absent:
         return query

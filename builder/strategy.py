@@ -10,10 +10,13 @@ last full build; `build` and `sync` obey it and the report prints it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from builder.contract import RESOLUTION_RULES
 
 Mode = Literal["full", "incremental"]
 MODES: tuple[Mode, ...] = ("full", "incremental")
@@ -69,6 +72,13 @@ def decide(
         return FULL
     if warehouse_build is None or not ledger_exists:
         return Strategy("full", "full", "no finished build in the warehouse to apply changes to")
+    if rules_of(warehouse_build) != RESOLUTION_RULES:
+        return Strategy(
+            "full",
+            "full",
+            "the last build was made under other resolution rules (an upgrade), so every "
+            "record is resolved again",
+        )
     base = str(warehouse_build["build_id"])
     if mirror_builds is None:
         return Strategy("incremental", "full", "incremental build asked", base)
@@ -89,6 +99,16 @@ def decide(
             base,
         )
     return Strategy("incremental", "incremental", "the mirror holds the last build", base)
+
+
+def rules_of(build_row: Mapping[str, Any]) -> str | None:
+    """The resolution rules a warehouse build was made under (its report's `rules`; None
+    for a build older than the rules' record)."""
+    try:
+        report = json.loads(str(build_row.get("report") or "{}"))
+    except ValueError:
+        return None
+    return report.get("rules") if isinstance(report, dict) else None
 
 
 def sync_mode(build_row: Mapping[str, Any], mirror_builds: Sequence[Mapping[str, Any]]) -> Mode:

@@ -1,8 +1,9 @@
-"""Issue 12 item 2: one email rule everywhere. An email is trimmed (spaces, tabs, CR, LF)
-and its ASCII letters A-Z are lower-cased; nothing else changes (README "Emails"). The
-table of hard characters below runs on DuckDB, on the BigQuery emulator and through the
-reference path (builder.validate), and the three must agree with the rule; a `run` over
-contacts such as ΟΔΟΣ@example.gr validates."""
+"""One email rule everywhere (CONTRACT §2): an email is trimmed (spaces, tabs, CR, LF) and
+each character replaced by its Unicode simple case folding (CaseFolding.txt statuses C and
+S, the table in builder/casefold.py); nothing else changes. The table of hard characters
+below runs on DuckDB, on the BigQuery emulator and through the reference path
+(builder.validate), and the three must agree with the rule written out by hand here; the
+mirror stores the normalised values the API answers with."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from builder import contract as c
+from builder import sql
 from builder.build import build
-from builder.contract import ASCII_LOWER, TRIM_CHARS
+from builder.config import Settings
 from builder.load import load_directory
 from builder.sync import sync
 from builder.validate.api import validate
@@ -21,26 +24,37 @@ from builder.warehouse.duckdb import DuckDBWarehouse
 from cli_support import run_cli
 from conftest import make_settings, write_canonicals
 
-# (name, the contact's email, an event's email that must match it, one that must not)
+# (name, the contact's email, an event's email that must match it, one that must not,
+#  the normalised address, written out by hand from CaseFolding.txt)
 HARD = [
-    ("final sigma", "ΟΔΟΣ@example.gr", " ΟΔΟΣ@EXAMPLE.GR\t", "οδος@example.gr"),
-    ("final sigma lower", "σοφος@example.gr", "σοφος@Example.GR", "σοφοσ@example.gr"),
-    ("dotted capital I", "İLKER@example.tr", "İlker@example.tr", "i̇lker@example.tr"),
-    ("capital sharp s", "STRAẞE@example.de", "straẞe@example.de", "straße@example.de"),
-    ("dotless i", "ılgın@example.tr", "ıLGıN@EXAMPLE.tr", "ilgin@example.tr"),
-    ("full-width", "ＡＢＣ@example.org", "ＡＢＣ@EXAMPLE.ORG", "ａｂｃ@example.org"),
-    ("combining mark", "JOSE\u0301@example.es", "jose\u0301@example.es", "josé@example.es"),
-    ("kelvin sign", "\u212aate@example.org", "\u212aATE@example.org", "kate@example.org"),
-]
-
-
-def rule(email: str) -> str:
-    return email.strip(TRIM_CHARS).translate(ASCII_LOWER)
+    ("sigma", "ΟΔΟΣ@example.gr", " ΟΔΟΣ@EXAMPLE.GR\t", "οδοϲ@example.gr", "οδοσ@example.gr"),
+    ("final sigma", "σοφος@example.gr", "ΣΟΦΟΣ@Example.GR", "σοφο@example.gr",
+     "σοφοσ@example.gr"),
+    ("capital sharp s", "STRAẞE@example.de", "straße@EXAMPLE.de", "strasse@example.de",
+     "straße@example.de"),
+    ("dotted capital I", "İLKER@example.tr", "İlker@example.tr", "i̇lker@example.tr",
+     "İlker@example.tr"),
+    ("dotless i", "ılgın@example.tr", "ıLGıN@EXAMPLE.tr", "ilgin@example.tr",
+     "ılgın@example.tr"),
+    ("o with stroke", "SØREN.25@example.dk", "søren.25@Example.DK", "soren.25@example.dk",
+     "søren.25@example.dk"),
+    ("accent", "lÉa.43@example.fr", "LÉA.43@EXAMPLE.FR", "lea.43@example.fr",
+     "léa.43@example.fr"),
+    ("full-width", "ＡＢＣ@example.org", "ａｂｃ@EXAMPLE.ORG", "abc@example.org",
+     "ａｂｃ@example.org"),
+    ("greek tonos", "ΆΝΝΑ@example.gr", "άννα@example.gr", "αννα@example.gr", "άννα@example.gr"),
+    ("combining mark", "JOSE\u0301@example.es", "jose\u0301@example.es", "josé@example.es",
+     "jose\u0301@example.es"),
+    ("kelvin sign", "\u212aATE@example.org", "kate@example.org", "ķate@example.org",
+     "kate@example.org"),
+    ("deseret", "\U00010400\U00010401@example.org", "\U00010428\U00010429@example.org",
+     "\U00010428@example.org", "\U00010428\U00010429@example.org"),
+]  # fmt: skip
 
 
 def canonicals() -> dict[str, list[dict]]:
     contacts, messages = [], []
-    for i, (_name, email, same, other) in enumerate(HARD):
+    for i, (_name, email, same, other, _norm) in enumerate(HARD):
         contacts.append({"contact_id": f"c{i}", "email": email, "lifecycle_stage": "active"})
         messages += [
             {"message_id": f"same{i}", "channel": "sms", "direction": "inbound",
@@ -54,13 +68,12 @@ def canonicals() -> dict[str, list[dict]]:
 
 
 def expected() -> dict[str, tuple[str | None, str]]:
-    """source_record_id -> (contact_id, contact_email) by the rule."""
+    """source_record_id -> (contact_id, contact_email), from the hand-written column."""
     found = {}
-    for i, (_name, email, same, other) in enumerate(HARD):
-        assert rule(same) == rule(email) and rule(other) != rule(email)
-        found[f"same{i}"] = (f"c{i}", rule(same))
-        found[f"other{i}"] = (None, rule(other))  # an orphan, its email kept as normalised
-        found[f"byid{i}"] = (f"c{i}", rule(email))
+    for i, (_name, _email, _same, other, norm) in enumerate(HARD):
+        found[f"same{i}"] = (f"c{i}", norm)
+        found[f"other{i}"] = (None, other)  # an orphan: already normalised as written
+        found[f"byid{i}"] = (f"c{i}", norm)
     return found
 
 
@@ -73,45 +86,76 @@ def ledger(mirror: Path) -> dict[str, tuple[str | None, str]]:
         con.close()
 
 
-@pytest.mark.parametrize(("name", "email", "same", "other"), HARD, ids=[h[0] for h in HARD])
-def test_the_reference_path_applies_the_rule(name, email, same, other):
-    assert norm_email(email) == norm_email(same) == rule(email)
-    assert norm_email(other) != norm_email(email)
-    assert norm_email(" \t\r\n") is None
-
-
-def test_duckdb_follows_the_rule_and_the_reference_path_agrees(tmp_path):
-    settings = make_settings(tmp_path)
-    folder = write_canonicals(tmp_path / "c", canonicals())
-    with DuckDBWarehouse(settings.duckdb_path) as wh:
-        load_directory(wh, folder)
-        build(wh, settings)
-        sync(wh, settings.mirror_path)
-        result = validate(wh, settings, settings.mirror_path)
-    assert ledger(settings.mirror_path) == expected()
-    assert result.ok and result.errors == 0, result.summary()
-    # The mirror's SQLite lower() is ASCII-only too: what the API compares against.
-    con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
+def mirror_contacts(mirror: Path) -> dict[str, str]:
+    con = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
     try:
-        for email in [h[1] for h in HARD]:
-            (lowered,) = con.execute("SELECT lower(trim(?, ' ' || char(9, 10, 13)))", (email,))
-            assert lowered[0] == rule(email), email
+        return dict(con.execute("SELECT contact_id, email FROM contacts"))
     finally:
         con.close()
 
 
-def test_bigquery_follows_the_rule_and_the_reference_path_agrees(tmp_path, bigquery_warehouse):
-    settings = make_settings(tmp_path)
-    folder = write_canonicals(tmp_path / "c", canonicals())
-    load_directory(bigquery_warehouse, folder)
-    build(bigquery_warehouse, settings)
-    sync(bigquery_warehouse, tmp_path / "bq.db")
-    result = validate(bigquery_warehouse, settings, tmp_path / "bq.db")
-    assert ledger(tmp_path / "bq.db") == expected()
+@pytest.mark.parametrize(("name", "email", "same", "other", "norm"), HARD, ids=[h[0] for h in HARD])
+def test_the_reference_path_applies_the_rule(name, email, same, other, norm):
+    assert norm_email(email) == norm_email(same) == norm
+    assert norm_email(other) == other != norm
+    assert norm_email(norm) == norm  # once normalised, stays so
+    assert norm_email(" \t\r\n") is None
+
+
+def test_practice_emails_in_settings_follow_the_rule():
+    settings = Settings(practice_emails=" HELLO@PRACTICE.EXAMPLE , SØREN@Practice.Example\t")
+    assert settings.practice_emails == ["hello@practice.example", "søren@practice.example"]
+
+
+def _check_warehouse(wh, settings: Settings, mirror: Path) -> None:
+    load_directory(wh, write_canonicals(mirror.parent / f"{mirror.stem}-c", canonicals()))
+    build(wh, settings)
+    sync(wh, mirror)
+    result = validate(wh, settings, mirror)
+    assert ledger(mirror) == expected()
+    # the mirror stores the contacts' emails normalised: what the API answers with
+    assert mirror_contacts(mirror) == {f"c{i}": h[4] for i, h in enumerate(HARD)}
     assert result.ok and result.errors == 0, result.summary()
 
 
-GREEK_RECIPIENTS = ["ΟΔΟΣ@EXAMPLE.GR", "ΟΔΥΣΣΕΑΣ@example.gr", "οδος@example.gr"]
+def test_duckdb_follows_the_rule_and_the_reference_path_agrees(tmp_path):
+    settings = make_settings(tmp_path)
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        _check_warehouse(wh, settings, settings.mirror_path)
+
+
+def test_bigquery_follows_the_rule_and_the_reference_path_agrees(tmp_path, bigquery_warehouse):
+    settings = make_settings(tmp_path)
+    _check_warehouse(bigquery_warehouse, settings, tmp_path / "bq.db")
+
+
+def test_the_duckdb_lookup_is_translate_over_the_whole_table(tmp_path):
+    """DuckDB runs the rule as a per-character lookup (builder/sql.py): over every
+    character of the table at once, in both directions, it gives what TRANSLATE does in
+    Python."""
+    tree = sql.parse(
+        "SELECT TRANSLATE(TRIM(x, ' \\t\\n\\r'), @casefold_from, @casefold_to) AS folded "
+        "FROM inputs ORDER BY pos"
+    )[0]
+    rendered = sql._statement(sql._shim(tree, "duckdb"), "duckdb", "test")
+    assert "TRANSLATE" not in rendered.sql.upper()
+    inputs = [c.CASEFOLD_FROM, c.CASEFOLD_TO, "  Ab\u212a\U00010400\r\n", "", "plain@x.org", None]
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        wh.con.execute("CREATE TABLE inputs (pos INTEGER, x VARCHAR)")
+        wh.con.executemany("INSERT INTO inputs VALUES (?, ?)", list(enumerate(inputs)))
+        params = {"casefold_from": c.CASEFOLD_FROM, "casefold_to": c.CASEFOLD_TO}
+        rows = wh.con.execute(rendered.sql, params).fetchall()
+    assert [r[0] for r in rows] == [
+        c.CASEFOLD_TO,
+        c.CASEFOLD_TO,
+        "abk\U00010428",
+        "",
+        "plain@x.org",
+        None,
+    ]
+
+
+GREEK_RECIPIENTS = ["ΟΔΟΣ@EXAMPLE.GR", "ΟΔΥΣΣΕΑΣ@example.gr", "οδος@example.gr", "άννα@example.gr"]
 
 
 def test_a_run_over_greek_contacts_validates_and_replaces_the_mirror(tmp_path):
@@ -126,10 +170,11 @@ def test_a_run_over_greek_contacts_validates_and_replaces_the_mirror(tmp_path):
             "contacts": [
                 {"contact_id": "g1", "email": "ΟΔΟΣ@example.gr"},
                 {"contact_id": "g2", "email": "ΟΔΥΣΣΕΑΣ@Example.GR "},
+                {"contact_id": "g3", "email": "ΆΝΝΑ@example.gr"},
             ],
             "email_events": [
                 {"email_event_id": f"e{i}", "provider": "gmail",
-                 "from_email": "front@practice.example", "to_emails": [to],
+                 "from_email": "FRONT@Practice.Example", "to_emails": [to],
                  "subject": "Ραντεβού", "sent_at": "2024-03-01T10:00:00Z"}
                 for i, to in enumerate(GREEK_RECIPIENTS)
             ],
@@ -145,7 +190,8 @@ def test_a_run_over_greek_contacts_validates_and_replaces_the_mirror(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         assert "validation passed" in result.stdout
     rows = ledger(tmp_path / "m.db")
-    assert rows["e0"] == ("g1", "ΟΔΟΣ@example.gr")
-    assert rows["e1"] == ("g2", "ΟΔΥΣΣΕΑΣ@example.gr")
-    assert rows["e2"] == (None, "οδος@example.gr")
-    assert rows["m1"] == ("g1", "ΟΔΟΣ@example.gr")
+    assert rows["e0"] == ("g1", "οδοσ@example.gr")
+    assert rows["e1"] == ("g2", "οδυσσεασ@example.gr")
+    assert rows["e2"] == ("g1", "οδοσ@example.gr")  # final sigma folds to sigma
+    assert rows["e3"] == ("g3", "άννα@example.gr")
+    assert rows["m1"] == ("g1", "οδοσ@example.gr")

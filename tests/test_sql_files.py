@@ -58,13 +58,30 @@ def test_projection_renders_without_comments(name, dialect):
 
 
 def test_every_email_comparison_uses_the_one_normalisation():
-    """README "Emails": trimmed, then A-Z lower-cased and nothing else, on every engine
-    (Unicode LOWER differs between DuckDB, BigQuery and Python: final sigma, dotted I)."""
-    translations = 0
+    """CONTRACT §2: emails are trimmed, then case-folded by the shipped table (TRANSLATE
+    with @casefold_from / @casefold_to), on every engine; no engine's LOWER (Unicode
+    lower-casing differs between DuckDB, BigQuery and Python: final sigma, dotted I).
+    Message directions alone are A-Z lower-cased (README "Messages")."""
+    folds = directions = 0
     for name in PROJECTION:
         text = sql.read_query(name)
         assert "LOWER(" not in text.upper().replace("_LOWER(", ""), name
-        for args in re.findall(r"TRANSLATE\((.*?\)), '([A-Z]+)', '([a-z]+)'\)", text):
-            assert args[1] == ASCII_UPPER and args[2] == ASCII_UPPER.lower(), name
-            translations += 1
-    assert translations >= 5
+        for call in re.findall(r"TRANSLATE\((.*?\)), ([^)]*)\)", text):
+            args = call[1]
+            if args == "@casefold_from, @casefold_to":
+                folds += 1
+            else:
+                assert args == f"'{ASCII_UPPER}', '{ASCII_UPPER.lower()}'", name
+                assert "direction" in call[0], f"{name}: only directions are A-Z lowered"
+                directions += 1
+    assert folds >= 5 and directions == 1
+
+
+@pytest.mark.parametrize("name", ["resolve/events", "resolve/contacts"])
+def test_duckdb_runs_the_email_rule_as_a_lookup_and_bigquery_as_translate(name):
+    """builder/sql.py's DuckDB shim: the same two bound strings, no TRANSLATE."""
+    (duck,) = sql.render(name, "duckdb")
+    (bq,) = sql.render(name, "bigquery", "proj", "ds")
+    assert "TRANSLATE" not in duck.sql.upper() and "STRPOS($casefold_from" in duck.sql
+    assert "TRANSLATE(" in bq.sql.upper() and "@casefold_from" in bq.sql
+    assert {"casefold_from", "casefold_to"} <= duck.params == bq.params

@@ -20,16 +20,22 @@ Rules this reference path applies (CONTRACT §1-3, plus the decisions it leaves 
   in UTC: no engine or mirror text can hold it); no offset means UTC, a date alone is
   midnight (at its offset, if it has one: the grammar allows `2024-03-01+02:00`).
 * Ids: `''` is missing; ids are not trimmed. Other strings: `''` is null.
-* Emails compare trimmed (`contract.TRIM_CHARS`) with the ASCII letters A-Z lower-cased
-  and nothing else (`contract.ASCII_LOWER`); `message.direction` too. Subjects,
+* Emails compare trimmed (`contract.TRIM_CHARS`), each character replaced by its Unicode
+  simple case folding and nothing else (`contract.EMAIL_FOLD`, the generated table);
+  `message.direction` trimmed with A-Z lower-cased (`contract.ASCII_LOWER`). Subjects,
   channels, names are not trimmed.
 * Dedupe per (source_system, source_record_id): latest parsed `created_at` wins (null or
   unparseable loses); ties by the smallest (event_name, event_source, timestamp_raw,
   source_contact_id, email_norm, payload_json_text, created_at_raw), None first.
-* Contacts: no/empty contact_id ignored; duplicates: latest `updated_at`, ties by the
-  smallest (email, first_name, last_name, lifecycle_stage, client_type_code,
-  updated_at), None first; expected `proj_contacts` row = the winner as written,
-  `''` read as null.
+* Contacts, in every profile (CONTRACT §1): no/empty contact_id ignored; duplicates:
+  the latest `updated_at` that parses wins (a missing or unparseable one loses to any
+  that parses), ties by the smallest (email, first_name, last_name, lifecycle_stage,
+  client_type_code, updated_at, secondary_email) as read, None first; expected
+  `proj_contacts` row = the winner as read, `''` as null, its email and secondary email
+  normalised (the mirror's `contacts` holds all but the secondary email).
+* Resolution by email looks the email up among every contact's email and secondary
+  email: one contact, that contact (and `contact_email` is the source's email); more
+  than one, `ambiguous_email`.
 
 Finding kinds (`KINDS`) are errors except `payload_not_canonical` and `column_type`,
 which are warnings: they do not make a result fail.

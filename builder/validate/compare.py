@@ -40,6 +40,7 @@ from builder.validate.findings import (
 from builder.validate.mapping import SourceSpec, payload_text
 from builder.validate.reference import (
     CONTACT_COLUMNS,
+    STAGED_CONTACT_COLUMNS,
     Contacts,
     Outcome,
     Reference,
@@ -228,6 +229,12 @@ class _Run:
             out.setdefault(system, {}).setdefault(record_id, []).append((severity, reason))
         return out
 
+    @staticmethod
+    def contact_columns(target: str) -> tuple[str, ...]:
+        """The warehouse's proj_contacts holds the secondary email too; the mirror's
+        `contacts` only CONTRACT §1's columns."""
+        return STAGED_CONTACT_COLUMNS if target == WAREHOUSE else CONTACT_COLUMNS
+
     def contact_rows(self, target: str) -> Iterable[tuple]:
         table = c.CONTACTS_TABLE if target == WAREHOUSE else c.MIRROR_CONTACTS
         if not self._table_ok(target, table):
@@ -235,7 +242,7 @@ class _Run:
         if target == MIRROR:
             assert self.mirror is not None
             return self.mirror.con.execute(f"SELECT {', '.join(CONTACT_COLUMNS)} FROM {table}")
-        return _stream(self.wh, table, CONTACT_COLUMNS)
+        return _stream(self.wh, table, STAGED_CONTACT_COLUMNS)
 
     # ---- the run -----------------------------------------------------------------
     def run(self) -> ValidationResult:
@@ -331,7 +338,8 @@ class _Run:
                 if expected is None:
                     self.add(target, CONTACT_UNEXPECTED, "contacts", None, cid, None, None, row)
                     continue
-                for name, want, got in zip(CONTACT_COLUMNS, expected, row, strict=True):
+                names = self.contact_columns(target)
+                for name, want, got in zip(names, expected[: len(names)], row, strict=True):
                     if not _same(want, got):
                         self.add(target, CONTACT_DIFFERS, "contacts", None, cid, name, want, got)
             for cid, expected in contacts.rows.items():

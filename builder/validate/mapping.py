@@ -23,9 +23,11 @@ def _intern(value: str | None) -> str | None:
 
 
 def norm_email(value: str | None) -> str | None:
+    """CONTRACT §2: trimmed, each character replaced by its simple case folding (the
+    contract's table), nothing else; blank is None."""
     if value is None:
         return None
-    value = value.strip(c.TRIM_CHARS).translate(c.ASCII_LOWER)  # A-Z only (README "Emails")
+    value = value.strip(c.TRIM_CHARS).translate(c.EMAIL_FOLD)
     return value or None
 
 
@@ -144,7 +146,7 @@ def _map_email(row: tuple[Any, ...], practice: frozenset[str]) -> Candidate:
 def _map_message(row: tuple[Any, ...], practice: frozenset[str]) -> Candidate:
     _, channel, direction, contact_id, contact_email, body, sent_at, created = row
     created_us, created_raw = _created(created)
-    d = (direction or "").strip(c.TRIM_CHARS).translate(c.ASCII_LOWER)
+    d = (direction or "").strip(c.TRIM_CHARS).translate(c.ASCII_LOWER)  # README "Messages"
     if d not in ("outbound", "inbound"):
         d = "unknown"
     name = sys.intern(f"{d}: {channel or 'unknown'}")

@@ -31,14 +31,18 @@ from builder.warehouse.base import Warehouse
 # --------------------------------------------------------------------------- contacts
 
 CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])  # contact_id first
+# The staged contacts: CONTRACT §1's columns, then the optional secondary email.
+STAGED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, *c.OPTIONAL_CONTACT_COLUMNS)
 
 
 @dataclass
 class Contacts:
-    rows: dict[str, tuple[Any, ...]]  # contact_id -> expected proj_contacts row
+    # contact_id -> expected proj_contacts row (STAGED_CONTACT_COLUMNS; the mirror's
+    # `contacts` holds its first len(CONTACT_COLUMNS))
+    rows: dict[str, tuple[Any, ...]]
     ids: dict[str, str]  # contact_id -> the same string (one object per contact)
     email: dict[str, str | None]  # contact_id -> normalised email
-    by_email: dict[str, list[str]]  # normalised email -> contact ids
+    by_email: dict[str, list[str]]  # normalised email or secondary email -> contact ids
     duplicates: int = 0
 
 
@@ -52,10 +56,17 @@ def _contact_wins(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
 def reference_contacts(
     warehouse: Warehouse, rows: Iterable[tuple[Any, ...]] | None = None
 ) -> Contacts:
-    """The deduplicated contacts, from `rows` (CONTACT_COLUMNS order, as the profile reads
-    them) or else the flat profile's `contacts` table."""
+    """The deduplicated contacts (CONTRACT §1, every profile): from `rows`
+    (STAGED_CONTACT_COLUMNS order, the secondary email optional, as the profile reads
+    them) or else the flat profile's `contacts` table, which has no secondary email.
+
+    One row per contact_id (none: left out): the latest `updated_at` that parses wins, a
+    missing or unparseable one loses to any that parses; ties break on the row's content
+    (email, names, stage, type, updated_at, secondary email, as read; None first). The
+    expected row holds both emails normalised (CONTRACT §2)."""
     if rows is None:
         rows = _stream(warehouse, "contacts", CONTACT_COLUMNS)
+    width = len(STAGED_CONTACT_COLUMNS)
     best: dict[str, tuple[Any, ...]] = {}
     seen = 0
     for values in rows:
@@ -63,8 +74,9 @@ def reference_contacts(
         if contact_id is None or contact_id == "":
             continue
         seen += 1
-        rest = tuple(_s(v) for v in values[1:])  # email .. updated_at, '' as null
-        ts = trim(rest[-1])
+        # email .. updated_at, secondary email; '' as null
+        rest = tuple(_s(v) for v in (*values[1:], None, None)[: width - 1])
+        ts = trim(rest[5])
         cand = (None if ts is None else parse_instant(ts), rest)
         old = best.get(contact_id)
         if old is None or _contact_wins(cand, old):
@@ -73,12 +85,12 @@ def reference_contacts(
         rows={}, ids={}, email={}, by_email=defaultdict(list), duplicates=seen - len(best)
     )
     for contact_id, (_, rest) in best.items():
-        out.rows[contact_id] = (contact_id, *rest)
+        email, secondary = norm_email(rest[0]), norm_email(rest[6])
+        out.rows[contact_id] = (contact_id, email, *rest[1:6], secondary)
         out.ids[contact_id] = contact_id
-        email = norm_email(rest[0])
         out.email[contact_id] = email
-        if email is not None:
-            out.by_email[email].append(contact_id)
+        for address in {email, secondary} - {None}:
+            out.by_email[address].append(contact_id)
     out.by_email = dict(out.by_email)
     return out
 
@@ -125,7 +137,10 @@ def _resolve(cand: Candidate, contacts: Contacts) -> Outcome:
             return ("ambiguous_email", related)
         if matches:
             contact_id = matches[0]
-            contact_email = contacts.email[contact_id]  # equal to `email`, shared
+            # the source's email: the contact's email or its secondary one (the contact's
+            # own string object when equal: one per contact in memory)
+            own = contacts.email[contact_id]
+            contact_email = own if own == email else email
         else:
             contact_email, reason = email, "orphan"
     else:

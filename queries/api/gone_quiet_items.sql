@@ -3,10 +3,9 @@
 -- contact's latest event (of :event_type, if given): the first in event order
 -- (event_timestamp DESC, source_system, source_record_id) at last_event_at.
 --
--- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
--- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
--- lower() folds A-Z only), nothing else changed; blank is null. last_event_at is RFC 3339
--- UTC with `Z` (the mirror's one text form, its space made a `T`).
+-- `email` is the contact's email as the mirror stores it: normalised by the one email
+-- rule (CONTRACT §2, README "Emails"), as contact_email is; blank is null. last_event_at is
+-- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`).
 --
 -- Parameters:
 --   :rows        the page's rows, in order, as a JSON array of [contact_id, last_event_at]
@@ -24,7 +23,7 @@ WITH page AS MATERIALIZED (
 SELECT
   json_object(
     'contact_id', p.contact_id,
-    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
+    'email', c.email,
     'first_name', c.first_name,
     'last_name', c.last_name,
     'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',

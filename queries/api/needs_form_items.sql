@@ -1,10 +1,9 @@
 -- GET /contacts/needs-form, the items of one page: the response item (JSON text) of each
 -- row needs_form.sql returned, in the same order.
 --
--- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
--- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
--- lower() folds A-Z only), nothing else changed; blank is null. last_form_at is RFC 3339
--- UTC with `Z` (the mirror's one text form, its space made a `T`), null for none.
+-- `email` is the contact's email as the mirror stores it: normalised by the one email
+-- rule (CONTRACT §2, README "Emails"), as contact_email is; blank is null. last_form_at is
+-- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`), null for none.
 --
 -- Parameters:
 --   :rows  the page's rows of needs_form.sql, in order, as a JSON array of
@@ -14,7 +13,7 @@
 SELECT
   json_object(
     'contact_id', c.contact_id,
-    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
+    'email', c.email,
     'first_name', c.first_name,
     'last_name', c.last_name,
     'last_form_at', replace(NULLIF(json_extract(page.value, '$[1]'), ''), ' ', 'T') || 'Z'

@@ -6,7 +6,8 @@ CREATE TABLE IF NOT EXISTS proj_contacts (
   last_name STRING,
   lifecycle_stage STRING,
   client_type_code STRING,
-  updated_at STRING
+  updated_at STRING,
+  secondary_email STRING
 );
 
 -- The staged rows of the last build (kept by builder/build.py "remember"), for an incremental build to

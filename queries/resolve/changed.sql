@@ -7,7 +7,8 @@
 --     the rejects in publish/incremental.sql), and records whose source SQL derived a new
 --     identity from another table (a payment whose customer's email changed);
 --   * records that point at a contact whose row changed since the last build (by
---     contact_id, or by the old or new email), since their resolution may change.
+--     contact_id, or by the old or new email or secondary email, all stored normalised),
+--     since their resolution may change.
 --     proj_contacts still holds the contacts of the previous build here.
 -- Rows without a record id are not listed: they are re-resolved on every build.
 CREATE OR REPLACE TABLE proj_stage_changed AS
@@ -25,13 +26,13 @@ WITH staged_changes AS (
   )
 ),
 contact_changes AS (
-  SELECT contact_id, email FROM (
+  SELECT contact_id, email, secondary_email FROM (
     SELECT * FROM proj_stage_contacts
     EXCEPT DISTINCT
     SELECT * FROM proj_contacts
   )
   UNION ALL
-  SELECT contact_id, email FROM (
+  SELECT contact_id, email, secondary_email FROM (
     SELECT * FROM proj_contacts
     EXCEPT DISTINCT
     SELECT * FROM proj_stage_contacts
@@ -46,8 +47,6 @@ FROM proj_stage_events AS e
 WHERE e.source_record_id IS NOT NULL
   AND (
     e.source_contact_id IN (SELECT contact_id FROM contact_changes)
-    OR e.email_norm IN (
-      SELECT NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '')
-      FROM contact_changes
-    )
+    OR e.email_norm IN (SELECT email FROM contact_changes)
+    OR e.email_norm IN (SELECT secondary_email FROM contact_changes)
   )

@@ -4,8 +4,9 @@
 --                    as a UTC instant; NULL when missing, unparseable, or outside the
 --                    years 0001-9999 once in UTC (BigQuery's TIMESTAMP range)
 --   created_at_ts    created_at by the same rules; orders duplicates
---   email_norm       the identity email, normalised (README "Emails": trimmed, A-Z
---                    lower-cased); NULL when empty
+--   email_norm       the identity email, normalised (CONTRACT §2, README "Emails":
+--                    trimmed, each character replaced by its simple case folding; the
+--                    table is bound as @casefold_from / @casefold_to); NULL when empty
 CREATE OR REPLACE TABLE proj_stage_events AS
 WITH cast_ AS (
   SELECT
@@ -28,5 +29,5 @@ SELECT
     AS event_timestamp,
   IF(EXTRACT(YEAR FROM created_ts_cast AT TIME ZONE 'UTC') BETWEEN 1 AND 9999, created_ts_cast, NULL)
     AS created_at_ts,
-  NULLIF(TRANSLATE(TRIM(source_email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS email_norm
+  NULLIF(TRANSLATE(TRIM(source_email, ' \t\n\r'), @casefold_from, @casefold_to), '') AS email_norm
 FROM cast_

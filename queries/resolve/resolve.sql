@@ -1,7 +1,8 @@
 -- Step 4 of the shared resolution: one row per logical record, with its reason.
 --   dedupe:   one row per (source_system, source_record_id): latest created_at wins,
 --             ties break on the row's content; rows with no id are never collapsed
---   resolve:  contact_id (must exist), else the email (exactly one contact); an orphan's
+--   resolve:  contact_id (must exist), else the email among the contacts' emails and
+--             secondary emails (exactly one contact); an orphan's
 --             detail is the source's orphan_detail when it says why it has no identity
 --   classify: the first reason that applies, in the contract's priority order;
 --             reason NULL = a clean ledger row, 'orphan' = kept in the ledger with a
@@ -34,20 +35,29 @@ deduped AS (
   ) = 1
 ),
 contact_emails AS (
+  -- Every address of every contact (its email and its secondary email, both stored
+  -- normalised by contacts.sql), once per contact: how many contacts an email names.
   SELECT
-    NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS email_norm,
+    email_norm,
     COUNT(*) AS matches,
     MIN(contact_id) AS contact_id,
     STRING_AGG(contact_id, ', ' ORDER BY contact_id) AS contact_ids
-  FROM proj_stage_contacts
-  WHERE NULLIF(TRANSLATE(TRIM(email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') IS NOT NULL
-  GROUP BY 1
+  FROM (
+    SELECT DISTINCT contact_id, email_norm
+    FROM (
+      SELECT contact_id, email AS email_norm FROM proj_stage_contacts
+      UNION ALL
+      SELECT contact_id, secondary_email AS email_norm FROM proj_stage_contacts
+    ) AS addresses
+    WHERE email_norm IS NOT NULL
+  ) AS contact_addresses
+  GROUP BY email_norm
 ),
 joined AS (
   SELECT
     d.*,
     c.contact_id AS known_contact_id,
-    NULLIF(TRANSLATE(TRIM(c.email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') AS known_contact_email,
+    c.email AS known_contact_email,
     e.matches AS email_matches,
     e.contact_id AS email_contact_id,
     e.contact_ids AS email_contact_ids

@@ -1,4 +1,5 @@
--- Step 0: the profile's contacts file, as it reads them (CONTRACT §1 columns).
+-- Step 0: the profile's contacts file, as it reads them (CONTRACT §1 columns, and the
+-- optional secondary email: NULL when the file does not select one, builder/profiles.py).
 -- `source_rows` stands for the file's own SELECT (builder/sql.py render_source).
 CREATE OR REPLACE TABLE proj_stage_contacts_raw AS
 SELECT
@@ -8,5 +9,6 @@ SELECT
   s.last_name,
   s.lifecycle_stage,
   s.client_type_code,
-  s.updated_at
+  s.updated_at,
+  s.secondary_email
 FROM source_rows AS s

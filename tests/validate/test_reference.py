@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from builder.validate.reference import CONTACT_COLUMNS, _reason
+from builder.validate.reference import STAGED_CONTACT_COLUMNS, _reason
 
 from .cases import (
     CONTACT_IDS,
@@ -30,7 +30,7 @@ def test_reference_reasons_match_the_hand_written_answer(reference):
 def test_reference_contacts_dedupe(reference):
     *_, contacts = reference
     assert set(contacts.rows) == CONTACT_IDS
-    names = CONTACT_COLUMNS
+    names = STAGED_CONTACT_COLUMNS
     for cid, fields in EXPECTED_CONTACTS.items():
         row = dict(zip(names, contacts.rows[cid], strict=True))
         assert {k: row[k] for k in fields} == fields, cid

@@ -5,7 +5,8 @@
 -- Emails (Gmail / Outlook), CONTRACT §2.
 -- Direction: outbound when from_email is one of the practice's own addresses
 -- (@practice_emails: one comma-separated string, already normalised), inbound otherwise.
--- Emails are normalised as everywhere (README "Emails"): trimmed, A-Z lower-cased.
+-- Emails are normalised as everywhere (README "Emails"): trimmed, then case-folded with
+-- the table bound as @casefold_from / @casefold_to.
 -- Identity: the first recipient when outbound, the sender when inbound.
 -- event_name: 'outbound: ' / 'inbound: ' + the first 50 characters of the subject.
 WITH directed AS (
@@ -17,7 +18,7 @@ WITH directed AS (
     (SELECT r FROM UNNEST(to_emails) AS r WITH OFFSET AS pos ORDER BY pos LIMIT 1)
       AS first_recipient,
     IF(
-      NULLIF(TRANSLATE(TRIM(from_email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '')
+      NULLIF(TRANSLATE(TRIM(from_email, ' \t\n\r'), @casefold_from, @casefold_to), '')
         IN UNNEST(SPLIT(@practice_emails, ',')),
       'outbound',
       'inbound'

@@ -5,7 +5,8 @@
 -- Emails (Gmail, Exchange): `canonical_objects` rows of the kind `email_jmap_lite`
 -- (CONTRACT §7), read as CONTRACT §2 reads email_events: from_email <- $.from[0].email,
 -- the first recipient <- $.to[0].email; outbound when the sender is one of the practice's
--- own addresses (@practice_emails, already normalised), inbound otherwise. event_source is
+-- own addresses (@practice_emails, already normalised; the sender normalised by the
+-- one email rule, @casefold_from / @casefold_to), inbound otherwise. event_source is
 -- the row's source_system; the timestamp is $.sentAt, else $.receivedAt.
 -- Payload values keep their JSON types: each is the JSON text of the value
 -- (TO_JSON_STRING(JSON_QUERY(...))), an empty string or a missing key reads null.
@@ -23,7 +24,7 @@ directed AS (
   SELECT
     *,
     IF(
-      NULLIF(TRANSLATE(TRIM(from_email, ' \t\n\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '')
+      NULLIF(TRANSLATE(TRIM(from_email, ' \t\n\r'), @casefold_from, @casefold_to), '')
         IN UNNEST(SPLIT(@practice_emails, ',')),
       'outbound',
       'inbound'
