@@ -60,6 +60,9 @@ class BuildReport:
     strategy: dict[str, Any] = field(default_factory=dict)
     # rows per canonical input (table, or canonical_schema for lorchestra), read or not
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    # rows per kind and shape of its id (the profile's `shapes` file; lorchestra's:
+    # flat, nested or neither), so a practice sees which payload shape it holds
+    shapes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # the resolution rules the build applied (contract.RESOLUTION_RULES): an incremental
     # build on top of a build of other rules runs as a full one (builder/strategy.py)
@@ -195,7 +198,11 @@ def dry_run_statements(
 def tables_read(profile: Profile) -> dict[str, list[str]]:
     """Warehouse tables the profile's files read -> the files reading them."""
     found: dict[str, list[str]] = {}
-    for source in (*profile.sources, profile.contacts, *filter(None, [profile.inputs])):
+    for source in (
+        *profile.sources,
+        profile.contacts,
+        *filter(None, [profile.inputs, profile.shapes]),
+    ):
         ctes = {cte.alias_or_name for cte in source.query.find_all(exp.CTE)}
         for table in source.query.find_all(exp.Table):
             if table.name and table.name not in ctes and not isinstance(table.this, exp.Func):
@@ -338,8 +345,8 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
             report.contacts = n
         elif measure == "records_resolved":
             report.records_resolved = n
+    catalog, db = warehouse.qualifier()
     if profile.inputs is not None:
-        catalog, db = warehouse.qualifier()
         statement = sql.render_sources(
             "report/inputs",
             [(profile.inputs.query, {})],
@@ -353,3 +360,29 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
             {"input": str(r["input"]), "rows": int(r["row_count"]), "used": bool(r["used"])}  # type: ignore[arg-type]
             for r in rows
         ]
+    if profile.shapes is not None:
+        statement = sql.render_sources(
+            "report/shapes",
+            [(profile.shapes.query, {})],
+            "report/shapes",
+            warehouse.dialect,
+            catalog,
+            db,
+        )
+        report.shapes = shape_counts(warehouse.fetch(statement.sql, name=statement.name))
+
+
+SHAPES = ("flat", "nested", "neither")
+
+
+def shape_counts(rows: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
+    """One entry per kind: {kind, field, flat, nested, neither} (0 where no row had
+    that shape), kinds in the order the rows name them."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        kind = str(r["kind"])
+        entry = out.setdefault(
+            kind, {"kind": kind, "field": str(r["field"]), **dict.fromkeys(SHAPES, 0)}
+        )
+        entry[str(r["shape"])] = int(r["row_count"])  # type: ignore[call-overload]
+    return list(out.values())

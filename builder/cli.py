@@ -310,6 +310,13 @@ def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildRep
             for i in report.inputs
         )
         say(f"inputs: {inputs}")
+    if report.shapes:
+        shapes = "; ".join(
+            f"{s['kind']} ({s['field']}) flat {s['flat']:,}, nested {s['nested']:,}, "
+            f"neither {s['neither']:,}"
+            for s in report.shapes
+        )
+        say(f"payload shapes: {shapes}")
     if report.strategy:
         say(f"strategy: {report.strategy['name']} ({report.strategy['reason']})")
     for warning in report.warnings:

@@ -9,6 +9,8 @@ what it is:
     -- contact-events: contacts           the contacts (CONTRACT §1 columns, optionally a
                                            secondary_email); exactly one
     -- contact-events: inputs             optional: (input, rows, used) for the build report
+    -- contact-events: shapes             optional: (kind, field, shape, row_count) for the
+                                           build report: which payload shape rows hold
 
 The built-in profiles live in `queries/profiles/<name>/` (`flat`, `lorchestra`);
 `CONTACT_EVENTS_SOURCES_DIR` points at a practice's own folder instead. Everything after
@@ -36,10 +38,11 @@ from builder.errors import ConfigError
 from builder.queries import QUERIES_DIR
 
 PROFILES_DIR = QUERIES_DIR / "profiles"
-ROLES = ("source", "contacts", "inputs")
+ROLES = ("source", "contacts", "inputs", "shapes")
 CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
 OPTIONAL_CONTACT_COLUMNS = c.OPTIONAL_CONTACT_COLUMNS
 INPUT_COLUMNS = ("input", "row_count", "used")
+SHAPE_COLUMNS = ("kind", "field", "shape", "row_count")
 # Parameters a source file may use (bound by the build; see builder.build.build_params):
 # the practice's own addresses, and the email rule's table (TRANSLATE's two strings).
 SOURCE_PARAMS = frozenset({"practice_emails", "casefold_from", "casefold_to"})
@@ -85,6 +88,7 @@ class Profile:
     contacts: SourceFile
     sources: tuple[SourceFile, ...]
     inputs: SourceFile | None = None
+    shapes: SourceFile | None = None
 
     @cached_property
     def event_types(self) -> tuple[str, ...]:
@@ -129,8 +133,11 @@ def load_profile(folder: Path, name: str) -> Profile:
         )
     if not by_role["source"]:
         raise ProfileError(f"{folder}: no file declares `-- contact-events: source`")
-    if len(by_role["inputs"]) > 1:
-        raise ProfileError(f"{folder}: at most one file may declare `-- contact-events: inputs`")
+    for role in ("inputs", "shapes"):
+        if len(by_role[role]) > 1:
+            raise ProfileError(
+                f"{folder}: at most one file may declare `-- contact-events: {role}`"
+            )
     seen: dict[str, Path] = {}
     for source in by_role["source"]:
         assert source.source_system is not None
@@ -150,6 +157,7 @@ def load_profile(folder: Path, name: str) -> Profile:
         contacts=by_role["contacts"][0],
         sources=tuple(sources),
         inputs=by_role["inputs"][0] if by_role["inputs"] else None,
+        shapes=by_role["shapes"][0] if by_role["shapes"] else None,
     )
 
 
@@ -195,6 +203,8 @@ def _read(path: Path) -> SourceFile:
         query = _with_optional_columns(
             path, query, CONTACT_COLUMNS, OPTIONAL_CONTACT_COLUMNS, "contacts file"
         )
+    elif role == "shapes":
+        _check_columns(path, query, SHAPE_COLUMNS, (), "shapes file")
     else:
         _check_columns(path, query, INPUT_COLUMNS, (), "inputs file")
     return SourceFile(path, role, query, source_system, event_type, params)

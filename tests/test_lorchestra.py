@@ -254,7 +254,7 @@ def test_refunds_follow_payment_then_customer(mirror):
     rejects = rejects_of(con)
     assert rejects[("stripe_refund", "re2")][2] == "refund -> payment: no payment pi404"
     assert rejects[("stripe_refund", "re3")][2] == (
-        "refund -> payment: the refund has no payment_intent_id"
+        "refund -> payment: the refund has no payment_intent_id or payment_id"
     )
     assert rejects[("stripe_refund", "re4")][2] == (
         "refund -> payment pi4 -> customer: no customer cus404"

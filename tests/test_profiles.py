@@ -75,7 +75,8 @@ def test_a_folder_with_its_own_event_type(tmp_path):
         ({"people": CONTACTS}, "no file declares `-- contact-events: source`"),
         (
             src("-- contact-events: source\n", ""),
-            "calls.sql: the file must start with a `-- contact-events: source|contacts|inputs`",
+            "calls.sql: the file must start with a "
+            "`-- contact-events: source|contacts|inputs|shapes`",
         ),
         (
             src("-- source_system: mine.calls\n", ""),

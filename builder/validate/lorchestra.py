@@ -11,6 +11,10 @@ How payload values are read (the contract's "values are read as in section 1"):
   is missing;
 * a payload key of the ledger row keeps its JSON type (a number stays a number); `""` is
   null;
+* both payload shapes, per row: where the contract gives several paths (`$.contact_id |
+  $.id`), the first with a value is read (`first_value`; a timestamp path has none when it
+  is only spaces: `first`); `$.subject.reference` names a contact only as `contact/<id>`,
+  `contact/` in any case (`contact_reference`);
 * `session_num` is an integer when the value is a JSON integer or a string of at most 18
   digits (an optional leading `-`), else null;
 * TIMESTAMP columns (`created_at`, `occurred_at`, `processed_at`) are instants already;
@@ -40,6 +44,7 @@ from builder.validate.timestamps import _iso, trim
 
 KIND = re.compile(r"iglu:org\.canonical/([^/]+)/jsonschema/[^/]+")
 SESSION_NUM = re.compile(r"-?[0-9]{1,18}")
+CONTACT_PREFIX = "contact/"
 OBJECT_COLUMNS = ("idem_key", "source_system", "canonical_schema", "payload", "created_at")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -85,7 +90,7 @@ def path(payload: dict[str, Any], *keys: str | int) -> Any:
 
 
 def first(*values: str | None) -> str | None:
-    """The first non-empty value, trimmed (no fall-through past a non-empty one)."""
+    """The first non-empty timestamp text, trimmed (no fall-through past a non-empty one)."""
     for value in values:
         value = trim(value)
         if value is not None:
@@ -93,11 +98,28 @@ def first(*values: str | None) -> str | None:
     return None
 
 
-def session_num(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
+def first_value(payload: dict[str, Any], *paths: tuple[str | int, ...]) -> str | None:
+    """The text of the first path that has a value (`$.a | $.b.c`), else None."""
+    for keys in paths:
+        value = text(path(payload, *keys))
+        if value is not None:
+            return value
+    return None
+
+
+def contact_reference(payload: dict[str, Any]) -> str | None:
+    """The contact id a `$.subject.reference` of `contact/<id>` names (any case of
+    `contact`), else None."""
+    reference = text(path(payload, "subject", "reference"))
+    if reference is None or reference[: len(CONTACT_PREFIX)].lower() != CONTACT_PREFIX:
         return None
-    as_text = str(value) if isinstance(value, int | str) else None
-    return int(as_text) if as_text is not None and SESSION_NUM.fullmatch(as_text) else None
+    contact_id = reference[len(CONTACT_PREFIX) :]
+    return contact_id if contact_id and "\n" not in contact_id else None
+
+
+def session_num(value: str | None) -> int | None:
+    """A session number's text (as read) as an integer: at most 18 digits, else None."""
+    return int(value) if value is not None and SESSION_NUM.fullmatch(value) else None
 
 
 # --------------------------------------------------------------------------- streams
@@ -128,16 +150,18 @@ def _of_kind(kind: str) -> Callable[[Any], Iterator[Row]]:
 
 
 def contact_rows(warehouse: Any) -> Iterator[Row]:
-    """Contacts in CONTRACT §1's column order, from the `contact` kind's payloads."""
+    """Contacts in CONTRACT §1's column order, then the secondary email, from the `contact`
+    kind's payloads in either shape (§7)."""
     for _idem, _system, _schema, p, _created in _of_kind("contact")(warehouse):
         yield (
-            text(p.get("contact_id")),
-            text(p.get("email")),
-            text(p.get("first_name")),
-            text(p.get("last_name")),
-            text(p.get("lifecycleStage")),
+            first_value(p, ("contact_id",), ("id",)),
+            first_value(p, ("email",), ("telecom", "email")),
+            first_value(p, ("first_name",), ("name", "given")),
+            first_value(p, ("last_name",), ("name", "family")),
+            first_value(p, ("lifecycleStage",), ("lifecycle_stage",)),
             text(p.get("client_type_code")),
-            text(p.get("updated_at")),
+            first(text(p.get("updated_at")), text(path(p, "meta", "updatedAt"))),
+            first_value(p, ("telecom", "emailSecondary"), ("email_secondary",)),
         )
 
 
@@ -185,27 +209,51 @@ def payment_customers(warehouse: Any) -> dict[str, str | None]:
 #  values in payload_keys order, created_at_raw).
 
 
-def _objects_by_id(kind: str, id_key: str) -> Callable[[Any], Iterator[Row]]:
+def _objects_by_id(kind: str, *id_keys: str) -> Callable[[Any], Iterator[Row]]:
+    """The rows of one kind, each led by its record id: the first of `id_keys` that has
+    a value (both payload shapes, CONTRACT §7)."""
+    paths = [(key,) for key in id_keys]
+
     def stream(warehouse: Any) -> Iterator[Row]:
         for row in _of_kind(kind)(warehouse):
-            yield (text(row[3].get(id_key)), *row)
+            yield (first_value(row[3], *paths), *row)
 
     return stream
 
 
+SESSION_TIMES = (
+    ("started_at",),
+    ("actual_start",),
+    ("period", "start"),
+    ("scheduled_start",),
+    ("created_at",),
+    ("meta", "createdAt"),
+    ("updated_at",),
+    ("meta", "updatedAt"),
+)
+
+
 def _map_session(row: Row, practice: frozenset[str]) -> Candidate:
     _id, idem, _system, _schema, p, created = row
-    ts = first(text(p.get("started_at")), text(p.get("created_at")), text(p.get("updated_at")))
-    payload = (_s(idem), session_num(p.get("session_num")))
+    ts = first(*(text(path(p, *keys)) for keys in SESSION_TIMES))
+    payload = (_s(idem), session_num(first_value(p, ("session_num",), ("sessionNumber",))))
+    contact_id = text(p.get("contact_id"))
+    orphan_detail = None
+    if contact_id is None:
+        contact_id = contact_reference(p)
+        reference = text(path(p, "subject", "reference"))
+        if contact_id is None and reference is not None:
+            orphan_detail = f"session -> contact: subject.reference {reference} is not contact/<id>"
     return (
         created,
         _intern(text(p.get("status"))),
         "dataverse",
         ts,
-        text(p.get("contact_id")),
+        contact_id,
         None,
         payload,
         _iso(created),
+        orphan_detail,
     )
 
 
@@ -246,17 +294,21 @@ def _payments(warehouse: Any) -> Iterator[Row]:
 
 
 def _refunds(warehouse: Any) -> Iterator[Row]:
-    """Refund rows with the email their payment -> customer chain gives."""
+    """Refund rows with the email their payment -> customer chain gives; the payment is
+    $.payment_intent_id (flat) or $.payment_id (canonizer's)."""
     emails = customer_emails(warehouse)
     customers = payment_customers(warehouse)
     for row in _objects_by_id("refund", "refund_id")(warehouse):
-        payment = text(row[4].get("payment_intent_id"))
+        payment = first_value(row[4], ("payment_intent_id",), ("payment_id",))
         customer = customers.get(payment) if payment is not None else None
         yield (*row, emails.get(customer) if customer is not None else None)
 
 
-def _billing(keys: tuple[str, ...]) -> Callable[[Row, frozenset[str]], Candidate]:
-    """An invoice, payment or refund row (its email last, as its stream found it)."""
+def _billing(
+    keys: tuple[str, ...], times: tuple[tuple[str, ...], ...] = (("event_time",),)
+) -> Callable[[Row, frozenset[str]], Candidate]:
+    """An invoice, payment or refund row (its email last, as its stream found it); its
+    time is the first non-empty of `times`."""
 
     def map_row(row: Row, practice: frozenset[str]) -> Candidate:
         _id, _idem, _system, _schema, p, created, email = row
@@ -264,7 +316,7 @@ def _billing(keys: tuple[str, ...]) -> Callable[[Row, frozenset[str]], Candidate
             created,
             _intern(text(p.get("status"))),
             "stripe",
-            trim(text(p.get("event_time"))),
+            first(*(text(path(p, *t)) for t in times)),
             None,
             norm_email(email),
             tuple(kept(p.get(k)) for k in keys),
@@ -311,6 +363,8 @@ def _map_form(row: Row, practice: frozenset[str]) -> Candidate:
 
 
 INVOICE_KEYS = ("amount_due", "currency", "description", "invoice_number")
+PAYMENT_KEYS = ("amount", "currency", "payment_method_type")
+REFUND_KEYS = ("amount", "currency", "reason")
 
 
 def _spec(system: str, kind: str, event_type: str, keys, map_row, stream) -> SourceSpec:
@@ -333,7 +387,7 @@ SPECS: tuple[SourceSpec, ...] = (
         "session",
         ("idem_key", "session_num"),
         _map_session,
-        _objects_by_id("clinical_session", "session_id"),
+        _objects_by_id("clinical_session", "session_id", "id"),
     ),
     _spec(
         "canonical.email_events",
@@ -343,12 +397,21 @@ SPECS: tuple[SourceSpec, ...] = (
         _map_email,
         _objects_by_id("email_jmap_lite", "id"),
     ),
-    *(
-        _spec(system, kind, kind, keys, _billing(keys), stream)
-        for system, kind, keys, stream in (
-            ("stripe_invoice", "invoice", INVOICE_KEYS, _invoices),
-            ("stripe_payment", "payment", ("amount", "currency", "payment_method_type"), _payments),
-            ("stripe_refund", "refund", ("amount", "currency", "reason"), _refunds),
-        )
+    _spec("stripe_invoice", "invoice", "invoice", INVOICE_KEYS, _billing(INVOICE_KEYS), _invoices),
+    _spec(
+        "stripe_payment",
+        "payment",
+        "payment",
+        PAYMENT_KEYS,
+        _billing(PAYMENT_KEYS),
+        _payments,
+    ),
+    _spec(
+        "stripe_refund",
+        "refund",
+        "refund",
+        REFUND_KEYS,
+        _billing(REFUND_KEYS, (("event_time",), ("meta", "created_at"))),
+        _refunds,
     ),
 )
