@@ -66,8 +66,26 @@ each of them:
   several of its forms) or null, as `load` requires: a form with a null `occurred_at`
   (`missing_timestamp`), a few rows with a null `created_at` / `processed_at`.
 
-Nested objects in payloads (`from`, `to`, object amounts, answers) are written with their
-keys sorted, so their JSON text is canonical. The output depends only on `DemoSize` (seed
+* both payload shapes, row by row (CONTRACT §7): about two rows in five of `contact`,
+  `clinical_session` and `refund` are written the way canonizer's transforms write them
+  (`$.id`, `$.telecom.email` / `$.telecom.emailSecondary`, `$.name.given` /
+  `$.name.family`, `$.meta.updatedAt`; a session's contact as `$.subject.reference` =
+  `contact/<id>` or `Contact/<id>`, its time in `$.period.start` or `$.actual_start` with a
+  `$.scheduled_start` beside it, `$.sessionNumber`, `$.meta.createdAt`; a refund's payment
+  as `$.payment_id`, its time as `$.meta.created_at` and its amount an object), the others
+  the flat way lorchestra's projection reads (some flat sessions carry canonizer's
+  `subject` string, which names no contact); the two rows of one record may be of either;
+* secondary emails: about one contact in seven has one (`$.email_secondary` or
+  `$.telecom.emailSecondary`), which forms, mail and invoices use now and then; a few are
+  another contact's email (a parent's address on a child's record: such mail is
+  ambiguous);
+* accented addresses: about half the contacts with a non-ASCII letter in their name keep
+  it in their address (`søren.østergaard@…`, `léa.…`), and sources write those
+  upper-cased now and then (`SØREN.ØSTERGAARD@…`), as the practice's own systems do.
+
+Nested objects in payloads (`from`, `to`, object amounts, answers, canonizer's `telecom`,
+`name`, `meta`, `subject`, `period`) are written with their keys sorted, so their JSON text
+is canonical. The output depends only on `DemoSize` (seed
 included) and `now`; `DemoSize.events` is about the number of rows other than contacts
 and customers. It is streamed like the flat demo: rows go out in chunks through
 builder.demo_data's sink, state is a few fields per contact, and memory does not grow with
@@ -81,7 +99,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from builder.contract import LORCHESTRA_TABLES
+from builder.contract import EMAIL_FOLD, LORCHESTRA_TABLES
 from builder.demo_data import (
     _ABSENT,
     BAD_TIMESTAMPS,
@@ -153,6 +171,12 @@ SUBTYPES = ("intake_01", "intake_02")  # then `followup`
 NOT_INTEGERS = ("3rd", "2.5", " 4", "four", "", 4.5, None)
 DOCUMENT_TITLES = ("Progress note", "Treatment plan", "Risk assessment", "Letter to GP")
 OLD_DOMAINS = ("hotmail.com", "aol.com", "btopenworld.com")
+WORK_DOMAINS = ("nhs.example", "school.example", "work.example")  # secondary addresses
+SECONDARY_EVERY = 7  # one contact in seven has a secondary email
+SHARED_SECONDARY_EVERY = 97  # ... and one in 97 has another contact's email as its secondary
+# Kinds written in both payload shapes (CONTRACT §7): of every five rows, these are nested.
+NESTED_TURNS = (1, 3)
+SHAPED_KINDS = ("contact", "clinical_session", "refund")
 
 # Share of a contact's draws per kind: forms, sessions (each with its billing), emails.
 CLIENT_MIX = (0.20, 0.42, 0.38)
@@ -314,6 +338,96 @@ def _record(row: dict[str, object]) -> dict[str, object]:
     return payload if isinstance(payload, dict) else row
 
 
+def _kind_of(row: dict[str, object]) -> str | None:
+    schema = row.get("canonical_schema")
+    if not isinstance(schema, str) or not schema.startswith("iglu:org.canonical/"):
+        return None
+    return schema.split("/")[1]
+
+
+def _rename(payload: dict[str, object], names: dict[str, str]) -> dict[str, object]:
+    """The payload with keys renamed (an absent key stays absent)."""
+    return {names.get(k, k): v for k, v in payload.items()}
+
+
+def _take(payload: dict[str, object], names: dict[str, str]) -> dict[str, object]:
+    """Move `names`' keys out of the payload into a new object (sorted keys), renamed."""
+    moved = {new: payload.pop(old) for old, new in names.items() if old in payload}
+    return dict(sorted(moved.items()))
+
+
+def _instant_of(text: object) -> int | None:
+    """Epoch seconds of a canonical `...Z` timestamp text, else None (a trap's value)."""
+    if not isinstance(text, str) or not text.endswith("Z") or len(text) != 20:
+        return None
+    try:
+        return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+
+
+def _upper(email: str) -> str:
+    """The address upper-cased as a person types it, letter by letter where the upper-case
+    letter folds back to the same one (CONTRACT §2): `søren@x` -> `SØREN@X`."""
+    out = []
+    for ch in email:
+        up = ch.upper()
+        same = len(up) == 1 and up.translate(EMAIL_FOLD) == ch.translate(EMAIL_FOLD)
+        out.append(up if same else ch)
+    return "".join(out)
+
+
+def _accented_local(first: str, last: str) -> str:
+    """`Søren Østergaard` -> `søren.østergaard`: the name as written, lower-cased, without
+    spaces or apostrophes (and a dotless ı as i, which no upper-case letter folds back to)."""
+    return ".".join(
+        "".join(ch for ch in part.lower().replace("ı", "i") if ch.isalnum())
+        for part in (first, last)
+    )
+
+
+def _accent_emails(contacts: list[_Contact]) -> None:
+    """About half the contacts with a non-ASCII letter in their name keep it in their
+    address; couples sharing an address keep sharing it. A few write it upper-cased."""
+    renamed: dict[str, str] = {}
+    for c in contacts:
+        if not c.email or c.email in renamed or (c.first_name + c.last_name).isascii():
+            continue
+        if c.index % 2:
+            continue
+        local, _, domain = c.email.partition("@")
+        suffix = local[len(local.rstrip("0123456789")) :]
+        renamed[c.email] = f"{_accented_local(c.first_name, c.last_name)}{suffix}@{domain}"
+    for c in contacts:
+        if c.email in renamed:
+            new = renamed[c.email]
+            raw_was_clean = c.email_raw == c.email
+            c.email = new
+            c.email_raw = (
+                (_upper(new) if c.index % 5 == 0 else new)
+                if raw_was_clean
+                else (_case_variant(new, c.index))
+            )
+
+
+def _secondary_emails(contacts: list[_Contact]) -> dict[int, str]:
+    """contact index -> its secondary email: one contact in SECONDARY_EVERY (an address at
+    work or school, unique to it), and one in SHARED_SECONDARY_EVERY another contact's
+    email (a parent's address on a child's record)."""
+    secondary: dict[int, str] = {}
+    with_email = [c for c in contacts if c.email and c.stage != "lead"]
+    for k, c in enumerate(with_email):
+        assert c.email is not None
+        if k % SHARED_SECONDARY_EVERY == SHARED_SECONDARY_EVERY - 1:
+            other = with_email[(k * 31) % len(with_email)]
+            if other.email != c.email:
+                secondary[c.index] = str(other.email)
+        elif k % SECONDARY_EVERY == 3:
+            local = c.email.partition("@")[0]
+            secondary[c.index] = f"{local}{c.index}@{WORK_DOMAINS[k % len(WORK_DOMAINS)]}"
+    return secondary
+
+
 class _Lorchestra(_Practice):
     """The practice's canonical objects and form submissions, written through the sink.
 
@@ -333,12 +447,26 @@ class _Lorchestra(_Practice):
         self.serial = dict.fromkeys(SERIALS, 0)
         self.customer_of = {c.index: f"cus_{rng.getrandbits(56):014x}" for c in contacts}
         self.customer_ids = set(self.customer_of.values())
+        self.secondary = _secondary_emails(contacts)
         self.unknown_payments = 0
         self.turns: dict[str, int] = {}
         # the contact being written: its customer (None: not billed through Stripe)
         self.customer: str | None = None
 
     # -- variants
+
+    def _address(self, c: _Contact, trap: str | None) -> str | None:
+        """The contact's address as a source row writes it: its email, now and then its
+        secondary one, and an accented one upper-cased now and then; or the trap's."""
+        email = c.email
+        secondary = self.secondary.get(c.index)
+        if trap is None and secondary and self._turn("address:secondary", 4) == 0:
+            email = secondary
+        address = self._email(email, trap)
+        if trap is None and address and not address.isascii():
+            if self._turn("address:upper", 3) == 0:
+                address = _upper(address)
+        return address
 
     def _turn(self, name: str, n: int) -> int:
         """0, 1, ..., n-1, 0, ... on successive uses of `name`: a trap's variants take
@@ -402,7 +530,7 @@ class _Lorchestra(_Practice):
         record = _record(row)
         stamp = "created_at" if objects else "processed_at"
         if trap is None:
-            self.sink.emit(table, _encode(row))
+            self.sink.emit(table, self._line(row))
             return
         if trap == "id_missing":
             # a row keeps every column of the contract; a payload may lack the key
@@ -415,7 +543,7 @@ class _Lorchestra(_Practice):
             row[stamp] = None
         for key in [k for k, v in record.items() if v is _ABSENT]:
             del record[key]
-        line = _encode(row)
+        line = self._line(row)
         if not trap.startswith("dup_"):
             self.sink.emit(table, line)
             return
@@ -433,14 +561,72 @@ class _Lorchestra(_Practice):
             copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
             if objects and self._turn("version", 4) == 1:  # re-ingested under the other version
                 copy["canonical_schema"] = _other_version(row)
-        first, second = (line, _encode(copy))
+        first, second = (line, self._line(copy))
         if self._turn(f"{table}:order", 5) < 2:
             first, second = second, first  # the winner comes first in the file
         self.sink.emit(table, first)
         self.sink.defer(table, second)
 
     def _emit(self, row: dict[str, object]) -> None:
-        self.sink.emit(OBJECTS, _encode(row))
+        self.sink.emit(OBJECTS, self._line(row))
+
+    def _line(self, row: dict[str, object]) -> str:
+        """The row's JSON line; a row of a shaped kind in canonizer's nested shape on its
+        turn (two rows in five), else as built (the flat shape)."""
+        kind = _kind_of(row)
+        if kind in SHAPED_KINDS and isinstance(row.get("payload"), dict):
+            if self._turn(f"shape:{kind}", 5) in NESTED_TURNS:
+                nest = _NESTERS[kind]
+                return _encode({**row, "payload": nest(self, dict(row["payload"]))})  # type: ignore[arg-type]
+            if kind == "clinical_session" and self._turn("session:subject", 4) == 0:
+                # canonizer's flat session (1-0-0) has a `subject` that is its title
+                return _encode({**row, "payload": {**row["payload"], "subject": "Therapy session"}})  # type: ignore[dict-item]
+        return _encode(row)
+
+    # -- canonizer's nested shape (CONTRACT §7), from a flat payload
+
+    def _nested_contact(self, p: dict[str, object]) -> dict[str, object]:
+        out = _rename(p, {"contact_id": "id"})
+        telecom = _take(out, {"email": "email", "email_secondary": "emailSecondary"})
+        name = _take(out, {"first_name": "given", "last_name": "family"})
+        meta = _take(out, {"updated_at": "updatedAt"})
+        if "lifecycleStage" in out and self._turn("contact:stage_key", 2):
+            out["lifecycle_stage"] = out.pop("lifecycleStage")
+        for key, value in (("meta", meta), ("name", name), ("telecom", telecom)):
+            if value:
+                out[key] = value
+        return out
+
+    def _nested_session(self, p: dict[str, object]) -> dict[str, object]:
+        out = _rename(p, {"session_id": "id", "session_num": "sessionNumber"})
+        meta = _take(out, {"created_at": "createdAt", "updated_at": "updatedAt"})
+        if "contact_id" in out:
+            contact_id = out.pop("contact_id")
+            prefix = ("contact", "Contact")[self._turn("session:reference", 2)]
+            reference = f"{prefix}/{contact_id}" if contact_id else contact_id
+            out["subject"] = {"reference": reference, "type": "Contact"}
+        if "started_at" in out:
+            started = out.pop("started_at")
+            if self._turn("session:start", 3) == 0:
+                out["actual_start"] = started
+            else:
+                out["period"] = {"start": started}
+            start = _instant_of(started)
+            if start is not None:  # the booked time: read only after the actual one
+                out["scheduled_start"] = self.clock.z(start - 300)
+        if meta:
+            out["meta"] = meta
+        return out
+
+    def _nested_refund(self, p: dict[str, object]) -> dict[str, object]:
+        out = _rename(p, {"payment_intent_id": "payment_id"})
+        meta = _take(out, {"event_time": "created_at"})
+        if meta:
+            out["meta"] = meta
+        amount = out.get("amount")
+        if isinstance(amount, int) and not isinstance(amount, bool):  # money as an object
+            out["amount"] = {"amount": amount, "currency": out.get("currency") or "gbp"}
+        return out
 
     # -- one contact
 
@@ -490,6 +676,9 @@ class _Lorchestra(_Practice):
             "client_type_code": c.client_type,
             "updated_at": clock.z(updated) if self.k % 20 else clock.offset(updated, 60),
         }
+        secondary = self.secondary.get(c.index)
+        if secondary is not None:  # as the CRM holds it: now and then mixed-case
+            payload["email_secondary"] = secondary if self.k % 3 else _case_variant(secondary, 1)
         if trap == "email_null":  # the CRM lost the address: the contact's mail is an orphan
             payload["email"] = None
         if trap in ("empty_first_name", "empty_client_type"):
@@ -539,6 +728,8 @@ class _Lorchestra(_Practice):
         trap = self.decks["customer"].draw()
         self.k += 1
         email: object = c.email
+        if c.email and not c.email.isascii() and self._turn("customer:upper", 2):
+            email = _upper(c.email)  # Stripe keeps what the client typed
         if trap in ("no_email", "no_email_key", "blank_email", "spaces_email"):
             email = {"no_email": None, "no_email_key": _ABSENT, "blank_email": ""}.get(trap, "   ")
         elif trap == "email_case" and c.email:
@@ -709,7 +900,7 @@ class _Lorchestra(_Practice):
         payload: dict[str, object] = {
             "invoice_id": invoice_id,
             "invoice_number": f"MP-{serial:06d}",
-            "customer_email": self._email(c.email, trap),
+            "customer_email": self._address(c, trap),
             "status": "" if trap == "empty_strings" else status,
             "event_time": self._event_time(trap, ts, clock.z(ts)),
             "amount_due": self._amount(trap, fee),
@@ -813,7 +1004,7 @@ class _Lorchestra(_Practice):
         response = f"google_forms:form_response:fr_{serial:08d}"
         row: dict[str, object] = {
             "measurement_event_id": self._next_id("measurement_events", "mev_"),
-            "subject_id": self._email(c.email, trap),
+            "subject_id": self._address(c, trap),
             "event_type": "form_submission",
             "event_subtype": SUBTYPES[i] if i < len(SUBTYPES) else "followup",
             "occurred_at": self._occurred(trap, ts, serial),
@@ -864,7 +1055,7 @@ class _Lorchestra(_Practice):
         gmail = rng.random() < 0.6
         practice = PRACTICE_EMAILS[0] if gmail else PRACTICE_EMAILS[1]
         other_practice = PRACTICE_EMAILS[1] if gmail else PRACTICE_EMAILS[0]
-        client = self._email(c.email, trap)
+        client = self._address(c, trap)
         client_name = f"{c.first_name} {c.last_name}"
         subject: object = SUBJECTS[int(rng.random() * len(SUBJECTS))]
         self.k += 1
@@ -917,6 +1108,13 @@ class _Lorchestra(_Practice):
         payload["preview"] = f"{payload.get('preview') or ''} (edited)".strip()
 
 
+_NESTERS: dict[str, Callable[[_Lorchestra, dict[str, object]], dict[str, object]]] = {
+    "contact": _Lorchestra._nested_contact,
+    "clinical_session": _Lorchestra._nested_session,
+    "refund": _Lorchestra._nested_refund,
+}
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -941,6 +1139,7 @@ def write_lorchestra_demo_data(
     rng = random.Random(size.seed)  # noqa: S311 - synthetic data, not security
     clock = _Clock(now)
     contacts = _make_contacts(rng, max(size.contacts, 0))
+    _accent_emails(contacts)
     sink = _Sink(directory, TABLES, progress)
     try:
         practice = _Lorchestra(rng, clock, sink, contacts)

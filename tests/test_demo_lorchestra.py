@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from builder.contract import JSON, LORCHESTRA_TABLES, TIMESTAMP
+from builder.contract import EMAIL_FOLD, JSON, LORCHESTRA_TABLES, TIMESTAMP
 from builder.demo_data import PRACTICE_EMAILS
 from builder.demo_lorchestra import DemoSize, write_lorchestra_demo_data
 from builder.timestamps import TimestampError, parse_timestamp
@@ -62,11 +62,14 @@ def _instant(value: object) -> datetime | None:
 
 
 def _norm(email: object) -> str | None:
-    return email.strip().lower() or None if isinstance(email, str) else None
+    """CONTRACT §2, written out again here: trimmed, each character case-folded."""
+    if not isinstance(email, str):
+        return None
+    return email.strip(" \t\r\n").translate(EMAIL_FOLD) or None
 
 
 def _messy(value: object) -> bool:
-    return isinstance(value, str) and value.strip() != "" and value != value.strip().lower()
+    return isinstance(value, str) and value.strip() != "" and value != _norm(value)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +91,8 @@ def forms(demo) -> list[Row]:
 
 
 @pytest.fixture(scope="module")
-def kinds(objects) -> dict[str, list[Row]]:
-    """kind -> its rows (org.canonical kinds only), in file order."""
+def raw_kinds(objects) -> dict[str, list[Row]]:
+    """kind -> its rows (org.canonical kinds only), in file order, payloads as written."""
     by_kind: dict[str, list[Row]] = defaultdict(list)
     for row in objects:
         by_kind[_kind(row) or "(other)"].append(row)
@@ -97,13 +100,66 @@ def kinds(objects) -> dict[str, list[Row]]:
 
 
 @pytest.fixture(scope="module")
+def kinds(raw_kinds) -> dict[str, list[Row]]:
+    """kind -> its rows, each payload in the flat shape (`flat_view`): what the traps
+    below count, whichever shape a row was written in."""
+    return {
+        kind: [{**row, "payload": flat_view(kind, row["payload"])} for row in rows]
+        for kind, rows in raw_kinds.items()
+    }
+
+
+def _move(out: Row, nested: object, key: str, flat_key: str) -> None:
+    """nested[key] to out[flat_key], kept absent when absent."""
+    if isinstance(nested, dict) and key in nested and flat_key not in out:
+        out[flat_key] = nested[key]
+
+
+def flat_view(kind: str | None, payload: Row) -> Row:
+    """A canonizer-shaped (nested) payload as the flat shape would have written it; a flat
+    one as it is. Independent of the product: the contract's path table, read backwards."""
+    out = dict(payload)
+    if kind == "contact":
+        for key in ("id", "telecom", "name", "meta", "lifecycle_stage"):
+            out.pop(key, None)
+        _move(out, payload, "id", "contact_id")
+        _move(out, payload.get("telecom"), "email", "email")
+        _move(out, payload.get("telecom"), "emailSecondary", "email_secondary")
+        _move(out, payload.get("name"), "given", "first_name")
+        _move(out, payload.get("name"), "family", "last_name")
+        _move(out, payload, "lifecycle_stage", "lifecycleStage")
+        _move(out, payload.get("meta"), "updatedAt", "updated_at")
+    elif kind == "clinical_session":
+        for key in ("id", "subject", "period", "actual_start", "scheduled_start", "meta"):
+            out.pop(key, None)
+        out.pop("sessionNumber", None)
+        _move(out, payload, "id", "session_id")
+        subject = payload.get("subject")
+        if isinstance(subject, dict) and "reference" in subject:
+            reference = subject["reference"]
+            out["contact_id"] = reference.split("/", 1)[1] if reference else reference
+        _move(out, payload, "actual_start", "started_at")
+        _move(out, payload.get("period"), "start", "started_at")
+        _move(out, payload.get("meta"), "createdAt", "created_at")
+        _move(out, payload.get("meta"), "updatedAt", "updated_at")
+        _move(out, payload, "sessionNumber", "session_num")
+    elif kind == "refund" and "meta" in payload:
+        for key in ("payment_id", "meta"):
+            out.pop(key, None)
+        _move(out, payload, "payment_id", "payment_intent_id")
+        _move(out, payload["meta"], "created_at", "event_time")
+    return out
+
+
+@pytest.fixture(scope="module")
 def contact_emails(kinds) -> dict[str, set[str]]:
-    """normalised email -> the contact_ids that have it."""
+    """normalised email or secondary email -> the contact_ids that have it."""
     owners: dict[str, set[str]] = defaultdict(set)
     for row in kinds["contact"]:
         p = row["payload"]
-        if _norm(p.get("email")) and p.get("contact_id"):
-            owners[_norm(p["email"])].add(p["contact_id"])
+        for key in ("email", "email_secondary"):
+            if _norm(p.get(key)) and p.get("contact_id"):
+                owners[_norm(p[key])].add(p["contact_id"])
     return owners
 
 
@@ -627,6 +683,101 @@ def test_measurement_events(forms):
     assert all(f["canonical_object_id"] for f in forms)
     occurred = [f["occurred_at"] for f in forms if f["occurred_at"]]
     assert any(len(v) == 10 for v in occurred) and any(v[10:11] == " " for v in occurred)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _path(payload: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(key)
+    return payload
+
+
+def test_both_payload_shapes_mixed_in_one_table(raw_kinds):
+    """CONTRACT §7: lorchestra's flat payloads and canonizer's nested ones, row by row."""
+    shapes: Counter[tuple[str, str]] = Counter()
+    for kind, flat_key, nested_key in (
+        ("contact", "contact_id", "id"),
+        ("clinical_session", "session_id", "id"),
+        ("refund", "payment_intent_id", "payment_id"),
+    ):
+        for row in raw_kinds[kind]:
+            p = row["payload"]
+            shapes[kind, "flat" if flat_key in p else "nested" if nested_key in p else "-"] += 1
+    for kind in ("contact", "clinical_session", "refund"):
+        total = shapes[kind, "flat"] + shapes[kind, "nested"] + shapes[kind, "-"]
+        assert 0.25 < shapes[kind, "nested"] / total < 0.55, shapes
+        assert shapes[kind, "flat"] / total > 0.4, shapes
+    contacts = [r["payload"] for r in raw_kinds["contact"]]
+    nested = [p for p in contacts if "id" in p]
+    assert all("contact_id" not in p and "email" not in p for p in nested)
+    assert any(_path(p, "telecom", "email") for p in nested)
+    assert any(_path(p, "name", "given") and _path(p, "meta", "updatedAt") for p in nested)
+    assert any("lifecycle_stage" in p for p in nested)
+    assert any("lifecycleStage" in p for p in nested)
+    sessions = [r["payload"] for r in raw_kinds["clinical_session"]]
+    references = [_path(p, "subject", "reference") for p in sessions]
+    assert any(isinstance(r, str) and r.startswith("contact/") for r in references)
+    assert any(isinstance(r, str) and r.startswith("Contact/") for r in references)
+    assert any(isinstance(p.get("subject"), str) for p in sessions)  # a title, no contact
+    assert any(_path(p, "period", "start") for p in sessions)
+    assert any(p.get("actual_start") and p.get("scheduled_start") for p in sessions)
+    assert any("sessionNumber" in p for p in sessions)
+    assert any(_path(p, "meta", "createdAt") for p in sessions)
+
+
+def test_canonizer_refunds_and_object_amounts(raw_kinds):
+    refunds = [r["payload"] for r in raw_kinds["refund"]]
+    canonizer = [p for p in refunds if "meta" in p]
+    assert len(canonizer) >= 10
+    for p in canonizer:  # Stripe as canonizer writes it: no payment_intent_id, no event_time
+        assert "payment_intent_id" not in p and "event_time" not in p
+    named = [p for p in canonizer if isinstance(p.get("payment_id"), str) and p["payment_id"]]
+    assert len(named) >= 5
+    assert sum(isinstance(p.get("amount"), dict) for p in canonizer) >= 0.8 * len(canonizer)
+
+
+def test_one_record_written_in_both_shapes(raw_kinds):
+    shapes: dict[object, set[str]] = defaultdict(set)
+    for row in raw_kinds["clinical_session"] + raw_kinds["contact"]:
+        p = row["payload"]
+        key = p.get("session_id", p.get("contact_id", p.get("id")))
+        if key:
+            shapes[key].add("nested" if "id" in p else "flat")
+    assert any(len(s) == 2 for s in shapes.values())
+
+
+def test_secondary_emails(kinds, forms, contact_emails):
+    contacts = [r["payload"] for r in kinds["contact"]]
+    with_secondary = [p for p in contacts if p.get("email_secondary")]
+    assert len(with_secondary) >= len(contacts) / 12
+    primaries = {_norm(p.get("email")) for p in contacts} - {None}
+    secondaries = {_norm(p["email_secondary"]) for p in with_secondary}
+    assert secondaries & primaries  # a parent's address on a child's record: ambiguous
+    assert any(_messy(p["email_secondary"]) for p in with_secondary)
+    used = [_norm(f["subject_id"]) for f in forms] + [
+        _norm(r["payload"].get("customer_email")) for r in kinds["invoice"]
+    ]
+    assert sum(1 for e in used if e in secondaries - primaries) >= 5
+
+
+def test_accented_addresses_written_upper_case(kinds, forms, contact_emails):
+    """The held-out practice's case: SØREN.25@… in a source, søren.25@… on the contact."""
+    accented = {e for e in contact_emails if not e.isascii()}
+    assert len(accented) >= 10
+    sources = [f["subject_id"] for f in forms] + [
+        r["payload"].get("customer_email") for r in kinds["invoice"]
+    ]
+    upper = [
+        e
+        for e in sources
+        if isinstance(e, str) and not e.isascii() and e.strip() == e.strip().upper()
+    ]
+    # (a few belong to the contact whose CRM record lost its email: orphans, as meant)
+    assert sum(_norm(e) in contact_emails for e in upper) >= max(5, 0.8 * len(upper))
 
 
 # --------------------------------------------------------------------------- streaming

@@ -314,3 +314,42 @@ def test_the_build_report_shows_the_payload_shapes(tmp_path):
         "contact": (3, 4, 0),
         "refund": (1, 3, 1),
     }
+
+
+def test_the_demo_practice_meets_both_shapes_and_resolves_upper_cased_accents(tmp_path):
+    """`demo-data --profile lorchestra` holds both shapes, canonizer refunds, secondary
+    emails and upper-cased accented addresses; built, every one of those addresses that
+    is a contact's resolves to it, and validation agrees."""
+    from builder.demo_data import PRACTICE_EMAILS, DemoSize
+    from builder.demo_lorchestra import write_lorchestra_demo_data
+
+    folder = tmp_path / "demo"
+    write_lorchestra_demo_data(folder, DemoSize(contacts=200, events=3000, seed=3))
+    settings = make_settings(tmp_path, profile="lorchestra", practice_emails=list(PRACTICE_EMAILS))
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        load_directory(wh, folder, profile=profile_of(settings))
+        report = build(wh, settings)
+        sync(wh, settings.mirror_path)
+        result = validate(wh, settings, settings.mirror_path)
+    assert result.ok, result.summary()
+    for shape in report.shapes:
+        assert shape["flat"] > 0 and shape["nested"] > 0, report.shapes
+    forms = [json.loads(line) for line in (folder / "measurement_events.jsonl").open()]
+    upper = {
+        f["measurement_event_id"]: f["subject_id"]
+        for f in forms
+        if isinstance(f["subject_id"], str)
+        and not f["subject_id"].isascii()
+        and f["subject_id"] == f["subject_id"].upper()
+    }
+    con = open_ro(settings.mirror_path)
+    try:
+        contacts = {r["email"]: r["contact_id"] for r in con.execute("SELECT * FROM contacts")}
+        rows = by_record_id(ledger(con))
+    finally:
+        con.close()
+    resolved = [k for k, email in upper.items() if email.lower() in contacts and k in rows]
+    assert len(resolved) >= 3
+    for key in resolved:
+        assert rows[key]["contact_id"] == contacts[upper[key].lower()]
+        assert rows[key]["contact_email"] == upper[key].lower()
