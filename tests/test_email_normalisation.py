@@ -7,6 +7,7 @@ mirror stores the normalised values the API answers with."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -195,3 +196,22 @@ def test_a_run_over_greek_contacts_validates_and_replaces_the_mirror(tmp_path):
     assert rows["e2"] == ("g1", "οδοσ@example.gr")  # final sigma folds to sigma
     assert rows["e3"] == ("g3", "άννα@example.gr")
     assert rows["m1"] == ("g1", "οδοσ@example.gr")
+
+
+def test_the_first_build_after_the_rules_changed_is_a_full_one(tmp_path):
+    """A warehouse whose last build was made under other resolution rules (an earlier
+    email rule) is rebuilt in full even when an incremental build is asked: an
+    incremental one would keep the old answer for every record it does not re-resolve."""
+    settings = make_settings(tmp_path)
+    folder = write_canonicals(tmp_path / "c", canonicals())
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        load_directory(wh, folder)
+        build(wh, settings)
+        assert build(wh, settings, incremental=True).mode == "incremental"
+        (report,) = wh.con.execute("SELECT report FROM proj_contact_events_build").fetchone()
+        older = {k: v for k, v in json.loads(report).items() if k != "rules"}
+        wh.con.execute("UPDATE proj_contact_events_build SET report = ?", [json.dumps(older)])
+        again = build(wh, settings, incremental=True)
+    assert again.mode == "full"
+    assert "other resolution rules" in again.strategy["reason"]
+    assert again.rules == c.RESOLUTION_RULES
