@@ -353,3 +353,115 @@ def test_the_demo_practice_meets_both_shapes_and_resolves_upper_cased_accents(tm
     for key in resolved:
         assert rows[key]["contact_id"] == contacts[upper[key].lower()]
         assert rows[key]["contact_email"] == upper[key].lower()
+
+
+# contact_id, email, last name, updated_at (flat `$.updated_at` or nested `$.meta.updatedAt`),
+# the row's created_at: contacts go by updated_at (CONTRACT §1), never created_at
+DEDUPE = [
+    ("d1", "late@x.org", "Late", "2024-05-01T12:00:00+02:00", T(1)),  # 10:00Z: a tie ...
+    ("d1", "B1@x.org", "Tie", "2024-05-01T10:00:00Z", T(9)),  # ... and "B1" < "late"
+    ("d1", "old@x.org", "Old", "2024-04-30T23:59:59Z", T(20)),
+    ("d2", "none@x.org", "None", None, T(9)),  # missing loses to any that parses
+    ("d2", "bad@x.org", "Bad", "31/12/2099", T(9)),  # so does unparseable
+    ("d2", "z2@x.org", "Parsed", "1999-01-01", T(1)),
+    ("d3", "b3@x.org", "B", "garbage", T(1)),  # none parses: the row's content decides
+    ("d3", "a3@x.org", "A", None, T(1)),
+]
+CONTACTS_SQL = "SELECT contact_id, email, last_name FROM contacts"
+DEDUPED = {  # contact_id -> (email as stored, last_name)
+    "d1": ("b1@x.org", "Tie"),
+    "d2": ("z2@x.org", "Parsed"),
+    "d3": ("a3@x.org", "A"),
+}
+
+
+def _dedupe_rows(nested_every: int) -> list[dict]:
+    rows = []
+    for i, (cid, email, last, updated, created) in enumerate(DEDUPE):
+        fact = (cid, email, None, "First", last, "active", None, updated, created)
+        rows.append(contact_row(fact, nested=i % nested_every == 0))
+    return rows
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_lorchestra_contacts_dedupe_by_updated_at_then_content(tmp_path, order):
+    rows = _dedupe_rows(2)
+    rows = rows if order == "as written" else rows[::-1]
+    settings = make_settings(tmp_path, profile="lorchestra")
+    folder = write_canonicals(tmp_path / "c", {"canonical_objects": rows})
+    with DuckDBWarehouse(settings.duckdb_path) as wh:
+        load_directory(wh, folder, profile=profile_of(settings))
+        report = build(wh, settings)
+        sync(wh, settings.mirror_path)
+        result = validate(wh, settings, settings.mirror_path)
+    assert result.ok, result.summary()
+    assert report.contacts == 3
+    con = open_ro(settings.mirror_path)
+    try:
+        got = {r[0]: (r[1], r[2]) for r in con.execute(CONTACTS_SQL)}
+    finally:
+        con.close()
+    assert got == DEDUPED
+
+
+def test_a_practices_own_contacts_dedupe_the_same_and_may_hold_secondary_emails(tmp_path):
+    """A SOURCES_DIR contacts file: the same dedupe; its optional secondary_email resolves
+    events and is checked by validate (from the staged rows)."""
+    import duckdb
+
+    warehouse = tmp_path / "own.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "CREATE TABLE people (id VARCHAR, mail VARCHAR, other VARCHAR, surname VARCHAR, "
+        "changed VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
+        [(cid, email, f"{cid}.WORK@Example.org", last, updated)
+         for cid, email, last, updated, _ in DEDUPE],
+    )  # fmt: skip
+    con.execute("CREATE TABLE calls (id VARCHAR, happened VARCHAR, caller VARCHAR)")
+    con.executemany(
+        "INSERT INTO calls VALUES (?, ?, ?)",
+        [("k1", T(1), "D1.work@example.org"), ("k2", T(2), "Z2@X.ORG"), ("k3", T(3), "b1@x.org")],
+    )
+    con.close()
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "people.sql").write_text(
+        "-- contact-events: contacts\n"
+        "SELECT id AS contact_id, mail AS email, CAST(NULL AS STRING) AS first_name,\n"
+        "  surname AS last_name, CAST(NULL AS STRING) AS lifecycle_stage,\n"
+        "  CAST(NULL AS STRING) AS client_type_code, changed AS updated_at,\n"
+        "  other AS secondary_email\n"
+        "FROM people\n"
+    )
+    (sources / "calls.sql").write_text(
+        "-- contact-events: source\n-- source_system: mine.calls\n-- event_type: call\n"
+        "SELECT id AS source_record_id, 'call' AS event_name, 'phone' AS event_source,\n"
+        "  happened AS timestamp_raw, happened AS created_at_raw,\n"
+        "  CAST(NULL AS STRING) AS source_contact_id,\n"
+        "  caller AS source_email, '{}' AS payload\n"
+        "FROM calls\n"
+    )
+    settings = make_settings(tmp_path, sources_dir=sources, duckdb_path=warehouse)
+    with DuckDBWarehouse(warehouse) as wh:
+        build(wh, settings)
+        sync(wh, settings.mirror_path)
+        result = validate(wh, settings, settings.mirror_path)
+        (secondary,) = wh.con.execute(
+            "SELECT secondary_email FROM proj_contacts WHERE contact_id = 'd1'"
+        ).fetchone()
+    assert result.ok, result.summary()
+    assert secondary == "d1.work@example.org"  # stored normalised
+    mirror = open_ro(settings.mirror_path)
+    try:
+        got = {r[0]: (r[1], r[2]) for r in mirror.execute(CONTACTS_SQL)}
+        rows = by_record_id(ledger(mirror))
+    finally:
+        mirror.close()
+    assert got == DEDUPED
+    assert {k: rows[k]["contact_id"] for k in ("k1", "k2", "k3")} == {
+        "k1": "d1", "k2": "d2", "k3": "d1"
+    }  # fmt: skip
+    assert rows["k1"]["contact_email"] == "d1.work@example.org"

@@ -217,6 +217,7 @@ def test_the_worked_example_end_to_end(tmp_path):
     assert events["T-1"] == ("CL-1", "message", "2025-03-02 17:00:00.000000")  # +01:00 -> UTC
     assert events["R-1"][:2] == ("CL-1", "reminder")
     assert events["T-3"][0] is None  # an orphan
+    assert events["T-5"][0] == "CL-2"  # from Alan's secondary (work) email
     assert rejects == {
         "A-4": "unknown_contact_id",
         "A-5": "missing_timestamp",
@@ -225,6 +226,7 @@ def test_the_worked_example_end_to_end(tmp_path):
         None: "missing_record_id",
     }
     assert contacts["CL-3"] == "grace.h@example.org"  # the later `modified`
+    assert contacts["CL-1"] == "ada@example.org"  # stored normalised
 
 
 @pytest.mark.parametrize("name", ["flat", "lorchestra"])
