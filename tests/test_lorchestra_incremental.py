@@ -3,7 +3,8 @@ changes, on DuckDB (a property) and on BigQuery (a fixed sequence through the em
 
 Changes are what re-ingestion brings to canonical_objects and measurement_events: new
 and re-ingested objects, contacts and customers whose email changes (which re-resolves
-payments and refunds through their chains without touching their own rows), billing
+payments and refunds through their chains without touching their own rows), contacts
+whose secondary email comes and goes, rows in either payload shape (CONTRACT §7), billing
 chains that break and mend, and objects deleted upstream.
 """
 
@@ -27,7 +28,13 @@ CUSTOMERS = ["cus1", "cus2", "cus3"]
 PAYMENTS = ["pi1", "pi2", "pi3"]
 
 change = st.one_of(
-    st.tuples(st.just("contact"), st.sampled_from(CONTACTS), st.sampled_from(EMAILS[:4])),
+    st.tuples(
+        st.just("contact"),
+        st.sampled_from(CONTACTS),
+        st.sampled_from(EMAILS[:4]),
+        st.sampled_from([None, *EMAILS[:4]]),  # a secondary email
+        st.booleans(),  # canonizer's nested shape
+    ),
     st.tuples(st.just("customer"), st.sampled_from(CUSTOMERS), st.sampled_from(EMAILS)),
     st.tuples(
         st.just("payment"),
@@ -36,13 +43,17 @@ change = st.one_of(
         st.sampled_from(["succeeded", "failed"]),
     ),
     st.tuples(
-        st.just("refund"), st.sampled_from(["re1", "re2"]), st.sampled_from([*PAYMENTS, None])
+        st.just("refund"),
+        st.sampled_from(["re1", "re2"]),
+        st.sampled_from([*PAYMENTS, None]),
+        st.booleans(),  # canonizer's shape: $.payment_id, $.meta.created_at
     ),
     st.tuples(
         st.just("session"),
         st.sampled_from(["s1", "s2", None]),
         st.sampled_from([*CONTACTS, "ghost"]),
         st.sampled_from(["ok", "bad"]),
+        st.booleans(),  # canonizer's nested shape
     ),
     st.tuples(st.just("form"), st.sampled_from(["m1", "m2"]), st.sampled_from(EMAILS)),
     st.tuples(
@@ -73,7 +84,16 @@ def apply(tables: dict[str, list[dict]], step: int, ops) -> None:
                     r for r in tables["measurement_events"] if r["measurement_event_id"] != target
                 ]
         elif kind == "contact":
-            objects.append(contact(op[1], op[2], updated_at=created, created_at=created))
+            _, cid, email, secondary, nested = (*op, None, False)[:5]
+            if nested:
+                payload = {"id": cid, "telecom": {"email": email, "emailSecondary": secondary},
+                           "meta": {"updatedAt": created}}  # fmt: skip
+                objects.append(obj("contact", payload, created))
+            else:
+                objects.append(
+                    contact(cid, email, email_secondary=secondary, updated_at=created,
+                            created_at=created)
+                )  # fmt: skip
         elif kind == "customer":
             objects.append(obj("customer", {"customer_id": op[1], "email": op[2]}, created))
         elif kind == "payment":
@@ -83,16 +103,23 @@ def apply(tables: dict[str, list[dict]], step: int, ops) -> None:
                 payload["customer_id"] = cid
             objects.append(obj("payment", payload, created))
         elif kind == "refund":
-            _, rid, pid = op
-            payload = {"refund_id": rid, "status": "succeeded", "event_time": created}
+            _, rid, pid, canonizer = (*op, False)[:4]
+            payload = {"refund_id": rid, "status": "succeeded"}
+            payload["meta" if canonizer else "event_time"] = (
+                {"created_at": created} if canonizer else created
+            )
             if pid is not None:
-                payload["payment_intent_id"] = pid
+                payload["payment_id" if canonizer else "payment_intent_id"] = pid
             objects.append(obj("refund", payload, created))
         elif kind == "session":
-            _, sid, cid, ts = op
-            payload = {"contact_id": cid, "started_at": created if ts == "ok" else "soon"}
+            _, sid, cid, ts, nested = (*op, False)[:5]
+            start = created if ts == "ok" else "soon"
+            if nested:
+                payload = {"subject": {"reference": f"Contact/{cid}"}, "period": {"start": start}}
+            else:
+                payload = {"contact_id": cid, "started_at": start}
             if sid is not None:
-                payload["session_id"] = sid
+                payload["id" if nested else "session_id"] = sid
             objects.append(obj("clinical_session", payload, created))
         else:
             _, mid, email = op
@@ -153,6 +180,11 @@ CHAIN_STEPS = [
         ("delete", "payment_id:pi1"),  # re1's chain breaks: no such payment
         ("delete", "m1"),
         ("contact", "c3", "shared@x.example"),
+        # c2's record, canonizer-shaped, now names c1's email as its secondary: a@x.example
+        # names two contacts (ambiguous), and c2's refund comes in canonizer's shape
+        ("contact", "c2", "b@x.example", "A@X.example", True),
+        ("refund", "re2", "pi2", True),
+        ("session", "s2", "c2", "ok", True),
     ],
 ]
 
