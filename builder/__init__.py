@@ -3,6 +3,7 @@
 Read the tree from here down (docs/architecture.md says where a new source, route or
 engine goes):
 - contract.py   the names and types fixed by CONTRACT.md (tables, columns, reasons)
+- casefold.py   the email rule's case-folding table (generated: casefold_generate.py)
 - config.py     settings from the environment / contact-events.toml
 - queries.py    reads queries/*.sql as written
 - sql.py        renders them for an engine (the one place)
@@ -18,6 +19,7 @@ engine goes):
 - validate/     independent Python reference path, compared with ledger and mirror
 - pipeline.py   the daily job: build -> sync -> validate
 - lock.py       one writer at a time (load, build, sync, rebuild)
-- demo_data.py  a synthetic practice with every data trap
+- demo_data.py  a synthetic practice with every data trap (demo_lorchestra.py: its
+                lorchestra layout, both payload shapes)
 - cli.py        thin Typer shell over all of the above
 """
