@@ -401,13 +401,11 @@ def _accent_emails(contacts: list[_Contact]) -> None:
     for c in contacts:
         if c.email in renamed:
             new = renamed[c.email]
-            raw_was_clean = c.email_raw == c.email
+            if c.email_raw == c.email:  # written as clean as it is: now and then upper-cased
+                c.email_raw = _upper(new) if c.index % 5 == 0 else new
+            else:
+                c.email_raw = _case_variant(new, c.index)
             c.email = new
-            c.email_raw = (
-                (_upper(new) if c.index % 5 == 0 else new)
-                if raw_was_clean
-                else (_case_variant(new, c.index))
-            )
 
 
 def _secondary_emails(contacts: list[_Contact]) -> dict[int, str]:
@@ -573,14 +571,13 @@ class _Lorchestra(_Practice):
     def _line(self, row: dict[str, object]) -> str:
         """The row's JSON line; a row of a shaped kind in canonizer's nested shape on its
         turn (two rows in five), else as built (the flat shape)."""
-        kind = _kind_of(row)
-        if kind in SHAPED_KINDS and isinstance(row.get("payload"), dict):
+        kind, payload = _kind_of(row), row.get("payload")
+        if kind in SHAPED_KINDS and isinstance(payload, dict):
             if self._turn(f"shape:{kind}", 5) in NESTED_TURNS:
-                nest = _NESTERS[kind]
-                return _encode({**row, "payload": nest(self, dict(row["payload"]))})  # type: ignore[arg-type]
+                return _encode({**row, "payload": _NESTERS[kind](self, dict(payload))})
             if kind == "clinical_session" and self._turn("session:subject", 4) == 0:
                 # canonizer's flat session (1-0-0) has a `subject` that is its title
-                return _encode({**row, "payload": {**row["payload"], "subject": "Therapy session"}})  # type: ignore[dict-item]
+                return _encode({**row, "payload": {**payload, "subject": "Therapy session"}})
         return _encode(row)
 
     # -- canonizer's nested shape (CONTRACT §7), from a flat payload
