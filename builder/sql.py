@@ -105,18 +105,16 @@ END
 
 
 def _is_casefold(node: exp.Translate) -> bool:
-    args = (node.args.get("from_"), node.args.get("to"))
-    return (
-        all(isinstance(a, exp.Parameter) for a in args)
-        and tuple(
-            a.name
-            for a in args  # type: ignore[union-attr]
-        )
-        == CASEFOLD_PARAMS
+    """Is this the email rule's TRANSLATE(x, @casefold_from, @casefold_to)?"""
+    names = tuple(
+        arg.name if isinstance(arg, exp.Parameter) else None
+        for arg in (node.args.get("from_"), node.args.get("to"))
     )
+    return names == CASEFOLD_PARAMS
 
 
 def _duckdb_casefold(tree: exp.Expression) -> exp.Expression:
+    """Every email-rule TRANSLATE of `tree` as _DUCKDB_CASEFOLD, its `x` the string."""
     for node in list(tree.find_all(exp.Translate)):
         if not _is_casefold(node):
             continue
