@@ -136,7 +136,7 @@ def test_projection_sql_for_bigquery_is_partitioned_clustered_and_qualified(bigq
     statements = [s.sql for s in bigquery_warehouse.statements("publish/full")]
     target = f"CREATE OR REPLACE TABLE `contact-events-test`.`{bigquery_warehouse.dataset}`."
     ledger = next(s for s in statements if s.startswith(target + "proj_contact_events\n"))
-    assert "PARTITION BY DATE(event_timestamp)" in ledger
+    assert "PARTITION BY TIMESTAMP_TRUNC(event_timestamp, MONTH)" in ledger
     assert "CLUSTER BY contact_id, event_type" in ledger
     # every table is qualified with project and dataset
     assert "FROM `contact-events-test`.`" in ledger
