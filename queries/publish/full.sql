@@ -7,9 +7,13 @@
 -- BY: BigQuery refuses to write an ordered result into a partitioned or clustered table,
 -- and a table keeps no order. CLUSTER BY says how rows are stored: on BigQuery, blocks
 -- sorted by those columns; on DuckDB, the order the rows are written in (builder/sql.py),
--- which keeps a contact's events together in the mirror.
+-- which keeps a contact's events together in the mirror. Each table is dropped first:
+-- BigQuery does not replace a table whose partitioning or clustering differs (a dataset
+-- built by an earlier version), and a failed build has removed the build row already.
 
-CREATE OR REPLACE TABLE proj_contact_events
+DROP TABLE IF EXISTS proj_contact_events;
+
+CREATE TABLE proj_contact_events
 PARTITION BY TIMESTAMP_TRUNC(event_timestamp, MONTH)
 CLUSTER BY contact_id, event_type
 AS
@@ -19,7 +23,9 @@ SELECT
 FROM proj_stage_resolved
 WHERE reason IS NULL OR reason = 'orphan';
 
-CREATE OR REPLACE TABLE proj_contact_events_rejects
+DROP TABLE IF EXISTS proj_contact_events_rejects;
+
+CREATE TABLE proj_contact_events_rejects
 CLUSTER BY source_system, source_record_id
 AS
 SELECT
@@ -31,7 +37,9 @@ SELECT
 FROM proj_stage_resolved
 WHERE reason IS NOT NULL;
 
-CREATE OR REPLACE TABLE proj_contacts
+DROP TABLE IF EXISTS proj_contacts;
+
+CREATE TABLE proj_contacts
 CLUSTER BY contact_id
 AS
 SELECT * FROM proj_stage_contacts;

@@ -36,14 +36,38 @@ def analyzer():
 
 @pytest.fixture(scope="session")
 def covered(bigquery_emulator, tmp_path_factory):
-    """name -> Run, each run made the first time a test asks for it."""
-    made: dict[str, Run] = {}
+    """name -> Run, each run made the first time a test asks for it (a run that failed
+    fails every test that asks for it, without running again)."""
+    made: dict[str, Run | BaseException] = {}
 
     def get(name: str) -> Run:
         if name not in made:
             started = time.perf_counter()
-            made[name] = RUNS[name](tmp_path_factory.mktemp(name), bigquery_emulator)
-            made[name].seconds = time.perf_counter() - started
-        return made[name]
+            try:
+                run = RUNS[name](tmp_path_factory.mktemp(name), bigquery_emulator)
+            except Exception as e:  # noqa: BLE001 - kept, raised to each test that asks
+                made[name] = e
+            else:
+                run.seconds = time.perf_counter() - started
+                made[name] = run
+        found = made[name]
+        if isinstance(found, BaseException):
+            raise RuntimeError(f"the {name} run failed: {found}") from found
+        return found
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def checked(covered, analyzer):
+    """name -> the gate's report on that covered run (gate.check), each made once."""
+    from .gate import check
+
+    reports = {}
+
+    def get(name: str):
+        if name not in reports:
+            reports[name] = check(covered(name), analyzer)
+        return reports[name]
 
     return get

@@ -24,6 +24,9 @@ class GateReport:
     analyzed: int = 0  # statements (a script counts each of its statements)
     failures: list[str] = field(default_factory=list)
     by_file: Counter[str] = field(default_factory=Counter)
+    # the functions and operators the statements call, as the analyzer names them
+    # (`concat`, `$equal`, ...): docs/googlesql.md must list each (test_gate)
+    functions: Counter[str] = field(default_factory=Counter)
 
 
 def check(run: Run, analyzer: Analyzer) -> GateReport:
@@ -44,7 +47,17 @@ def check(run: Run, analyzer: Analyzer) -> GateReport:
                 continue
             for problem in storage_problems(analyzer, result.resolved):
                 report.failures.append(f"{where}: {problem}")
+            report.functions.update(functions(result.resolved))
     return report
+
+
+def functions(resolved: Any) -> list[str]:
+    """The functions a resolved statement calls (`ZetaSQL:concat` -> `concat`)."""
+    return [
+        node.function.name.removeprefix("ZetaSQL:")
+        for node in _walk(resolved)
+        if "function" in node.DESCRIPTOR.fields_by_name and node.HasField("function")
+    ]
 
 
 def storage_problems(analyzer: Analyzer, resolved: Any) -> list[str]:

@@ -14,6 +14,10 @@ Rules (each finding names its rule, the statement's queries/ file and what to do
   dates go to __UNPARTITIONED__), so monthly is at most 2,400 partitions and a century
   1,200, where daily passes 4,000 with 11 years of event days.
 - `cluster-columns`: CLUSTER BY names at most 4 top-level columns (no expressions).
+- `replace-partitioned`: CREATE OR REPLACE TABLE with PARTITION BY or CLUSTER BY fails
+  when the table exists partitioned or clustered otherwise ("Cannot replace a table with
+  a different partitioning spec"), as a dataset built by an earlier version is: such a
+  table is dropped first (DROP TABLE IF EXISTS, then CREATE TABLE).
 - `ddl-in-transaction`: no DDL on a permanent table between BEGIN TRANSACTION and COMMIT
   (CREATE/DROP TEMP TABLE excepted), and at most 100 tables modified in one transaction.
 - `statement-size`: a query is at most 1,024K characters; the request (query and
@@ -73,6 +77,7 @@ class _State:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.storage: set[str] = set()  # tables created partitioned or clustered
+        self.dropped: set[str] = set()  # tables dropped and not created since
         self.in_transaction = False
         self.transaction_tables: set[str] = set()
         self.writes: Counter[str] = Counter()  # per table, in the current build or load
@@ -148,9 +153,18 @@ class _State:
         if not isinstance(tree, exp.Create) or target is None:
             if isinstance(tree, exp.Drop) and target is not None:
                 self.storage.discard(target)
+                self.dropped.add(target)
             return
         partition = tree.find(exp.PartitionedByProperty)
         cluster = tree.find(exp.ClusterProperty)
+        if tree.args.get("replace") and (partition or cluster) and target not in self.dropped:
+            self.report(
+                "replace-partitioned",
+                where,
+                f"CREATE OR REPLACE TABLE {target} with PARTITION BY or CLUSTER BY fails on a "
+                f"{target} partitioned or clustered otherwise: DROP TABLE IF EXISTS first",
+            )
+        self.dropped.discard(target)
         if partition is not None or cluster is not None:
             self.storage.add(target)
         elif tree.args.get("replace"):

@@ -4,6 +4,8 @@ every GoogleSQL file the builder has; and the gate fails the statements BigQuery
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .analyzer import describe
@@ -193,3 +195,29 @@ def test_json_inserted_into_a_string_column_fails_the_gate(analyzer, tmp_path):
     )
     assert "JSON" in failure and "STRING" in failure
     assert report.analyzed == 3  # BEGIN, DELETE, then the INSERT that fails
+
+
+DOC = REPO / "docs" / "googlesql.md"
+
+
+def documented_functions() -> set[str]:
+    """The analyzer names in the first column of docs/googlesql.md's "What queries/ may
+    use" table (backticked: `NULLIF` or `$equal`), lower-cased."""
+    section = DOC.read_text().split("## What queries/ may use", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line.startswith("| ") and not line.startswith("| GoogleSQL"):
+            first = line.split(" | ", 1)[0]
+            names.update(n.lower() for n in re.findall(r"`([^`]+)`", first))
+    return names
+
+
+def test_every_function_the_sql_calls_is_listed_in_docs(checked):
+    """A function or operator the GoogleSQL files call is one whose DuckDB translation
+    could answer otherwise: docs/googlesql.md says, for each, whether the SQL pins it."""
+    called = set()
+    for name in RUNS:
+        called |= set(checked(name).functions)
+    assert called, "the runs called no function: the analyzer's names were not read"
+    missing = {f for f in called if f.lower() not in documented_functions()}
+    assert not missing, f"docs/googlesql.md lists no row for {sorted(missing)}"

@@ -29,9 +29,8 @@ def rules(traced: list[Traced]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "sql",
     [
-        "CREATE OR REPLACE TABLE l PARTITION BY TIMESTAMP_TRUNC(t, MONTH) AS SELECT t FROM s "
-        "ORDER BY t",
-        "CREATE OR REPLACE TABLE l CLUSTER BY c AS SELECT c FROM s ORDER BY c",
+        "CREATE TABLE l PARTITION BY TIMESTAMP_TRUNC(t, MONTH) AS SELECT t FROM s ORDER BY t",
+        "CREATE TABLE l CLUSTER BY c AS SELECT c FROM s ORDER BY c",
         "CREATE OR REPLACE TABLE l AS SELECT c FROM s UNION ALL SELECT c FROM r ORDER BY c",
     ],
     ids=["partitioned", "clustered", "plain"],
@@ -95,6 +94,18 @@ def test_clustering_by_more_than_4_columns_or_an_expression_is_found():
         )
     )
     assert found == [("cluster-columns", "queries/publish/full.sql")] * 2
+
+
+def test_replacing_a_partitioned_or_clustered_table_without_dropping_it_is_found():
+    found = rules(
+        statements(
+            "CREATE OR REPLACE TABLE l CLUSTER BY c AS SELECT c FROM s",
+            "DROP TABLE IF EXISTS m",
+            "CREATE OR REPLACE TABLE m CLUSTER BY c AS SELECT c FROM s",
+            "CREATE OR REPLACE TABLE n AS SELECT c FROM s",
+        )
+    )
+    assert found == [("replace-partitioned", "queries/publish/full.sql")]
 
 
 def test_ddl_inside_a_multi_statement_transaction_is_found():
