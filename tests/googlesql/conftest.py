@@ -25,9 +25,13 @@ def analyzer():
     try:
         service = LocalService(ensure())
     except Unavailable as e:
+        problem = f"GoogleSQL gate: {e}"
+    else:
+        problem = None
+    if problem is not None:
         if in_ci():
-            pytest.fail(f"GoogleSQL gate: {e}", pytrace=False)
-        pytest.skip(f"GoogleSQL gate: {e}")
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
     try:
         yield Analyzer(service)
     finally:
