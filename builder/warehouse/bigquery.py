@@ -288,6 +288,8 @@ class BigQueryWarehouse(Warehouse):
         already holds as STRING (CONTRACT §7 allows both): that one is loaded as the JSON
         text, a STRING, since BigQuery does not insert JSON into STRING. A JSON column
         the table holds as anything else is an error, before anything is written."""
+        if pa.json_() not in schema.types:
+            return schema, []
         held = self.column_types(table)
         if held is None:
             return schema, []
