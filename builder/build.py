@@ -365,7 +365,7 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
         statement = sql.render_sources(
             "report/shapes",
             [(profile.shapes.query, {})],
-            "report/shapes",
+            f"report/shapes <- {profile.shapes.label}",
             warehouse.dialect,
             catalog,
             db,
