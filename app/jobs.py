@@ -33,7 +33,7 @@ from typing import Any
 
 from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
-from builder.errors import ContactEventsError
+from builder.errors import ContactEventsError, one_line
 from builder.files import ensure_private, remove_sqlite_side_files, restrict_umask
 from builder.mirror import MirrorFiles
 from builder.pipeline import PipelineReport, rebuild
@@ -201,11 +201,11 @@ class JobManager:
             report = report_of(self._runner(self._settings))
             error = None
         except ContactEventsError as e:  # expected (busy, bad data, failed validation)
-            log.warning("rebuild %s failed: %s", job_id, " ".join(str(e).split()))
-            error = f"{type(e).__name__}: {e}"
+            error = one_line(e)
+            log.warning("rebuild %s failed: %s", job_id, error)
         except Exception as e:  # a bug: a job state too, with its traceback in the log
             log.exception("rebuild %s failed", job_id)
-            error = f"{type(e).__name__}: {e}"
+            error = one_line(e)
         finally:
             stop.set()
             beat.join()

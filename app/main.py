@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,7 @@ from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
 from app.version import VERSION
 from builder.config import Settings, load_settings
+from builder.errors import ContactEventsError, one_line
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -113,6 +115,16 @@ def settings_from_environment() -> Settings:
     return load_settings()
 
 
+def _worker_settings() -> Settings:
+    """Settings of a worker that uvicorn's factory mode starts: a bad one is one line on
+    stderr and exit code 1, as the CLI says it, not a traceback."""
+    try:
+        return settings_from_environment()
+    except ContactEventsError as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def create_app(
     settings: Settings | None = None, *, rebuild_runner: Runner | None = None
 ) -> FastAPI:
@@ -120,7 +132,7 @@ def create_app(
 
     `rebuild_runner` replaces `builder.pipeline.rebuild` for POST /rebuild (e.g. to wrap it).
     """
-    conf = settings if settings is not None else settings_from_environment()
+    conf = settings if settings is not None else _worker_settings()
     mirror = Mirror(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )

@@ -39,7 +39,7 @@ from rich.text import Text
 
 from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
 from builder.contract import WARNING_REASONS
-from builder.errors import ConfigError, ContactEventsError
+from builder.errors import ConfigError, ContactEventsError, flatten, one_line
 from builder.files import create_private, restrict_umask
 
 app = typer.Typer(
@@ -201,10 +201,6 @@ def main(
     setup_logging(level or "WARNING", show_sql)
 
 
-def one_line(text: str) -> str:
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
 def emit(report: dict[str, Any]) -> None:
     """The command's one machine-readable report (`--json`), one line on stdout."""
     sys.stdout.write(json.dumps(report, sort_keys=True, default=str, ensure_ascii=False) + "\n")
@@ -221,7 +217,7 @@ def command(name: str | None = None) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except ContactEventsError as e:
                 if kwargs.get("json_output"):
-                    error = {"type": type(e).__name__, "message": one_line(str(e))}
+                    error = {"type": type(e).__name__, "message": flatten(e)}
                     emit({"ok": False, "error": error})
                 fail(e)
 
@@ -233,7 +229,7 @@ def command(name: str | None = None) -> Callable[[F], F]:
 
 def fail(error: ContactEventsError) -> None:
     message = Text("error: ", style="bold red")
-    message.append(f"{type(error).__name__}: {one_line(str(error))}")
+    message.append(one_line(error))
     err.print(message, soft_wrap=True)
     raise typer.Exit(1)
 

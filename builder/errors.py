@@ -1,4 +1,11 @@
-"""Small named exceptions. The CLI turns each into a one-line message and exit code 1."""
+"""The product's one error hierarchy, and the one way an error becomes one line.
+
+A `ContactEventsError` is an error a user can act on (bad input, a missing table, a bad
+setting): the CLI, the rebuild jobs and `serve` print it with `one_line`, never with a
+traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
 
 
 class ContactEventsError(Exception):
@@ -27,3 +34,14 @@ class PipelineError(ContactEventsError):
 
 class BusyError(ContactEventsError):
     """Another load, build, sync or rebuild holds the writers' lock; nothing was changed."""
+
+
+def flatten(text: object) -> str:
+    """`text` on one line: its non-blank lines, trimmed, joined with `; `."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def one_line(error: BaseException) -> str:
+    """`Kind: message` on one line, e.g. `ConfigError: bad configuration: ...`."""
+    message = flatten(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
