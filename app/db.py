@@ -28,8 +28,8 @@ from typing import Any
 
 from app.errors import ApiError
 from app.timestamps import to_rfc3339
-from builder.contract import EVENT_TYPES
-from builder.mirror import BUILD_JSON_COLUMNS, connect_read_only, json_or_none, parse_build_row
+from builder.build_row import BuildRow, DamagedBuildRow
+from builder.mirror import connect_read_only
 from builder.queries import read_query
 
 log = logging.getLogger("contact_events.api")
@@ -65,62 +65,42 @@ class QueryTimeout(ApiError):
 
 
 class Build:
-    """The mirror's latest ledger_builds row (JSON text columns parsed) and what follows
-    from it: the event types the API accepts and counts, and the profile."""
+    """The mirror's latest build (builder.build_row.BuildRow) and what follows from it for
+    the API: the event types it accepts and counts, its identity and its headers."""
 
     __slots__ = (
         "row",
         "build_id",
-        "built_at",
         "synced_at",
         "identity",
         "event_types",
-        "profile",
         "zero_counts",
         "_headers",
     )
 
-    def __init__(self, row: Mapping[str, Any]) -> None:
-        parsed, _ = parse_build_row(row)  # a column whose text is not JSON: None
-        for column in BUILD_JSON_COLUMNS:
-            parsed.setdefault(column, None)  # an older mirror's row lacks some
-        self.row = parsed
-        self.build_id = str(parsed["build_id"])
-        self.built_at = str(parsed["built_at"])
-        self.synced_at = str(parsed["synced_at"])
+    def __init__(self, row: BuildRow) -> None:
+        self.row = row
+        self.build_id = row.build_id
+        self.synced_at = row.synced_at
         # What a snapshot holds: a new sync (full or in place) always adds a row.
-        self.identity = f"{self.build_id}/{self.synced_at}"
-        self.event_types = _event_types(row.get("event_types"))
-        profile = parsed.get("profile")
-        self.profile = profile if isinstance(profile, str) and profile else "flat"
+        self.identity = f"{row.build_id}/{row.synced_at}"
+        self.event_types = row.event_types
         # Bound as :zero_counts: the set as a JSON object of zeros, in display order.
         self.zero_counts = json.dumps(dict.fromkeys(self.event_types, 0))
         # The X-Ledger-* headers, encoded once: a Build is kept per data_version.
-        built_at = to_rfc3339(self.built_at) or self.built_at
+        built_at = to_rfc3339(row.built_at) or row.built_at
         self._headers = (
             (b"x-ledger-built-at", built_at.encode("latin-1", "replace")),
-            (b"x-ledger-build-id", self.build_id.encode("latin-1", "replace")),
+            (b"x-ledger-build-id", row.build_id.encode("latin-1", "replace")),
         )
+
+    @property
+    def profile(self) -> str:
+        return self.row.profile
 
     def headers(self) -> tuple[tuple[bytes, bytes], ...]:
         """The X-Ledger-Built-At / X-Ledger-Build-Id headers (name, value), as bytes."""
         return self._headers
-
-
-def _event_types(value: object) -> tuple[str, ...]:
-    """The build's event types in display order; the flat five for older mirrors."""
-    if value is None:
-        return EVENT_TYPES
-    parsed = json_or_none(value)
-    if (
-        isinstance(parsed, list)
-        and parsed
-        and all(isinstance(t, str) and t for t in parsed)
-        and len(set(parsed)) == len(parsed)
-    ):
-        return tuple(parsed)
-    log.warning("ledger_builds.event_types is not a JSON array of names; using the flat five")
-    return EVENT_TYPES
 
 
 class Reader:
@@ -162,11 +142,15 @@ class Reader:
                 if not rows:
                     raise MirrorUnavailable(BAD_MIRROR + " (it records no build)")
                 names = self._columns["latest_build"]
-                self.build = Build(dict(zip(names, rows[0], strict=True)))
+                self.build = Build(BuildRow.from_row(dict(zip(names, rows[0], strict=True))))
                 self._version = version
         except ApiError:
             self.end()
             raise
+        except DamagedBuildRow as e:
+            self.end()
+            log.warning("cannot read the mirror's build: %s", e)
+            raise MirrorUnavailable(f"{BAD_MIRROR} ({e})") from None
         except sqlite3.Error as e:
             self.broken = True
             self.end()

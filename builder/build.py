@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,17 +21,16 @@ from sqlglot import exp
 
 from builder import sql
 from builder.config import Settings
-from builder.contract import BUILD_TABLE, LEDGER_TABLE, REASONS, WARNING_REASONS
+from builder.contract import REASONS, WARNING_REASONS
 from builder.errors import WarehouseError
 from builder.profiles import Profile, SourceFile, profile_of
-from builder.strategy import Strategy, decide
+from builder.strategy import FULL, PREVIOUS_STAGE, Strategy
 from builder.warehouse import Warehouse
 
 log = logging.getLogger("contact_events.build")
 # The staged rows of a build (resolve/stage_sources.sql), and where the build keeps them
 # for the next incremental build to compare with (resolve/changed.sql) and for `validate`.
 STAGE = "proj_stage_sources"
-PREVIOUS_STAGE = "proj_stage_sources_last"
 STEP_COUNT = 10  # steps of a build: plan()'s length, for progress bars
 
 
@@ -203,56 +202,20 @@ def check_inputs(warehouse: Warehouse, profile: Profile) -> None:
     raise WarehouseError(f"tables missing from the {warehouse.kind} warehouse: {readers}")
 
 
-def decide_strategy(
-    warehouse: Warehouse,
-    incremental: bool,
-    mirror_builds: Sequence[Mapping[str, Any]] | None = None,
-    full_every_days: int | None = None,
-) -> Strategy:
-    """Full or incremental, decided once (builder.strategy) from what was asked and the
-    warehouse's last build; with `mirror_builds` (the pipeline's) for the sync too."""
-    return decide(
-        incremental=incremental,
-        warehouse_build=last_build(warehouse),
-        ledger_exists=has_previous(warehouse),
-        mirror_builds=mirror_builds,
-        full_every_days=full_every_days,
-    )
-
-
-def has_previous(warehouse: Warehouse) -> bool:
-    """Whether the warehouse holds what an incremental build applies changes to: the
-    ledger and the staged rows of the last build."""
-    return warehouse.table_exists(LEDGER_TABLE) and warehouse.table_exists(PREVIOUS_STAGE)
-
-
-def last_build(warehouse: Warehouse) -> dict[str, object] | None:
-    """The warehouse's last finished build row (None: none yet, or it failed half-way)."""
-    if not warehouse.table_exists(BUILD_TABLE):
-        return None
-    rows = warehouse.fetch_query_file("report/build_latest")
-    return rows[0] if rows else None
-
-
 def build(
     warehouse: Warehouse,
     settings: Settings,
-    progress: Callable[[str], None] | None = None,
-    incremental: bool = False,
+    strategy: Strategy = FULL,
     *,
-    strategy: Strategy | None = None,
+    progress: Callable[[str], None] | None = None,
     profile: Profile | None = None,
 ) -> BuildReport:
-    """Rebuild proj_contact_events and its rejects from the canonical tables.
-
-    `strategy` (builder.strategy) says full or incremental; without one it is decided
-    here from `incremental` and the warehouse's last build. `progress` is called with
-    each step's label as it finishes (`len(plan(...))` of them)."""
+    """Rebuild proj_contact_events and its rejects from the canonical tables, as
+    `strategy` says (builder.strategy: `plan` decides it; FULL by default). `progress` is
+    called with each step's label as it finishes (`len(plan(...))` of them)."""
     started = time.perf_counter()
     profile = profile or profile_of(settings)
     check_inputs(warehouse, profile)
-    if strategy is None:
-        strategy = decide_strategy(warehouse, incremental)
     report = BuildReport(
         build_id=uuid.uuid4().hex,
         warehouse=warehouse.kind,

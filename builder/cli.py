@@ -396,8 +396,9 @@ def build(
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
     from builder.build import build as do_build
-    from builder.build import decide_strategy, dry_run_statements
+    from builder.build import dry_run_statements
     from builder.lock import writer_session
+    from builder.strategy import plan
     from builder.warehouse import open_warehouse
 
     conf = settings()
@@ -417,13 +418,10 @@ def build(
             say(statement + ";\n")
         return
     with writer_session(conf, "build") as wh:
-        strategy = decide_strategy(wh, incremental)
+        strategy = plan(wh, "incremental" if incremental else "full")
         with progress_bar() as progress:
             report = do_build(
-                wh,
-                conf,
-                progress=step_counter(progress, build_steps(), "build"),
-                strategy=strategy,
+                wh, conf, strategy, progress=step_counter(progress, build_steps(), "build")
             )
     if json_output:
         emit({"ok": True, "build": build_json(report)})
@@ -444,13 +442,15 @@ def sync(
 ) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
     from builder.lock import writer_session
+    from builder.strategy import plan
     from builder.sync import sync as do_sync
 
     conf = settings()
-    with writer_session(conf, "sync") as wh, progress_bar() as progress:
-        report = do_sync(
-            wh, conf.mirror_path, progress=row_counter(progress), incremental=incremental
-        )
+    with writer_session(conf, "sync") as wh:
+        asked = "incremental" if incremental else "full"
+        strategy = plan(wh, asked, conf.mirror_path, built=True)
+        with progress_bar() as progress:
+            report = do_sync(wh, conf.mirror_path, strategy, progress=row_counter(progress))
     if json_output:
         emit({"ok": True, "sync": sync_json(report)})
     else:
@@ -492,7 +492,7 @@ def run(
             validate=validate,
             on_build_step=step_counter(progress, build_steps(), "build"),
             on_sync_rows=row_counter(progress),
-            incremental=incremental,
+            mode="incremental" if incremental else "full",
         )
     seconds = round(time.perf_counter() - started, 3)
     if json_output:

@@ -26,20 +26,21 @@ verifies the mirror it opens, for /health and /status.
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from builder.build_row import BuildRow, DamagedBuildRow
 from builder.contract import MIRROR_TIMESTAMP_FORMAT
-from builder.errors import ContactEventsError
 from builder.queries import read_query
+from builder.trace import TracedSQLite
+
+log = logging.getLogger("contact_events.mirror")
 
 # Arrow's strftime prints `%S` with the fraction for microsecond timestamps, so the
 # mirror's form is the contract's without its `.%f`.
@@ -48,11 +49,6 @@ assert ARROW_TIMESTAMP_FORMAT != MIRROR_TIMESTAMP_FORMAT
 
 FAILED_REPORT_INFIX = ".validation-failed-"
 TEMP_INFIX = ".tmp-"
-
-
-class DamagedBuildRow(ContactEventsError):
-    """The mirror's latest ledger_builds row cannot be read: a JSON column holds text
-    that is not JSON, or synced_at is not a time."""
 
 
 @dataclass(frozen=True)
@@ -275,49 +271,46 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
     return result(None)
 
 
-# The ledger_builds columns that hold JSON text (an older mirror may lack some).
-BUILD_JSON_COLUMNS = (
-    "rejects_by_reason",
-    "rows_by_source",
-    "duplicates_by_source",
-    "validation",
-    "event_types",
-    "strategy",
-)
+@dataclass(frozen=True)
+class MirrorState:
+    """What a sync and the strategy need of the mirror in place, read once: its layout
+    version (None: no readable mirror) and its build rows, oldest first."""
+
+    version: int | None
+    builds: tuple[BuildRow, ...]
+
+    @property
+    def latest(self) -> BuildRow | None:
+        return self.builds[-1] if self.builds else None
 
 
-_NOT_JSON = object()
-
-
-def _loads(text: str) -> Any:
+def mirror_state(path: Path | str) -> MirrorState:
+    """The mirror at `path` as a sync finds it. A mirror that cannot be read is no mirror
+    (its history starts afresh); a history row that cannot be read is left out. Both are
+    logged."""
+    path = Path(path)
+    if not path.exists():
+        return MirrorState(None, ())
     try:
-        return json.loads(text)
-    except ValueError:
-        return _NOT_JSON
-
-
-def json_or_none(value: object) -> Any:
-    """JSON text parsed; None for text that is not JSON; any other value as it is."""
-    if not isinstance(value, str):
-        return value
-    parsed = _loads(value)
-    return None if parsed is _NOT_JSON else parsed
-
-
-def parse_build_row(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A ledger_builds row with the JSON columns it has parsed (text that is not JSON
-    becomes None, as in `json_or_none`), and the names of the columns whose text was not
-    JSON."""
-    parsed = dict(row)
-    damaged = []
-    for column in BUILD_JSON_COLUMNS:
-        value = parsed.get(column)
-        if isinstance(value, str):
-            parsed[column] = _loads(value)
-            if parsed[column] is _NOT_JSON:
-                parsed[column] = None
-                damaged.append(column)
-    return parsed, damaged
+        con = connect_read_only(path)
+        con.row_factory = sqlite3.Row
+        try:
+            db = TracedSQLite(con)
+            (version,) = con.execute("PRAGMA user_version").fetchone()
+            found = db.execute(read_query("mirror/builds"), name="mirror/builds")
+            rows = [dict(row) for row in found]
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        log.warning("the mirror in place cannot be read, build history starts afresh: %s", e)
+        return MirrorState(None, ())
+    builds = []
+    for row in rows:
+        try:
+            builds.append(BuildRow.from_row(row))
+        except DamagedBuildRow as e:
+            log.warning("%s: %s; left out of the history", path, e)
+    return MirrorState(int(version), tuple(builds))
 
 
 def mirror_status(path: Path | str) -> dict[str, object]:
@@ -342,19 +335,16 @@ def mirror_status(path: Path | str) -> dict[str, object]:
     build = None
     age = None
     if row is not None:
-        build, damaged = parse_build_row(row)
-        problems = [f"{column} is not JSON" for column in damaged]
         try:
-            synced = datetime.fromisoformat(str(build["synced_at"])).replace(tzinfo=UTC)
-        except ValueError:
-            problems.append(f"synced_at {build['synced_at']!r} is not a time")
-        else:
-            age = round((datetime.now(UTC) - synced).total_seconds(), 3)
-        if problems:
+            found = BuildRow.from_row(row)
+        except DamagedBuildRow as e:
             raise DamagedBuildRow(
-                f"{path}: the latest ledger_builds row is damaged ({'; '.join(problems)}); "
-                "`contact-events run` (or build + sync) writes a new mirror"
-            )
+                f"{path}: the latest ledger_builds row is damaged ({'; '.join(e.problems)}); "
+                "`contact-events run` (or build + sync) writes a new mirror",
+                e.problems,
+            ) from None
+        build = found.to_dict()
+        age = round((datetime.now(UTC) - found.synced).total_seconds(), 3)
     return {
         "mirror": str(path),
         "build": build,

@@ -11,14 +11,14 @@ the next writer that takes the lock (builder.lock), not by guessing from a PID. 
 file is created owner-only (builder/files.py) and each build row records the checksum
 of the tables it describes (builder.mirror.mirror_checksum).
 
-Incremental sync (`incremental=True`, after `build --incremental`): the mirror is
-copied beside itself, the changed rows are upserted into the copy inside one
-transaction, and the copy is swapped in like a full sync's file — provided the mirror
-holds exactly the build the incremental build was applied to, and verifies
-(`verify_mirror`: quick_check and its recorded checksum); otherwise it falls back to a
-full sync, which replaces a damaged mirror with a sound one. Patching a copy costs one
-file copy but keeps readers free of lock waits and of a hot journal should the patch die
-half-way.
+Incremental sync (a `Strategy` whose sync is incremental, after an incremental build):
+the mirror is copied beside itself, the changed rows are upserted into the copy inside
+one transaction, and the copy is swapped in like a full sync's file. The strategy
+(builder/strategy.py) patches only a mirror that holds exactly the build the incremental
+build was applied to, in this release's layout, and that verifies (`verify_mirror`:
+quick_check and its recorded checksum); otherwise it says full, and why. Patching a copy
+costs one file copy but keeps readers free of lock waits and of a hot journal should the
+patch die half-way.
 """
 
 from __future__ import annotations
@@ -38,18 +38,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from builder import contract as c
+from builder.build_row import BuildRow
 from builder.errors import BusyError, SyncError, WarehouseError
 from builder.files import create_private, disk_full, free_bytes, is_disk_full, private_dir
 from builder.mirror import (
     ARROW_TIMESTAMP_FORMAT,
     MirrorFiles,
-    connect_read_only,
     mirror_checksum,
+    mirror_state,
     mirror_timestamp,
-    verify_mirror,
 )
 from builder.sql import insert_rows, read_query, sqlite_statements
-from builder.strategy import Strategy, sync_mode
+from builder.strategy import FULL, Strategy, last_build
 from builder.trace import TracedSQLite
 from builder.warehouse import Warehouse
 
@@ -85,7 +85,8 @@ class SyncReport:
     seconds: float = 0.0
     validation: dict[str, object] | None = None
     checksum: str | None = None
-    # why the sync did not do what was asked (a damaged mirror is synced in full)
+    strategy: dict[str, object] = field(default_factory=dict)
+    # why the sync did not do what was asked (the strategy's reason when it fell back)
     note: str | None = None
 
     @property
@@ -106,25 +107,6 @@ def batch_rows(batch: pa.RecordBatch) -> Iterator[tuple[object, ...]]:
     """Rows of a record batch as tuples, timestamps in the mirror's text form."""
     columns = [_as_text_timestamps(col).to_pylist() for col in batch.columns]
     return zip(*columns, strict=True)
-
-
-def previous_builds(mirror: Path) -> list[dict[str, object]]:
-    """ledger_builds rows of the current mirror, oldest first, if there is a readable one."""
-    if not Path(mirror).exists():
-        return []
-    try:
-        con = connect_read_only(mirror)
-        con.row_factory = sqlite3.Row
-        try:
-            db = TracedSQLite(con)
-            return [
-                dict(row) for row in db.execute(read_query("mirror/builds"), name="mirror/builds")
-            ]
-        finally:
-            con.close()
-    except sqlite3.Error as e:
-        log.warning("previous mirror unreadable, build history starts afresh: %s", e)
-        return []
 
 
 def _copy(
@@ -151,15 +133,13 @@ def _copy(
 
 def latest_build(warehouse: Warehouse) -> dict[str, object]:
     """The warehouse's last finished build, or WarehouseError saying to build first."""
-    if not warehouse.table_exists(c.BUILD_TABLE):
+    found = last_build(warehouse)
+    if found is None:
         raise WarehouseError(
             "no finished build in the warehouse (none yet, or the last one failed or was "
             "interrupted); run `contact-events build` first"
         )
-    rows = warehouse.fetch_query_file("report/build_latest")
-    if not rows:
-        raise WarehouseError("the warehouse build table is empty; run `contact-events build`")
-    return rows[0]
+    return found
 
 
 def _fmt_ts(value: object) -> str:
@@ -175,80 +155,62 @@ def _insert_build_row(
 ) -> None:
     report = json.loads(str(build["report"]))
     errors = sum(n for r, n in report["rejects_by_reason"].items() if r not in c.WARNING_REASONS)
-    event_types = report.get("event_types") or list(c.EVENT_TYPES)  # builds before profiles
-    db.execute(
-        read_query("mirror/insert_build"),
-        {
-            "build_id": str(build["build_id"]),
-            "built_at": _fmt_ts(build["built_at"]),
-            "synced_at": _fmt_ts(datetime.now(UTC)),
-            "warehouse": str(build["warehouse"]),
-            "mode": str(build.get("mode") or "full"),
-            "ledger_rows": rows[c.MIRROR_LEDGER],
-            "rejects_rows": rows[c.MIRROR_REJECTS],
-            "contacts_rows": rows[c.MIRROR_CONTACTS],
-            "error_rejects": errors,
-            "rejects_by_reason": json.dumps(report["rejects_by_reason"]),
-            "rows_by_source": json.dumps(report["ledger_rows"]),
-            "duplicates_by_source": json.dumps(report["duplicates"]),
-            "build_seconds": report.get("seconds"),
-            "sync_seconds": round(seconds, 3),
-            "profile": report.get("profile") or "flat",
-            "event_types": json.dumps(event_types),
-            "strategy": json.dumps(report["strategy"]) if report.get("strategy") else None,
-            "checksum": checksum,
-        },
-        name="mirror/insert_build",
+    row = BuildRow(
+        build_id=str(build["build_id"]),
+        built_at=_fmt_ts(build["built_at"]),
+        synced_at=_fmt_ts(datetime.now(UTC)),
+        warehouse=str(build["warehouse"]),
+        mode=str(build.get("mode") or "full"),
+        ledger_rows=rows[c.MIRROR_LEDGER],
+        rejects_rows=rows[c.MIRROR_REJECTS],
+        contacts_rows=rows[c.MIRROR_CONTACTS],
+        error_rejects=errors,
+        rejects_by_reason=report["rejects_by_reason"],
+        rows_by_source=report["ledger_rows"],
+        duplicates_by_source=report["duplicates"],
+        build_seconds=report.get("seconds"),
+        sync_seconds=round(seconds, 3),
+        validation=None,
+        # a warehouse build made by a release before profiles was the flat profile's
+        profile=report.get("profile") or "flat",
+        event_types=tuple(report.get("event_types") or c.EVENT_TYPES),
+        strategy=report.get("strategy") or None,
+        checksum=checksum,
     )
+    db.execute(read_query("mirror/insert_build"), row.to_row(), name="mirror/insert_build")
 
 
-def _carry_over_history(db: TracedSQLite, history: list[dict[str, object]]) -> None:
-    """Copy earlier ledger_builds rows by column name (older mirrors may lack columns)."""
-    if not history:
-        return
-    known = {row[0] for row in db.execute(read_query("mirror/build_columns"))}
-    columns = [col for col in history[0] if col in known]
-    db.executemany(
-        insert_rows(c.MIRROR_BUILDS, columns),
-        [tuple(row[col] for col in columns) for row in history],
-        count=len(history),
-    )
+def _carry_over_history(db: TracedSQLite, history: tuple[BuildRow, ...]) -> None:
+    """The build rows of the mirror being replaced, in this release's layout."""
+    if history:
+        insert = read_query("mirror/insert_build")
+        for row in history:
+            db.execute(insert, row.to_row(), name="mirror/insert_build")
 
 
 def sync(
     warehouse: Warehouse,
     mirror_path: Path,
+    strategy: Strategy = FULL,
+    *,
     progress: Progress | None = None,
     check: Check | None = None,
-    incremental: bool = False,
-    *,
-    strategy: Strategy | None = None,
 ) -> SyncReport:
-    """Bring the mirror to the warehouse's latest build (see the module docstring).
-
-    `strategy.sync` says whether to patch the mirror or write a new file; without a
-    strategy (`contact-events sync` on its own) an `incremental` sync patches only when
-    the warehouse build was applied to the build the mirror holds."""
+    """Bring the mirror to the warehouse's latest build (see the module docstring):
+    patched when `strategy.sync` is incremental, else a new file (builder.strategy's
+    `plan` decides; FULL by default). A strategy that fell back says why in the report's
+    `note`."""
     mirror = Path(mirror_path)
     private_dir(mirror.parent)
     build = latest_build(warehouse)
-    if strategy is not None:
-        mode = strategy.sync
+    if strategy.sync == "incremental":
+        report = _patch_mirror(warehouse, mirror, build, progress)
     else:
-        mode = sync_mode(build, previous_builds(mirror)) if incremental else "full"
-    if mode == "incremental":
-        verified = verify_mirror(mirror, checksum=True)
-        problem = f"{mirror} {verified.problem}" if verified.problem else None
-        log.info(
-            "verified %s before patching it: %s (%.2fs)", mirror, problem or "ok", verified.seconds
-        )
-        if verified.ok:
-            return _patch_mirror(warehouse, mirror, build, progress)
-        log.warning("%s; syncing in full instead of patching it", problem)
         report = _replace_mirror(warehouse, mirror, build, progress, check)
-        report.note = f"{problem}; synced in full instead of patching it"
-        return report
-    return _replace_mirror(warehouse, mirror, build, progress, check)
+    report.strategy = strategy.to_dict()
+    if strategy.fell_back:
+        report.note = strategy.reason
+    return report
 
 
 def _sqlite_failure(e: sqlite3.Error | OSError, mirror: Path, doing: str) -> Exception:
@@ -293,7 +255,7 @@ def _replace_mirror(
                 report.rows[target] = _copy(warehouse, db, source, target, columns, progress)
                 db.execute("COMMIT")
             db.script(sqlite_statements("mirror/indexes"), name="mirror/indexes")
-            _carry_over_history(db, previous_builds(mirror))
+            _carry_over_history(db, mirror_state(mirror).builds)
             checksum_started = time.perf_counter()
             report.checksum = mirror_checksum(db.con)
             log.info("mirror checksum: %.2fs", time.perf_counter() - checksum_started)

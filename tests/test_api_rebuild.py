@@ -168,7 +168,7 @@ def test_in_place_incremental_patch_is_seen(
     for row in tables["messages"]:
         row["created_at"] = now
     load(practice, tables, tmp_path / "inc")
-    report = rebuild(practice, incremental=True)
+    report = rebuild(practice, mode="incremental")
     assert report.sync.mode == "incremental"
     status = admin.status()
     assert status.build.build_id == report.build.build_id != old.build_id
@@ -416,7 +416,7 @@ def test_readers_during_rebuilds_see_whole_mirrors(practice: Settings, tmp_path:
                         job = wait_done(admin, admin.rebuild().job_id)
                         assert job.state == "succeeded", job
                     else:
-                        assert rebuild(practice, incremental=True).sync.mode == "incremental"
+                        assert rebuild(practice, mode="incremental").sync.mode == "incremental"
                     record_truth()
                     time.sleep(0.1)  # let readers see this build
             finally:

@@ -21,6 +21,7 @@ from builder.contract import CANONICAL_TABLES, LEDGER_COLUMNS, REJECT_COLUMNS
 from builder.errors import WarehouseError
 from builder.load import load_directory
 from builder.lock import writer_session
+from builder.strategy import plan
 from builder.sync import sync
 from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import build_mirror, make_settings, write_canonicals
@@ -331,7 +332,7 @@ def test_a_half_published_build_is_never_synced(tmp_path, step):
         wh.close()
     assert snapshot(settings.mirror_path) == old
     with DuckDBWarehouse(settings.duckdb_path) as wh:
-        again = build(wh, settings, incremental=True)
+        again = build(wh, settings, plan(wh, "incremental"))
         assert again.mode == "full" and again.total_rows == 20 + 1
         sync(wh, settings.mirror_path)
     assert len(snapshot(settings.mirror_path)["contact_events"]) == 20 + 1
@@ -605,8 +606,8 @@ def test_sync_incremental_checks_the_mirror_and_syncs_in_full_when_it_is_damaged
     canon = write_canonicals(tmp_path / "b", tables(n_contacts=5, n_messages=22, tag="a"))
     with DuckDBWarehouse(settings.duckdb_path) as wh:
         load_directory(wh, canon)
-        build(wh, settings, incremental=True)
-        report = sync(wh, mirror, incremental=True)
+        build(wh, settings, plan(wh, "incremental"))
+        report = sync(wh, mirror, plan(wh, "incremental", mirror, built=True))
     assert report.mode == "full"
     assert report.note and "checksum" in report.note
     with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
@@ -648,9 +649,10 @@ def test_a_syncs_temp_file_is_owner_only_whatever_the_umask(built, monkeypatch, 
     previous = os.umask(0)
     try:
         with DuckDBWarehouse(settings.duckdb_path) as wh:
+            asked = "incremental" if incremental else "full"
             if incremental:
-                build(wh, settings, incremental=True)
-            sync(wh, settings.mirror_path, incremental=incremental)
+                build(wh, settings, plan(wh, asked))
+            sync(wh, settings.mirror_path, plan(wh, asked, settings.mirror_path, built=True))
     finally:
         os.umask(previous)
     assert seen == [0o600]

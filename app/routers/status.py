@@ -2,8 +2,7 @@
 rejects, age, and the verification of the file in service.
 
 `rows_by_source` names the build's own sources (the build row's `rows_by_source` keys,
-in its order; a mirror synced before those were recorded: its built-in profile's
-sources), each counted in the mirror (0 included), and any other source found there
+in its order), each counted in the mirror (0 included), and any other source found there
 after them -- never a fixed list of the flat profile's five."""
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from app.deps import MirrorDep, ReadAuth, StrictQuery
 from app.models import StatusResponse
 from app.pool import Check, Mirror
 from app.responses import AUTH_ERRORS, error_doc
-from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
-from builder.contract import PROFILE_TABLES, REASONS
-from builder.errors import ContactEventsError
-from builder.profiles import PROFILES_DIR, load_profile
+from app.timestamps import now_utc, to_mirror, to_rfc3339
+from builder.contract import REASONS
 
 router = APIRouter(
     tags=["status"],
@@ -32,22 +29,9 @@ router = APIRouter(
 Counts = tuple[dict[str, int], dict[str, int]]
 
 
-def build_sources(build: Build) -> list[str]:
-    """The source systems of the mirror's build, in the build's order."""
-    recorded = build.row.get("rows_by_source")
-    if isinstance(recorded, dict) and recorded:
-        return [str(system) for system in recorded]
-    if build.profile in PROFILE_TABLES:  # a mirror from before: its built-in profile's
-        try:
-            return list(load_profile(PROFILES_DIR / build.profile, build.profile).source_systems)
-        except ContactEventsError:  # pragma: no cover - the product's own folders
-            return []
-    return []
-
-
 def _counts(db: Reader, build: Build) -> Counts:
     """Ledger rows per source and rejects per reason (~40 ms per million rows)."""
-    by_source = dict.fromkeys(build_sources(build), 0)
+    by_source = dict.fromkeys(build.row.rows_by_source, 0)
     for row in db.dicts("rows_by_source", {}, 10_000):
         by_source[str(row["source_system"])] = int(row["n"])
     by_reason = {reason: 0 for reason in REASONS}
@@ -98,11 +82,10 @@ async def status(response: Response, mirror: MirrorDep) -> dict[str, Any]:
     build, (by_source, by_reason), check = await run_in_threadpool(_read, mirror)
     for name, value in build.headers():
         response.headers[name.decode()] = value.decode("latin-1")
-    row = dict(build.row)
+    row = build.row.to_dict()
     for column in ("built_at", "synced_at"):
         row[column] = to_rfc3339(row[column])
-    synced = mirror_to_datetime(build.synced_at)
-    age = (now_utc() - synced).total_seconds() if synced is not None else 0.0
+    age = (now_utc() - build.row.synced).total_seconds()
     return {
         "build": row,
         "rows_by_source": by_source,

@@ -4,6 +4,8 @@
 -- the build and sync decided between full and incremental (builder/strategy.py);
 -- checksum: `sha256:<hex>` of the three data tables as this sync left them
 -- (builder/mirror.py mirror_checksum; verify_mirror recomputes it).
+-- user_version: the layout of ledger_builds (builder/build_row.py migrates rows of older
+-- layouts; an incremental sync patches only a mirror of this layout).
 -- Indexes come afterwards (queries/mirror/indexes.sql): loading first is ~2x faster.
 -- event_timestamp is 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: it compares correctly with
 -- SQLite's DATETIME() text, e.g. event_timestamp < DATETIME('now', '-14 days').
@@ -59,3 +61,5 @@ CREATE TABLE ledger_builds (
   strategy TEXT,
   checksum TEXT
 );
+
+PRAGMA user_version = 2;
