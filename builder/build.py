@@ -92,34 +92,24 @@ def build_params(settings: Settings) -> dict[str, object]:
 
 def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Step]:
     """Every step a build runs, in order (also what `build --dry-run` prints)."""
-    catalog, db = warehouse.qualifier()
     json_text = warehouse.json_text_columns(profile.tables or {})
 
     def files(*names: str) -> list[Step]:
         return [Step(name, warehouse.statements(name)) for name in names]
 
     def staged(template: str, source: SourceFile, **params: object) -> Step:
-        statement = sql.render_sources(
-            template,
-            [(source.query, {})],
-            source.label,
-            warehouse.dialect,
-            catalog,
-            db,
-            json_text=json_text,
+        statement = warehouse.render_sources(
+            template, [(source.query, {})], source.label, json_text
         )
         return Step(f"source {source.name}", (statement,), dict(params), (source,))
 
     def stage_sources(sources: tuple[SourceFile, ...]) -> sql.Statement:
-        return sql.render_sources(
+        return warehouse.render_sources(
             "resolve/stage_sources",
             [(s.query, {"source_system": s.source_system, "event_type": s.event_type})
              for s in sources],
             "resolve/stage_sources <- " + ", ".join(s.label for s in sources),
-            warehouse.dialect,
-            catalog,
-            db,
-            json_text=json_text,
+            json_text,
         )  # fmt: skip
 
     steps = files("publish/begin")
@@ -285,14 +275,8 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
         elif measure == "records_resolved":
             report.records_resolved = n
     if profile.inputs is not None:
-        catalog, db = warehouse.qualifier()
-        statement = sql.render_sources(
-            "report/inputs",
-            [(profile.inputs.query, {})],
-            "report/inputs",
-            warehouse.dialect,
-            catalog,
-            db,
+        statement = warehouse.render_sources(
+            "report/inputs", [(profile.inputs.query, {})], "report/inputs"
         )
         rows = warehouse.fetch(statement.sql, name=statement.name)
         report.inputs = [

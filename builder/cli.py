@@ -240,7 +240,10 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
+    from builder.warehouse import check_settings
+
     conf = load_settings()  # a bad environment / toml value: one ConfigError line
+    check_settings(conf)  # the engine's settings, and names nothing reads
     if not STATE["level_given"]:
         logging.getLogger().setLevel(conf.log_level)
     return conf
@@ -548,7 +551,7 @@ def validate(
     """Compare the ledger (warehouse and mirror) with the raw canonicals, independently."""
     from builder import validate as v
     from builder.lock import writer_lock
-    from builder.warehouse import open_warehouse
+    from builder.warehouse import adapter, open_warehouse
 
     if sample is not None and all_:
         raise ContactEventsError("--sample N and --all contradict each other; pass one of them")
@@ -556,9 +559,10 @@ def validate(
         raise ContactEventsError("--contact checks the contacts named; drop --sample / --all")
     conf = settings()
     mirror_path = conf.mirror_path if mirror and Path(conf.mirror_path).exists() else None
-    # DuckDB lets one process write its file or several read it: validate reads it under
+    # An engine whose file one process writes or several read: validate reads it under
     # the writers' lock, so a writer that starts meanwhile gets a clear BusyError.
-    lock = writer_lock(conf, "validate") if conf.warehouse == "duckdb" else nullcontext()
+    single = adapter(conf.warehouse).capabilities.single_process_file
+    lock = writer_lock(conf, "validate") if single else nullcontext()
     with lock, open_warehouse(conf, read_only=True) as wh:
         if contact:
             known = known_contacts(wh)

@@ -4,19 +4,23 @@ The toml file is `$CONTACT_EVENTS_CONFIG` (what `contact-events --config PATH` s
 `contact-events.toml` in the working directory; its keys are the settings' names in lower
 case without the prefix (`warehouse = "bigquery"`). The environment wins over the file.
 
+The warehouse engine's own settings (`CONTACT_EVENTS_DUCKDB_PATH`, `_BQ_PROJECT`, ...)
+belong to its adapter, which carries their model (builder/warehouse/): here they are kept
+as given, in `model_extra`, and `builder.warehouse.check_settings` validates them.
+
 Nothing is silently ignored: an unknown key in the file or an unknown `CONTACT_EVENTS_*`
 variable is a `ConfigError` naming it and the closest valid name (a typo such as
-`practise_emails` would otherwise just turn every practice email into an inbound one),
-and a file that is not valid TOML is one error naming the file and line.
+`practise_emails` would otherwise just turn every practice email into an inbound one;
+`check_names`, given the engines' names too), and a file that is not valid TOML is one
+error naming the file and line.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,7 +37,6 @@ from builder.contract import ASCII_LOWER, TRIM_CHARS
 from builder.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
-MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.ASCII)
 
 ENV_PREFIX = "CONTACT_EVENTS_"
 CONFIG_VARIABLE = "CONTACT_EVENTS_CONFIG"  # the toml file (`contact-events --config PATH`)
@@ -57,29 +60,18 @@ SECRET_SETTINGS = frozenset({"api_tokens", "admin_token"})
 
 
 class Settings(BaseSettings):
-    # hide_input_in_errors: a rejected token never reaches a traceback or a log
+    # hide_input_in_errors: a rejected token never reaches a traceback or a log; extra:
+    # the engine's settings, validated by its adapter (see the module docstring)
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="forbid", hide_input_in_errors=True
+        env_prefix=ENV_PREFIX, extra="allow", hide_input_in_errors=True
     )
 
-    warehouse: Literal["duckdb", "bigquery"] = "duckdb"
+    # The engine: an adapter's name (builder/warehouse/), checked there.
+    warehouse: str = "duckdb"
     # What the canonical tables look like (CONTRACT §7); SOURCES_DIR: the practice's own
     # folder of source files instead of a built-in profile's.
     profile: Literal["flat", "lorchestra"] = "flat"
     sources_dir: Path | None = None
-    duckdb_path: Path = Path("./data/warehouse.duckdb")
-    # DuckDB's memory budget (e.g. "512MB"; it spills to disk beyond it). None: DuckDB's
-    # own default, 80% of the machine's memory.
-    duckdb_memory_limit: str | None = None
-    bq_project: str | None = None
-    bq_dataset: str | None = None
-    bq_endpoint: str | None = None
-    bq_storage_endpoint: str | None = None
-    bq_location: str | None = None
-    # Each BigQuery API request: how long to wait for an answer, and how many times to try
-    # again when the endpoint does not answer (connection refused, timed out, 5xx).
-    bq_timeout_seconds: float = 30.0
-    bq_retries: int = 3
     mirror_path: Path = Path("./data/contact_events.db")
     practice_emails: CommaList = []
     api_tokens: CommaList = []
@@ -128,7 +120,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("admin_token", "duckdb_memory_limit", "sources_dir", mode="before")
+    @field_validator("admin_token", "sources_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -138,32 +130,11 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("duckdb_memory_limit")
-    @classmethod
-    def _a_size(cls, value: str | None) -> str | None:
-        if value is not None and not MEMORY_SIZE.fullmatch(value):
-            raise ValueError("expected a size such as 512MB or 2GB")
-        return value
-
-    @field_validator("bq_timeout_seconds")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if not value > 0:
-            raise ValueError("expected a number of seconds greater than 0")
-        return value
-
     @field_validator("auth_failures_per_minute")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
             raise ValueError("expected 1 or more")
-        return value
-
-    @field_validator("bq_retries")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("expected 0 or more")
         return value
 
     @classmethod
@@ -176,16 +147,22 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         check_environment(os.environ)
-        return (init_settings, env_settings, TomlSource(settings_cls))
+        return (
+            init_settings,
+            env_settings,
+            EngineVariables(settings_cls),
+            TomlSource(settings_cls),
+        )
 
-    def origins(self) -> dict[str, str]:
+    def origins(self, names: Iterable[str] | None = None) -> dict[str, str]:
         """Where each setting's value came from: the variable, the toml file or default
-        (values given in code, as `demo` does, read as defaults here)."""
+        (values given in code, as `demo` does, read as defaults here). `names`: these
+        (an engine's too); default: the product's own."""
         env = {k.upper(): k for k in os.environ}
         path, _ = config_file()
         data = read_config_file(path) if path is not None else {}
         found: dict[str, str] = {}
-        for name in type(self).model_fields:
+        for name in type(self).model_fields if names is None else names:
             variable = variable_name(name)
             if variable in env:
                 found[name] = f"environment ({variable})"
@@ -195,11 +172,14 @@ class Settings(BaseSettings):
                 found[name] = "default"
         return found
 
-    def redacted(self) -> dict[str, Any]:
-        """The settings as JSON-ready values, tokens replaced by how many there are."""
-        values: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
+    def redacted(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The settings (or `values`, e.g. an engine's) as JSON-ready values, tokens
+        replaced by how many there are."""
+        given = (
+            values if values is not None else {n: getattr(self, n) for n in type(self).model_fields}
+        )
+        values = {}
+        for name, value in given.items():
             if name in SECRET_SETTINGS:  # a token list: how many; a token: whether set
                 if not value:
                     value = "none"
@@ -215,10 +195,23 @@ def variable_name(setting: str) -> str:
     return f"{ENV_PREFIX}{setting.upper()}"
 
 
-def known_variables() -> dict[str, str]:
-    """Every CONTACT_EVENTS_* name the product reads -> what reads it."""
-    names = {variable_name(n): f"setting {n}" for n in Settings.model_fields}
+def known_variables(engine_names: Iterable[str] = ()) -> dict[str, str]:
+    """Every CONTACT_EVENTS_* name the product reads -> what reads it (`engine_names`:
+    the engines' settings, which only builder.warehouse knows)."""
+    names = {variable_name(n): f"setting {n}" for n in (*Settings.model_fields, *engine_names)}
     return {**names, **OPTION_VARIABLES, **CLIENT_VARIABLES}
+
+
+def product_variable(name: str) -> bool:
+    """Whether `name` (upper case) is one of the product's own variables, not an engine's."""
+    return (
+        name in OPTION_VARIABLES
+        or name in CLIENT_VARIABLES
+        or (
+            name.startswith(ENV_PREFIX)
+            and name.removeprefix(ENV_PREFIX).lower() in Settings.model_fields
+        )
+    )
 
 
 # Settings an earlier release read, and what to do now (a "did you mean" guess would
@@ -240,19 +233,38 @@ def closest(name: str, candidates: list[str]) -> str | None:
 
 
 def check_environment(environ: Mapping[str, str]) -> None:
-    """ConfigError for a CONTACT_EVENTS_* variable that nothing reads (a typo)."""
-    known = known_variables()
+    """ConfigError for a CONTACT_EVENTS_* variable of an earlier release that is gone."""
     for key in sorted(environ):
         upper = key.upper()
-        if upper.startswith(ENV_PREFIX) and upper not in known:
+        if upper.startswith(ENV_PREFIX):
             gone = removed(upper.removeprefix(ENV_PREFIX))
             if gone:
                 raise ConfigError(f"environment variable {key} was removed: {gone}")
+
+
+def check_names(settings: Settings, engine_names: Collection[str]) -> None:
+    """ConfigError for a setting that nothing reads (a typo), in the environment or the
+    toml file: the product's own names and `engine_names` (every engine's) are known."""
+    known = known_variables(engine_names)
+    for key in sorted(os.environ):
+        upper = key.upper()
+        if upper.startswith(ENV_PREFIX) and upper not in known:
             guess = closest(upper, list(known))
             hint = f"; did you mean {guess}?" if guess else ""
             raise ConfigError(
                 f"unknown environment variable {key}{hint} (known: see `contact-events doctor`)"
             )
+    path, _ = config_file()
+    names = [*Settings.model_fields, *engine_names]
+    for key in read_config_file(path) if path is not None else {}:
+        if key not in names:
+            plain = key.lower().removeprefix(ENV_PREFIX.lower())
+            guess = plain if plain in names else closest(plain, names)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
+    for name in settings.model_extra or {}:
+        if name not in engine_names:  # given in code, e.g. Settings(duckdb_pth=...)
+            raise ConfigError(f"unknown setting {name!r}")
 
 
 def config_file() -> tuple[Path | None, bool]:
@@ -267,7 +279,8 @@ def config_file() -> tuple[Path | None, bool]:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The file's settings; ConfigError naming the file (and line) when it cannot be used."""
+    """The file's settings; ConfigError naming the file (and line) when it cannot be used.
+    Keys that are not the product's own are kept for the engine (see `check_names`)."""
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -275,19 +288,28 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot be read: {e.strerror or e}") from None
-    names = list(Settings.model_fields)
     for key, value in data.items():
-        if key not in Settings.model_fields:
-            plain = key.lower().removeprefix(ENV_PREFIX.lower())
-            gone = removed(plain)
-            if gone:
-                raise ConfigError(f"{path}: setting {key!r} was removed: {gone}")
-            guess = plain if plain in Settings.model_fields else closest(plain, names)
-            hint = f"; did you mean {guess!r}?" if guess else ""
-            raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
+        gone = removed(key.lower().removeprefix(ENV_PREFIX.lower()))
+        if gone and key not in Settings.model_fields:
+            raise ConfigError(f"{path}: setting {key!r} was removed: {gone}")
         if isinstance(value, dict):
             raise ConfigError(f"{path}: {key} must be a value, not a table")
     return data
+
+
+class EngineVariables(PydanticBaseSettingsSource):
+    """The CONTACT_EVENTS_* variables that are not the product's own: the engine's
+    settings (see the module docstring), by their names in lower case."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            key.upper().removeprefix(ENV_PREFIX).lower(): value
+            for key, value in os.environ.items()
+            if key.upper().startswith(ENV_PREFIX) and not product_variable(key.upper())
+        }
 
 
 class TomlSource(PydanticBaseSettingsSource):

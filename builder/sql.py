@@ -11,7 +11,8 @@ copy of the template's SELECT given its source's declared `@source_system` and
 `@event_type` as string literals (both `render_sources`).
 
 Documented shims, applied after parsing:
-- PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.
+- PARTITION BY / CLUSTER BY are BigQuery storage options; an engine without them
+  (`Capabilities.storage_options`) drops them.
 - Executed SQL carries no comments (the BigQuery emulator mistakes an `@name` inside a
   comment for a parameter).
 """
@@ -73,8 +74,8 @@ def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.E
     return tree
 
 
-def _shim(tree: exp.Expression, dialect: str) -> exp.Expression:
-    if dialect != SOURCE_DIALECT:
+def _shim(tree: exp.Expression, storage_options: bool) -> exp.Expression:
+    if not storage_options:
         for node in list(tree.find_all(exp.PartitionedByProperty, exp.ClusterProperty)):
             node.pop()
     return tree
@@ -111,13 +112,15 @@ def render(
     db: str | None = None,
     *,
     tables: Tables = (),
+    storage_options: bool = False,
 ) -> tuple[Statement, ...]:
     """The statements of `queries/<name>.sql`, ready to run on `dialect`.
 
-    `tables`: (placeholder, real name) pairs, e.g. (("target", "contacts"),)."""
+    `tables`: (placeholder, real name) pairs, e.g. (("target", "contacts"),);
+    `storage_options`: keep PARTITION BY / CLUSTER BY (the engine has them)."""
     out = []
     for tree in parse(read_query(name), dialect_of(name)):
-        tree = _shim(_qualify(_rename(tree, dict(tables)), catalog, db), dialect)
+        tree = _shim(_qualify(_rename(tree, dict(tables)), catalog, db), storage_options)
         out.append(_statement(tree, dialect, name))
     return tuple(out)
 
@@ -149,6 +152,7 @@ def render_sources(
     db: str | None = None,
     *,
     json_text: Mapping[str, Sequence[str]] | None = None,
+    storage_options: bool = False,
 ) -> Statement:
     """`queries/<template>.sql` (a SELECT, or CREATE TABLE ... AS one, that reads
     `source_rows AS s`) with its SELECT repeated once per source and the copies UNION
@@ -181,7 +185,7 @@ def render_sources(
         tree.set("expression", union)
     else:
         tree = union
-    return _statement(_shim(tree, dialect), dialect, name)
+    return _statement(_shim(tree, storage_options), dialect, name)
 
 
 def split_statements(script: str) -> list[str]:

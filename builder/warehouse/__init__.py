@@ -1,40 +1,105 @@
-"""Warehouse adapters behind one interface; `open_warehouse` picks one from settings."""
+"""Warehouse engines: the interface (base.py) and one adapter module per engine.
+
+`CONTACT_EVENTS_WAREHOUSE` names an adapter module of this package (any module here but
+`base`); its `ADAPTER` class carries the engine's settings model, its capabilities, the
+extra its libraries come in and how `doctor` names it (builder/warehouse/base.py).
+Nothing else in the product names an engine: adding one is adding its module here and
+its own statements under `queries/engine/<name>/`.
+"""
 
 from __future__ import annotations
 
-from builder.config import Settings
+import importlib
+import pkgutil
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from builder.config import Settings, check_names, variable_name
 from builder.errors import ConfigError
-from builder.warehouse.base import Warehouse
+from builder.warehouse.base import Capabilities, Warehouse
 
-BIGQUERY_EXTRA = "pip install 'contact-events[bigquery]'"
-
-
-def bigquery_installed() -> bool:
-    """Whether the `[bigquery]` extra's libraries can be imported."""
-    try:
-        import google.api_core  # noqa: F401
-        import google.cloud.bigquery  # noqa: F401
-        import google.cloud.bigquery_storage  # noqa: F401
-    except ImportError:
-        return False
-    return True
+NOT_ADAPTERS = frozenset({"base"})
 
 
-def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
-    if settings.warehouse == "bigquery":
-        if not bigquery_installed():
-            raise ConfigError(
-                "CONTACT_EVENTS_WAREHOUSE=bigquery needs the BigQuery libraries, which are "
-                f"an extra: {BIGQUERY_EXTRA}"
-            )
-        from builder.warehouse.bigquery import BigQueryWarehouse
-
-        return BigQueryWarehouse.from_settings(settings)
-    from builder.warehouse.duckdb import DuckDBWarehouse
-
-    return DuckDBWarehouse(
-        settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit
+def adapter_names() -> tuple[str, ...]:
+    """The engines there are: the adapter modules of this package, by name."""
+    return tuple(
+        sorted(
+            m.name
+            for m in pkgutil.iter_modules(__path__)
+            if m.name not in NOT_ADAPTERS and not m.name.startswith("_")
+        )
     )
 
 
-__all__ = ["BIGQUERY_EXTRA", "Warehouse", "bigquery_installed", "open_warehouse"]
+@cache
+def adapter(kind: str) -> type[Warehouse]:
+    """The adapter class of engine `kind` (ConfigError naming the engines there are)."""
+    names = adapter_names()
+    if kind not in names:
+        raise ConfigError(
+            f"bad configuration: {variable_name('warehouse')}: {kind!r} is not an engine; "
+            f"one of {', '.join(names)}"
+        )
+    found: type[Warehouse] = importlib.import_module(f"{__name__}.{kind}").ADAPTER
+    return found
+
+
+def engine_settings(settings: Settings) -> Any:
+    """The engine's settings, validated by its adapter's model from the values
+    `settings` holds for it (environment, toml or code); one ConfigError line naming each
+    rejected variable."""
+    model = adapter(settings.warehouse).settings_model
+    given = {k: v for k, v in (settings.model_extra or {}).items() if k in model.model_fields}
+    try:
+        return model.model_validate(given)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{variable_name('_'.join(map(str, err['loc'])))}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"bad configuration: {problems}") from None
+
+
+def setting_names() -> frozenset[str]:
+    """Every engine's setting names (each adapter module is imported: they are cheap)."""
+    return frozenset(
+        n for kind in adapter_names() for n in adapter(kind).settings_model.model_fields
+    )
+
+
+def check_settings(settings: Settings) -> None:
+    """Everything `load_settings` cannot check alone: the engine is one, its settings are
+    valid, and no setting is one that nothing reads."""
+    engine_settings(settings)
+    try:
+        check_names(settings, adapter(settings.warehouse).settings_model.model_fields)
+    except ConfigError:  # another engine's setting, or a typo: every engine's names tell
+        check_names(settings, setting_names())
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
+    """A connection to the engine the settings name (ConfigError when its libraries, an
+    extra, are not installed)."""
+    kind = adapter(settings.warehouse)
+    install = kind.missing()
+    if install is not None:
+        raise ConfigError(
+            f"{variable_name('warehouse')}={kind.kind} needs libraries that are an extra: {install}"
+        )
+    return kind.open(engine_settings(settings), read_only=read_only)
+
+
+__all__ = [
+    "Capabilities",
+    "Warehouse",
+    "adapter",
+    "adapter_names",
+    "check_settings",
+    "engine_settings",
+    "open_warehouse",
+    "setting_names",
+]

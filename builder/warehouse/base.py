@@ -2,18 +2,30 @@
 
 SQLMesh's engine adapters are the model: this base class holds every procedure that is
 the same on each engine (running a queries/ file, tracing each statement, the
-stage-then-swap of `replace_tables`), and an adapter implements a handful of hooks.
+stage-then-swap of `replace_tables`), and an adapter implements a handful of hooks. An
+adapter class also carries what the rest of the product asks of an engine without
+opening it (dbt's plugins carry their credentials the same way): its settings model,
+its capabilities, the extra its libraries come in, and how `doctor` names it. Importing
+an adapter module is cheap: the engine's own libraries load when a warehouse opens.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pyarrow as pa
+from pydantic import BaseModel
 
-from builder import sql, trace
+from builder import trace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from builder import sql
 
 log = logging.getLogger("contact_events.warehouse")
 
@@ -26,11 +38,52 @@ def staging_name(table: str) -> str:
     return f"{table}{STAGING_SUFFIX}"
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, where the rest of the builder must ask."""
+
+    # keeps GoogleSQL's PARTITION BY / CLUSTER BY table options (others drop them)
+    storage_options: bool = False
+    # one file that one process writes or several read (DuckDB): a reader (`validate`)
+    # takes the writers' lock, so a writer starting meanwhile gets a clear BusyError
+    single_process_file: bool = False
+
+
 class Warehouse(ABC):
     """One engine. Adapters implement the hooks; nothing else is engine-aware."""
 
-    kind: str
-    dialect: str  # sqlglot dialect name
+    kind: ClassVar[str]  # the CONTACT_EVENTS_WAREHOUSE value (the adapter module's name)
+    dialect: ClassVar[str]  # sqlglot dialect name
+    settings_model: ClassVar[type[BaseModel]]  # its CONTACT_EVENTS_* settings
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    # the pip extra its libraries come in, and modules that are there when it is
+    extra: ClassVar[str | None] = None
+    extra_modules: ClassVar[tuple[str, ...]] = ()
+
+    # --- the adapter, before any connection ------------------------------------------
+    @classmethod
+    @abstractmethod
+    def open(cls, settings: Any, *, read_only: bool = False) -> Warehouse:
+        """A connection from the adapter's validated settings (`settings_model`)."""
+
+    @classmethod
+    @abstractmethod
+    def describe(cls, settings: Any) -> str:
+        """Where the warehouse is, for `doctor` (e.g. `DuckDB ./data/warehouse.duckdb`)."""
+
+    @classmethod
+    def not_ready(cls, settings: Any) -> str | None:
+        """Why opening it read-only cannot work yet (`doctor`), if it is plain already."""
+        return None
+
+    @classmethod
+    def missing(cls) -> str | None:
+        """The install command when the engine's libraries are not installed."""
+        try:
+            found = all(importlib.util.find_spec(m) is not None for m in cls.extra_modules)
+        except ModuleNotFoundError:  # a parent package is missing
+            found = False
+        return None if found else f"pip install 'contact-events[{cls.extra}]'"
 
     # --- hooks -----------------------------------------------------------------------
     @abstractmethod
@@ -101,8 +154,39 @@ class Warehouse(ABC):
 
     def statements(self, query_name: str, **tables: str) -> tuple[sql.Statement, ...]:
         """`queries/<query_name>.sql` rendered for this engine; `tables` fills placeholders."""
+        from builder import sql
+
         catalog, db = self.qualifier()
-        return sql.render(query_name, self.dialect, catalog, db, tables=tuple(tables.items()))
+        return sql.render(
+            query_name,
+            self.dialect,
+            catalog,
+            db,
+            tables=tuple(tables.items()),
+            storage_options=self.capabilities.storage_options,
+        )
+
+    def render_sources(
+        self,
+        template: str,
+        sources: Sequence[tuple[Any, Mapping[str, str]]],
+        name: str,
+        json_text: Mapping[str, Sequence[str]] | None = None,
+    ) -> sql.Statement:
+        """`sql.render_sources` for this engine: the template's SELECT once per source."""
+        from builder import sql
+
+        catalog, db = self.qualifier()
+        return sql.render_sources(
+            template,
+            sources,
+            name,
+            self.dialect,
+            catalog,
+            db,
+            json_text=json_text,
+            storage_options=self.capabilities.storage_options,
+        )
 
     def run(self, statement: sql.Statement, params: Params | None = None) -> None:
         self.execute(statement.sql, statement.bind(params), name=statement.name)

@@ -9,7 +9,7 @@ the endpoint. Reads stream through the BigQuery Storage Read API as Arrow record
 and fall back to REST paging when the Storage API cannot be used.
 
 These libraries are the `[bigquery]` extra (`builder.warehouse.open_warehouse` says so
-when they are missing).
+when they are missing; this module imports without them, so its settings can be read).
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
-from google.api_core import exceptions as gexc
+from pydantic import BaseModel, field_validator
 
 from builder import trace
-from builder.config import Settings
 from builder.errors import ConfigError, WarehouseError
-from builder.warehouse.base import Params, Warehouse, staging_name
+from builder.warehouse.base import Capabilities, Params, Warehouse, staging_name
+
+try:
+    from google.api_core import exceptions as gexc
+except ImportError:  # the extra is not installed: BigQueryWarehouse.missing() says so
+    gexc = None  # type: ignore[assignment]
 
 log = logging.getLogger("contact_events.bigquery")
 
@@ -50,9 +54,41 @@ ARROW_TO_BQ = {
 }
 
 
+class BigQuerySettings(BaseModel):
+    """CONTACT_EVENTS_BQ_*: where the canonicals and the projection are, the endpoints
+    (a local emulator), and for each API request how long to wait for an answer and how
+    many times to try again when the endpoint does not answer (refused, timed out, 5xx)."""
+
+    bq_project: str | None = None
+    bq_dataset: str | None = None
+    bq_endpoint: str | None = None
+    bq_storage_endpoint: str | None = None
+    bq_location: str | None = None
+    bq_timeout_seconds: float = 30.0
+    bq_retries: int = 3
+
+    @field_validator("bq_timeout_seconds")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("expected a number of seconds greater than 0")
+        return value
+
+    @field_validator("bq_retries")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("expected 0 or more")
+        return value
+
+
 class BigQueryWarehouse(Warehouse):
     kind = "bigquery"
     dialect = "bigquery"
+    settings_model = BigQuerySettings
+    capabilities = Capabilities(storage_options=True)
+    extra = "bigquery"
+    extra_modules = ("google.api_core", "google.cloud.bigquery", "google.cloud.bigquery_storage")
 
     def __init__(
         self,
@@ -111,7 +147,11 @@ class BigQueryWarehouse(Warehouse):
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BigQueryWarehouse:
+    def describe(cls, settings: BigQuerySettings) -> str:
+        return f"BigQuery {settings.bq_project}.{settings.bq_dataset}"
+
+    @classmethod
+    def open(cls, settings: BigQuerySettings, *, read_only: bool = False) -> BigQueryWarehouse:
         if not settings.bq_project or not settings.bq_dataset:
             raise ConfigError(
                 "BigQuery needs CONTACT_EVENTS_BQ_PROJECT and CONTACT_EVENTS_BQ_DATASET"
@@ -488,3 +528,6 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
 def _rebatch(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
     for offset in range(0, batch.num_rows, size):
         yield batch.slice(offset, size)
+
+
+ADAPTER = BigQueryWarehouse

@@ -4,19 +4,45 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-import pyarrow as pa
+from pydantic import BaseModel, field_validator
 
-from builder import sql, trace
+from builder import trace
 from builder.errors import BusyError, ContactEventsError, WarehouseError
 from builder.files import disk_full, is_disk_full, make_private, private_dir
-from builder.warehouse.base import Params, Warehouse, staging_name
+from builder.warehouse.base import Capabilities, Params, Warehouse, staging_name
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
 
 log = logging.getLogger("contact_events.warehouse")
 BATCH_VIEW = "batch"  # the Arrow batch a load step reads (queries/engine/duckdb/stage_*.sql)
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.ASCII)
+
+
+class DuckDBSettings(BaseModel):
+    """CONTACT_EVENTS_DUCKDB_*: the file, and DuckDB's memory budget (e.g. "512MB"; it
+    spills to disk beyond it; None: DuckDB's own default, 80% of the machine's memory)."""
+
+    duckdb_path: Path = Path("./data/warehouse.duckdb")
+    duckdb_memory_limit: str | None = None
+
+    @field_validator("duckdb_memory_limit", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        if value is not None and not MEMORY_SIZE.fullmatch(value):
+            raise ValueError("expected a size such as 512MB or 2GB")
+        return value
 
 
 def duckdb_error(e: duckdb.Error, path: Path) -> ContactEventsError:
@@ -40,8 +66,28 @@ def duckdb_error(e: duckdb.Error, path: Path) -> ContactEventsError:
 class DuckDBWarehouse(Warehouse):
     kind = "duckdb"
     dialect = "duckdb"
+    settings_model = DuckDBSettings
+    capabilities = Capabilities(single_process_file=True)
+
+    @classmethod
+    def open(cls, settings: DuckDBSettings, *, read_only: bool = False) -> DuckDBWarehouse:
+        return cls(
+            settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit
+        )
+
+    @classmethod
+    def describe(cls, settings: DuckDBSettings) -> str:
+        return f"DuckDB {settings.duckdb_path}"
+
+    @classmethod
+    def not_ready(cls, settings: DuckDBSettings) -> str | None:
+        if not Path(settings.duckdb_path).exists():
+            return "no file yet; `contact-events load DIR` (or `demo`) creates it"
+        return None
 
     def __init__(self, path: Path | str, read_only: bool = False, memory_limit: str | None = None):
+        import duckdb
+
         self.path = Path(path)
         if not read_only:
             private_dir(self.path.parent)
@@ -59,12 +105,16 @@ class DuckDBWarehouse(Warehouse):
             self.run_query_file("engine/duckdb/memory_limit", {"memory_limit": memory_limit})
 
     def _execute(self, statement: str, params: Params | None) -> None:
+        import duckdb
+
         try:
             self.con.execute(statement, dict(params) if params else None)
         except duckdb.Error as e:
             raise duckdb_error(e, self.path) from e
 
     def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
+        import duckdb
+
         try:
             cur = self.con.execute(statement, dict(params) if params else None)
             names = [d[0] for d in cur.description]
@@ -77,6 +127,8 @@ class DuckDBWarehouse(Warehouse):
     ) -> None:
         """Written outside a transaction, so DuckDB spills it to the file as it goes (rows
         written inside one are held in memory until commit: 2x the peak RSS at 1M rows)."""
+        import duckdb
+
         (create,) = self.statements("engine/duckdb/stage_create", incoming=table)
         (append,) = self.statements("engine/duckdb/stage_append", incoming=table)
         try:
@@ -93,6 +145,8 @@ class DuckDBWarehouse(Warehouse):
 
     def _swap(self, tables: Sequence[str]) -> None:
         """Renames only, all in one transaction."""
+        import duckdb
+
         try:
             trace.statement(self.kind, "BEGIN TRANSACTION")
             self.con.begin()
@@ -112,8 +166,12 @@ class DuckDBWarehouse(Warehouse):
     def read_batches(
         self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
     ) -> Iterator[pa.RecordBatch]:
+        import duckdb
+
         if not self.table_exists(table):
             raise WarehouseError(f"table {table} does not exist in {self.path}")
+        from builder import sql
+
         statement = sql.select_columns(table, columns, self.dialect)
         cur = self.con.cursor()  # its own cursor: reading never blocks the connection
         try:
@@ -137,3 +195,6 @@ class DuckDBWarehouse(Warehouse):
 
     def close(self) -> None:
         self.con.close()
+
+
+ADAPTER = DuckDBWarehouse
