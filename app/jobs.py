@@ -1,5 +1,8 @@
 """POST /rebuild: `builder.pipeline.rebuild` (build + sync) in a background thread.
 
+The pipeline is imported when a job runs, not when the API starts: serving reads the
+mirror only, and the builder (sqlglot, DuckDB, Arrow) is most of an import's time.
+
 Jobs are rows of a small SQLite file beside the mirror (`<mirror>.jobs.db`, SQL in
 queries/jobs/), so every API worker process sees the same jobs and they outlive a
 restart. Single flight across workers: submitting takes SQLite's write lock
@@ -18,7 +21,6 @@ API runs.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sqlite3
@@ -29,21 +31,30 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from builder.config import Settings
 from builder.errors import ContactEventsError, one_line
 from builder.files import ensure_private, remove_sqlite_side_files, restrict_umask
 from builder.mirror import MirrorFiles
-from builder.pipeline import PipelineReport, rebuild
 from builder.queries import read_query
+
+if TYPE_CHECKING:
+    from builder.pipeline import PipelineReport
 
 log = logging.getLogger("contact_events.api")
 
-Runner = Callable[[Settings], PipelineReport]
+Runner = Callable[[Settings], "PipelineReport"]
 HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 10.0  # a live job without a heartbeat for this long is dead
+
+
+def validated_rebuild(settings: Settings) -> PipelineReport:
+    """The job: build + sync, the new mirror validated before it replaces the old one."""
+    from builder.pipeline import rebuild
+
+    return rebuild(settings, validate=True)
 
 
 def jobs_path(settings: Settings) -> Path:
@@ -97,7 +108,7 @@ class JobManager:
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         self._settings = settings
-        self._runner: Runner = runner or functools.partial(rebuild, validate=True)
+        self._runner: Runner = runner or validated_rebuild
         self._keep = max(1, keep)
         self._stale = stale_seconds
         self._heartbeat = heartbeat_seconds
