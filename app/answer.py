@@ -276,17 +276,21 @@ def _whole_page(
                 api.answers.put(key, segment)
                 found = segment.page(page.after, page.page_size)
                 assert found is not None  # a fresh segment starts at `after`, covers a page
-    assert segment is not None and q.canned.items is not None
+    assert segment is not None
     rows, next_key = found
-    # The page's items, built from its rows of the kept order, in the same snapshot (one
-    # item per row, in order), read until they pass the page's byte budget.
-    columns, items = db.rows(
-        q.canned.items,
-        {**binds, "rows": orjson.dumps(rows).decode()},
-        len(rows) + 1,
-        budget=api.page_bytes,
-    )
-    plan = api.plan(q.canned, Variant(q.canned.items, long=True), columns)
+    if q.canned.items is None:  # the kept rows carry their items
+        items = rows
+        plan = api.plan(q.canned, q.variant, segment.columns)
+    else:
+        # The page's items, built from its rows of the kept order, in the same snapshot
+        # (one item per row, in order), read until they pass the page's byte budget.
+        columns, items = db.rows(
+            q.canned.items,
+            {**binds, "rows": orjson.dumps(rows).decode()},
+            len(rows) + 1,
+            budget=api.page_bytes,
+        )
+        plan = api.plan(q.canned, Variant(q.canned.items, long=True), columns)
     kept = plan.fit(items, len(items), api.page_bytes)
     if 0 < kept < len(rows):  # the page ends early: continue after its last item's row
         items = items[:kept]
@@ -302,4 +306,4 @@ def _segment(api: Api, db: Reader, q: Question, page: Page, binds: dict[str, Any
     binds["limit"] = cap + 1
     columns, rows = q.sql(db, binds, cap + 1)
     plan = api.plan(q.canned, q.variant, columns)
-    return Segment(page.after, rows, plan.key, len(rows) <= cap, estimate_size(rows))
+    return Segment(page.after, rows, plan.key, len(rows) <= cap, estimate_size(rows), columns)

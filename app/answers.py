@@ -48,6 +48,7 @@ class Segment:
     key: Callable[[tuple[Any, ...]], Key]
     complete: bool
     size: int
+    columns: tuple[str, ...] = ()  # the order query's result columns
 
     def page(
         self, after: Key | None, page_size: int

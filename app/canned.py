@@ -11,14 +11,19 @@ answer is kept for the cursor's life (app/answers.py).
 Every canned query returns its sort key columns and `item`: the response item as JSON
 text, built by SQLite (timestamps in RFC 3339, emails normalised, counts filled in), so a
 page is the items joined, never parsed or validated again. A route whose every page would
-aggregate over all contacts (needs-form, gone-quiet) is two files instead: the order (its
-sort key rows, computed once per answer and kept) and the items of one page (`items`,
-given the page's rows as the JSON array :rows). Besides the declared
+aggregate over all contacts keeps its whole answer's order for the cursor's life
+(`whole`): its rows carry their items (no-session), or, where building every item would
+cost too much, it is two files (needs-form, gone-quiet): the order (its sort key rows)
+and the items of one page (`items`, given the page's rows as the JSON array :rows).
+Besides the declared
 parameters every query may use :as_of (resolved: given, the cursor's, or now) and
 :zero_counts (the mirror's event types as a JSON object of zeros).
 
-Adding a route: one SQL file in queries/api/, one declaration here, one response model in
-app/models.py; then register it in its resource's router (app/routers/).
+Adding a route: one SQL file in queries/api/, one declaration here (in `CANNED`), one
+response model in app/models.py. Nothing else: `ROUTES` below is the one table of them,
+which the documented FastAPI routes (app/routes.py) and the lean GET path
+(app/fastpath.py) both serve, and the Python client's methods are generated from it
+(client/generate.py).
 """
 
 from __future__ import annotations
@@ -83,7 +88,9 @@ class Canned:
     key: tuple[KeyPart, ...] = ()  # empty: the answer is one item, not a page
     fixed: Mapping[str, Any] = field(default_factory=dict)  # bound as given
     whole: bool = False  # the order is kept for the cursor's life (app/answers.py)
-    items: str | None = None  # with `whole`: builds a page's items from its order rows
+    # with `whole`: builds a page's items from its order rows (None: the order's rows
+    # carry their `item`)
+    items: str | None = None
     must_exist: str | None = None  # run on an empty page: no row means 404 (unknown contact)
     cursor_kind: str = ""  # routes sharing a sort key may share cursors ("" = name)
     # Checked against the build once the snapshot names it (app/answer.py); set below.
@@ -186,6 +193,23 @@ GONE_QUIET = Canned(
     whole=True,
 )
 
+NO_SESSION = Canned(
+    name="no_session",
+    path="/contacts/no-session",
+    params=ParamSet((days_param(30), LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
+    variants=(Variant("no_session", long=True),),
+    model=models.NoSessionPage,
+    summary="Contacts not seen lately",
+    description=(
+        "Contacts whose latest `session` event is before the cut-off `as_of - days`, or "
+        'who have none: "who has not been seen?". Ordered by `last_session_at` (nulls '
+        "first), then `contact_id`. `email` is trimmed and lower-cased, as "
+        "`contact_email` is."
+    ),
+    key=(KeyPart("last_session_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
+    whole=True,
+)
+
 CHANNEL_SUMMARY = Canned(
     name="channel_summary",
     path="/contacts/channel-summary",
@@ -273,8 +297,44 @@ EVENTS = Canned(
 CANNED: tuple[Canned, ...] = (
     NEEDS_FORM,
     GONE_QUIET,
+    NO_SESSION,
     CHANNEL_SUMMARY,
     CONTACT_SUMMARY,
     TIMELINE,
     EVENTS,
 )
+
+
+class RouteTable:
+    """The canned routes by path: the one table both the FastAPI router and the lean GET
+    path read. `match` finds a request's route and its path parameters."""
+
+    def __init__(self, entries: tuple[Canned, ...]) -> None:
+        self.entries = entries
+        self._exact: dict[str, Canned] = {c.path: c for c in entries if "{" not in c.path}
+        self._templated: dict[int, list[tuple[list[str], Canned]]] = {}
+        for canned in entries:
+            if "{" in canned.path:
+                parts = canned.path.split("/")
+                self._templated.setdefault(len(parts), []).append((parts, canned))
+
+    def match(self, path: str) -> tuple[Canned, dict[str, str]] | None:
+        found = self._exact.get(path)
+        if found is not None:
+            return found, {}
+        parts = path.split("/")
+        for template, canned in self._templated.get(len(parts), ()):
+            values: dict[str, str] = {}
+            for want, got in zip(template, parts, strict=True):
+                if want.startswith("{"):
+                    if not got:
+                        break
+                    values[want[1:-1]] = got
+                elif want != got:
+                    break
+            else:
+                return canned, values
+        return None
+
+
+ROUTES = RouteTable(CANNED)

@@ -121,6 +121,7 @@ class Reader:
             self.con = connect_read_only(
                 path, check_same_thread=False, isolation_level=None, timeout=5.0
             )
+            self.con.executescript(read_query("api/views"))  # TEMP: the file is not written
         except sqlite3.Error as e:
             log.warning("cannot open the mirror: %s", e)
             raise MirrorUnavailable(BAD_MIRROR) from None

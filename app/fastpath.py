@@ -1,7 +1,9 @@
 """The lean path: GET requests of the canned routes go straight to the generic handler.
 
-An ASGI middleware inside the access log. It recognises the canned routes' paths (a dict
-lookup, or `/contacts/<id>/<tail>`), reads the two headers it needs and the query string
+An ASGI middleware inside the access log: the GET path of the canned routes' one table
+(`app.canned.ROUTES`, which the FastAPI router registers too). It finds a request's route
+there (a dict lookup, or a template such as `/contacts/{contact_id}/timeline`), reads the
+two headers it needs and the query string
 (decoded exactly as Starlette decodes it), and calls `app.answer.answer` -- the same
 handler, with the same checks and errors, that the documented FastAPI routes call. What it
 skips is FastAPI's route matching, dependency solving, parameter validation and response
@@ -18,10 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.answer import JSON_TYPE, Api, Reply, answer
 from app.auth import client_address
-from app.canned import CANNED, Canned
+from app.canned import ROUTES, Canned
 from app.errors import ApiError, error_body
-
-CONTACTS = "/contacts/"
 
 
 def error_reply(error: ApiError) -> Reply:
@@ -38,26 +38,10 @@ class CannedRoutes:
     def __init__(self, app: ASGIApp, api: Api) -> None:
         self.app = app
         self.api = api
-        self.exact: dict[str, Canned] = {c.path: c for c in CANNED if "{" not in c.path}
-        # /contacts/{contact_id}/<tail>
-        self.per_contact: dict[str, Canned] = {
-            c.path.rsplit("/", 1)[1]: c for c in CANNED if c.path.startswith(CONTACTS + "{")
-        }
-
-    def match(self, path: str) -> tuple[Canned, dict[str, str]] | None:
-        canned = self.exact.get(path)
-        if canned is not None:
-            return canned, {}
-        if path.startswith(CONTACTS):
-            contact_id, _, tail = path[len(CONTACTS) :].partition("/")
-            canned = self.per_contact.get(tail)
-            if canned is not None and contact_id:
-                return canned, {"contact_id": contact_id}
-        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            found = self.match(scope["path"])
+            found = ROUTES.match(scope["path"])
             if found is not None:
                 await self.serve(scope, send, *found)
                 return

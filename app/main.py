@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
-from app import errors
+from app import errors, routes
 from app.answer import Api
 from app.answers import AnswerCache
 from app.auth import Authenticator, require_tokens
@@ -31,10 +30,9 @@ from app.jobs import JobManager, Runner
 from app.limits import RequestLimits
 from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
-from app.routers import contacts, events, health, rebuild, status
+from app.routers import health, rebuild, status
 from app.version import VERSION
 from builder.config import Settings, load_settings
-from builder.errors import ContactEventsError, one_line
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -115,16 +113,6 @@ def settings_from_environment() -> Settings:
     return load_settings()
 
 
-def _worker_settings() -> Settings:
-    """Settings of a worker that uvicorn's factory mode starts: a bad one is one line on
-    stderr and exit code 1, as the CLI says it, not a traceback."""
-    try:
-        return settings_from_environment()
-    except ContactEventsError as e:
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        raise SystemExit(1) from None
-
-
 def create_app(
     settings: Settings | None = None, *, rebuild_runner: Runner | None = None
 ) -> FastAPI:
@@ -132,7 +120,7 @@ def create_app(
 
     `rebuild_runner` replaces `builder.pipeline.rebuild` for POST /rebuild (e.g. to wrap it).
     """
-    conf = settings if settings is not None else _worker_settings()
+    conf = settings if settings is not None else settings_from_environment()
     mirror = Mirror(
         conf.mirror_path, time_limit_ms=conf.query_time_limit_ms, max_rows=conf.max_rows
     )
@@ -175,7 +163,7 @@ def create_app(
     app.add_middleware(CannedRoutes, api=api)
     app.add_middleware(RequestLimits)
     app.add_middleware(AccessLogMiddleware)
-    for module in (contacts, events, status, rebuild, health):
+    for module in (routes, status, rebuild, health):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -140,6 +140,17 @@ class GoneQuietPage(BaseModel):
     next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
+class NoSessionRow(ContactColumns):
+    last_session_at: Timestamp | None = Field(
+        description=TS_DESC + " Null when the contact has no session event.", examples=[TS]
+    )
+
+
+class NoSessionPage(BaseModel):
+    items: list[NoSessionRow]
+    next_cursor: str | None = Field(description=CURSOR_DESC)
+
+
 class ChannelSummaryRow(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

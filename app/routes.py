@@ -1,10 +1,11 @@
-"""A canned query (app/canned.py) as a documented FastAPI route.
+"""The canned queries (app/canned.py `ROUTES`) as documented FastAPI routes: one router
+registers every declaration, tagged by its path's first segment (contacts, events).
 
-The route's OpenAPI entry comes from the declaration: its parameters from the same specs
+A route's OpenAPI entry comes from the declaration: its parameters from the same specs
 that check requests, its 200 body from the response model, its errors and its bearer
 scheme. Its endpoint is the generic handler (app/answer.py). GET requests normally reach
 that handler straight from the lean ASGI path (app/fastpath.py), which skips FastAPI's
-routing and dependency machinery; this endpoint answers the rest (HEAD), identically.
+routing and dependency machinery; these endpoints answer identically.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.answer import Api, Reply, answer
 from app.auth import client_address
-from app.canned import Canned
+from app.canned import ROUTES, Canned
 from app.deps import bearer
 from app.responses import DATA_ERRORS, NOT_MODIFIED, UNKNOWN_CONTACT
 
@@ -26,8 +27,8 @@ def to_response(reply: Reply) -> Response:
     return response
 
 
-def add_canned_route(router: APIRouter, canned: Canned, path: str) -> None:
-    """Register `canned` on `router` at `path` (relative to the router's prefix)."""
+def add_canned_route(router: APIRouter, canned: Canned) -> None:
+    """Register `canned` on `router` at its path."""
 
     async def endpoint(request: Request) -> Response:
         api: Api = request.app.state.api
@@ -46,7 +47,7 @@ def add_canned_route(router: APIRouter, canned: Canned, path: str) -> None:
     if canned.must_exist or not canned.is_list:
         responses.update(UNKNOWN_CONTACT)
     router.add_api_route(
-        path,
+        canned.path,
         endpoint,
         methods=["GET"],
         name=canned.name,
@@ -56,4 +57,10 @@ def add_canned_route(router: APIRouter, canned: Canned, path: str) -> None:
         responses=responses,
         dependencies=[Depends(bearer)],  # documents the scheme; answer() checks the token
         openapi_extra={"parameters": canned.params.openapi()},
+        tags=[canned.path.split("/")[1]],
     )
+
+
+router = APIRouter()
+for _canned in ROUTES.entries:
+    add_canned_route(router, _canned)

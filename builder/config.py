@@ -47,7 +47,7 @@ OPTION_VARIABLES = {
     CONFIG_VARIABLE: "contact-events --config",
     "CONTACT_EVENTS_MAX_ERRORS": "contact-events run --max-errors",
 }
-# Variables read by the Python client (app/client.py, ContactEventsClient.from_env), not
+# Variables read by the Python client (client/, ContactEventsClient.from_env), not
 # by the service; known names too, so a shell set up for automation can run the CLI.
 CLIENT_VARIABLES = {
     "CONTACT_EVENTS_API_URL": "ContactEventsClient.from_env (the API's base URL)",

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_support import client_for, make_app
+from test_api_support import as_sent, client_for, make_app
 
-from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, Canned
+from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, NO_SESSION, Canned
 from app.timestamps import parse_request_timestamp, to_mirror
 from builder.contract import EVENT_TYPES
 from builder.sql import read_query
@@ -94,6 +94,7 @@ def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str)
     """The route's canned SQL run once on the file, no page: its items, in order (for a
     route kept as an order, the order once and the items of all its rows at once)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.executescript(read_query("api/views"))  # as app/db.py does
     try:
         zero_counts = json.dumps(dict.fromkeys(EVENT_TYPES, 0))
         binds = {**canned.binds(values, as_of, zero_counts), **canned.after_binds(None)}
@@ -114,10 +115,7 @@ def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str)
 
 def key_of(canned: Canned, item: dict[str, Any]) -> tuple[str, ...]:
     """An item's sort key (RFC 3339 sorts as the mirror text does: fixed width)."""
-    if canned is CHANNEL_SUMMARY:
-        return (item["contact_id"],)
-    at = item["last_form_at"] if canned is NEEDS_FORM else item["last_event_at"]
-    return ("" if at is None else at, item["contact_id"])
+    return tuple("" if item[part.column] is None else item[part.column] for part in canned.key)
 
 
 ROUTES = {
@@ -135,9 +133,12 @@ ROUTES = {
             "lifecycle_stage": st.sampled_from([None, *STAGES]),
         }
     ),
+    "no_session": st.fixed_dictionaries(
+        {"days": st.integers(0, 200), "lifecycle_stage": st.sampled_from([None, *STAGES])}
+    ),
     "channel_summary": st.fixed_dictionaries({"lifecycle_stage": st.sampled_from([None, *STAGES])}),
 }
-BY_NAME = {c.name: c for c in (NEEDS_FORM, GONE_QUIET, CHANNEL_SUMMARY)}
+BY_NAME = {c.name: c for c in (NEEDS_FORM, GONE_QUIET, NO_SESSION, CHANNEL_SUMMARY)}
 AS_OF = st.one_of(
     st.sampled_from(INSTANTS),
     st.sampled_from(INSTANTS).map(lambda t: t.replace(":00:00Z", ":00:00.000001Z")),
@@ -155,7 +156,7 @@ def walk(api, canned: Canned, params: dict[str, Any], limit: int, pages: int | N
         page = method(**params, limit=limit, cursor=cursor)
         assert len(page.items) <= page_size
         assert page.items or not items  # a next_cursor never leads to an empty page
-        items.extend(row.model_dump() for row in page.items)
+        items.extend(as_sent(row) for row in page.items)
         cursor = page.next_cursor
         if cursor is None:
             return items, None
@@ -218,7 +219,7 @@ def walk_from(api, canned: Canned, params: dict[str, Any], limit: int, cursor: s
     while cursor is not None:
         page = method(**params, limit=limit, cursor=cursor)
         assert len(page.items) == limit or page.next_cursor is None
-        items.extend(row.model_dump() for row in page.items)
+        items.extend(as_sent(row) for row in page.items)
         cursor = page.next_cursor
     return items, None
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_api_support import AS_OF, READ, TestClient, auth, client_for, make_app
 
-from app.client import ContactEventsAPIError
 from builder.config import Settings
 from builder.contract import EVENT_TYPES
+from contact_events_client import ContactEventsAPIError
 
 LORCHESTRA = ["form", "session", "email", "invoice", "payment", "refund"]
 

@@ -17,19 +17,20 @@ from test_api_support import (
     PRACTICE_TABLES,
     READ,
     Server,
+    as_sent,
     auth,
     client_for,
     make_app,
     write_corrupt,
 )
 
-from app.client import ContactEventsClient, RebuildFailedError
 from app.jobs import JobManager
-from app.models import RebuildJob
 from builder.config import Settings
 from builder.load import load_directory
 from builder.pipeline import rebuild
 from builder.warehouse import open_warehouse
+from contact_events_client import ContactEventsClient, RebuildFailedError
+from contact_events_client.models import RebuildJob
 
 # Fixtures (practice, api, http) live in test_api_support.
 pytest_plugins = ["test_api_support"]
@@ -100,7 +101,7 @@ def test_rebuild_202_and_succeeds(practice: Settings):
         }
         # Automation with a read token can follow the job (only starting one is admin).
         polled = test_client.get(f"/rebuild/{job['job_id']}", headers=auth(READ))
-        assert polled.status_code == 200 and polled.json() == done.model_dump()
+        assert polled.status_code == 200 and polled.json() == as_sent(done)
         status = test_client.get("/status", headers=auth(READ))
         assert status.json()["build"]["build_id"] == report.build_id != before
         assert status.headers["X-Ledger-Build-Id"] == report.build_id
