@@ -334,9 +334,14 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{variable_name('_'.join(map(str, err['loc'])))}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"bad configuration: {problems}") from None
+        raise bad_configuration(e) from None
+
+
+def bad_configuration(error: ValidationError) -> ConfigError:
+    """One ConfigError line naming each rejected setting by its variable."""
+    problems = "; ".join(
+        f"{variable_name('_'.join(map(str, err['loc'])))}: "
+        f"{err['msg'].removeprefix('Value error, ')}"
+        for err in error.errors()
+    )
+    return ConfigError(f"bad configuration: {problems}")

@@ -199,15 +199,7 @@ def read_inputs(
     return inputs
 
 
-def plan(
-    warehouse: Warehouse,
-    asked: Mode,
-    mirror_path: Path | str | None = None,
-    *,
-    full_every_days: int | None = None,
-    built: bool = False,
-) -> Strategy:
-    """`decide(read_inputs(...))`: the strategy for a run on `warehouse`."""
-    return decide(
-        read_inputs(warehouse, asked, mirror_path, full_every_days=full_every_days, built=built)
-    )
+def plan(warehouse: Warehouse, asked: Mode, *args: Any, **options: Any) -> Strategy:
+    """`decide(read_inputs(warehouse, asked, ...))`: the strategy for a run on `warehouse`
+    (the same arguments as `read_inputs`)."""
+    return decide(read_inputs(warehouse, asked, *args, **options))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from builder.config import Settings, check_names, variable_name
+from builder.config import Settings, bad_configuration, check_names, variable_name
 from builder.errors import ConfigError
 from builder.warehouse.base import Capabilities, Warehouse
 
@@ -56,12 +56,7 @@ def engine_settings(settings: Settings) -> Any:
     try:
         return model.model_validate(given)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{variable_name('_'.join(map(str, err['loc'])))}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"bad configuration: {problems}") from None
+        raise bad_configuration(e) from None
 
 
 def setting_names() -> frozenset[str]:
