@@ -53,12 +53,13 @@ def child(mode: str, duckdb_path: str, other: str) -> None:
     else:
         from collections import Counter
 
-        from builder.contract import CANONICAL_TABLES
         from builder.load import read_jsonl
+        from builder.profiles import PROFILES_DIR, load_profile
 
         rows = {}
-        for table in CANONICAL_TABLES:
-            batches = read_jsonl(Path(other, f"{table}.jsonl"), table, Counter())
+        tables = load_profile(PROFILES_DIR / "flat", "flat").tables or {}
+        for table in tables:
+            batches = read_jsonl(Path(other, f"{table}.jsonl"), table, Counter(), tables)
             rows[table] = sum(b.num_rows for b in batches)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak_rss_mib()}))

@@ -14,115 +14,20 @@ STRING_ARRAY = "ARRAY<STRING>"
 JSON = "JSON"  # a JSON value (BigQuery JSON; DuckDB text read by its JSON functions)
 TIMESTAMP = "TIMESTAMP"  # a UTC instant
 
-# Canonical input tables (CONTRACT §1): column -> type, in contract order.
-CANONICAL_TABLES: dict[str, dict[str, str]] = {
-    "contacts": {
-        "contact_id": STRING,
-        "email": STRING,
-        "first_name": STRING,
-        "last_name": STRING,
-        "lifecycle_stage": STRING,
-        "client_type_code": STRING,
-        "updated_at": STRING,
-    },
-    "measurement_events": {
-        "measurement_event_id": STRING,
-        "subject_id": STRING,
-        "measure_id": STRING,
-        "measure_version": STRING,
-        "binding_id": STRING,
-        "binding_version": STRING,
-        "form_id": STRING,
-        "form_submission_id": STRING,
-        "timestamp": STRING,
-        "created_at": STRING,
-    },
-    "clinical_sessions": {
-        "session_id": STRING,
-        "contact_id": STRING,
-        "status": STRING,
-        "session_num": INT64,
-        "idem_key": STRING,
-        "started_at": STRING,
-        "ended_at": STRING,
-        "created_at": STRING,
-    },
-    "email_events": {
-        "email_event_id": STRING,
-        "provider": STRING,
-        "from_email": STRING,
-        "to_emails": STRING_ARRAY,
-        "subject": STRING,
-        "thread_id": STRING,
-        "labels": STRING_ARRAY,
-        "sent_at": STRING,
-        "created_at": STRING,
-    },
-    "messages": {
-        "message_id": STRING,
-        "channel": STRING,
-        "direction": STRING,
-        "contact_id": STRING,
-        "contact_email": STRING,
-        "body_preview": STRING,
-        "sent_at": STRING,
-        "created_at": STRING,
-    },
-    "system_events": {
-        "system_event_id": STRING,
-        "contact_id": STRING,
-        "contact_email": STRING,
-        "event_name": STRING,
-        "actor": STRING,
-        "occurred_at": STRING,
-        "created_at": STRING,
-    },
-}
-
-# The lorchestra layout (CONTRACT §7): most canonicals are rows of `canonical_objects`
-# (JSON payload, Iglu `canonical_schema` naming the kind), form submissions their own table.
-LORCHESTRA_TABLES: dict[str, dict[str, str]] = {
-    "canonical_objects": {
-        "idem_key": STRING,
-        "source_system": STRING,
-        "connection_name": STRING,
-        "object_type": STRING,
-        "canonical_schema": STRING,
-        "canonical_format": STRING,
-        "payload": JSON,
-        "created_at": TIMESTAMP,
-    },
-    "measurement_events": {
-        "measurement_event_id": STRING,
-        "subject_id": STRING,
-        "event_type": STRING,
-        "event_subtype": STRING,
-        "occurred_at": TIMESTAMP,
-        "binding_id": STRING,
-        "binding_version": STRING,
-        "form_id": STRING,
-        "source_id": STRING,
-        "canonical_object_id": STRING,
-        "processed_at": TIMESTAMP,
-    },
-}
-
-# The canonical tables `contact-events load DIR` writes, per built-in profile (CONTRACT §7).
-# A practice's own SOURCES_DIR reads tables already in its warehouse: nothing to load.
-PROFILE_TABLES: dict[str, dict[str, dict[str, str]]] = {
-    "flat": CANONICAL_TABLES,
-    "lorchestra": LORCHESTRA_TABLES,
-}
+# The contacts' columns (CONTRACT §1), in contract order: what every profile's contacts
+# file selects and what the mirror's `contacts` table holds. The canonical tables a
+# profile reads, and their columns, are declared by its own files
+# (queries/profiles/<name>/, builder/profiles.py).
+CONTACT_COLUMNS = (
+    "contact_id",
+    "email",
+    "first_name",
+    "last_name",
+    "lifecycle_stage",
+    "client_type_code",
+    "updated_at",
+)
 CUSTOM_PROFILE = "custom"  # the profile name recorded for a SOURCES_DIR build
-
-# Flat event sources: canonical table -> (source_system, record id column), CONTRACT §2.
-SOURCES: dict[str, tuple[str, str]] = {
-    "measurement_events": ("measurement_events", "measurement_event_id"),
-    "clinical_sessions": ("canonical.clinical_sessions", "session_id"),
-    "email_events": ("canonical.email_events", "email_event_id"),
-    "messages": ("canonical.messages", "message_id"),
-    "system_events": ("canonical.system_events", "system_event_id"),
-}
 
 # The flat profile's event types (CONTRACT §2); a profile's own set comes from its sources.
 EVENT_TYPES = ("form", "session", "email", "message", "system")

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from builder.contract import CANONICAL_TABLES, INT64, JSON, STRING, STRING_ARRAY, TIMESTAMP
+from builder.contract import INT64, JSON, STRING, STRING_ARRAY, TIMESTAMP
 from builder.errors import LoadError
-from builder.profiles import Profile
+from builder.profiles import PROFILES_DIR, Profile, Tables, load_profile
 from builder.timestamps import TimestampError, parse_timestamp
 from builder.warehouse import Warehouse
 
@@ -52,7 +52,7 @@ ARROW_TYPES = {
 }
 
 
-def arrow_schema(table: str, tables: dict[str, dict[str, str]] = CANONICAL_TABLES) -> pa.Schema:
+def arrow_schema(table: str, tables: Tables) -> pa.Schema:
     return pa.schema([(col, ARROW_TYPES[t]) for col, t in tables[table].items()])
 
 
@@ -151,7 +151,7 @@ def read_jsonl(
     path: Path,
     table: str,
     unknown: Counter[str],
-    tables: dict[str, dict[str, str]] = CANONICAL_TABLES,
+    tables: Tables,
 ) -> Iterator[pa.RecordBatch]:
     """Parse one canonical file into record batches; raise LoadError naming file:line."""
     columns = tables[table]
@@ -291,11 +291,12 @@ def load_directory(
     `directory/<table>.jsonl` (missing file = empty)."""
     started = time.perf_counter()
     directory = Path(directory)
-    tables = CANONICAL_TABLES if profile is None else profile.tables
+    profile = profile or load_profile(PROFILES_DIR / "flat", "flat")
+    tables = profile.tables
     if tables is None:
         raise LoadError(
-            "load writes the canonical tables of the flat or lorchestra profile; with "
-            "CONTACT_EVENTS_SOURCES_DIR the sources read tables already in the warehouse"
+            f"no file of {profile.folder} declares a table (`-- table: name (columns)`): "
+            "its sources read tables already in the warehouse, so there is nothing to load"
         )
     if not directory.is_dir():
         raise LoadError(f"{directory} is not a directory")

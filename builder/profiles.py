@@ -6,8 +6,16 @@ what it is:
     -- contact-events: source             one event source, selecting the staged shape
     -- source_system: canonical.messages  ... with the source_system and event_type
     -- event_type: message                    its rows carry in the ledger
+    -- table: messages (message_id,       optional, in any file: a canonical table it
+    --   channel, ..., session_num INT64)     reads, which `load` writes from JSONL
     -- contact-events: contacts           the contacts (CONTRACT §1 columns); exactly one
     -- contact-events: inputs             optional: (input, rows, used) for the build report
+
+A `table:` declaration names the table and its columns, each STRING unless a type
+follows (INT64, ARRAY<STRING>, JSON, TIMESTAMP), and may run over the comment lines after
+it. The profile's canonical tables are what its files declare: `load` writes them, the
+build checks them, the validator reads them. So a new source of a built-in profile is one
+file, its table declared in its own header.
 
 The built-in profiles live in `queries/profiles/<name>/` (`flat`, `lorchestra`);
 `CONTACT_EVENTS_SOURCES_DIR` points at a practice's own folder instead. Everything after
@@ -36,12 +44,16 @@ from builder.queries import QUERIES_DIR
 
 PROFILES_DIR = QUERIES_DIR / "profiles"
 ROLES = ("source", "contacts", "inputs")
-CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
+CONTACT_COLUMNS = c.CONTACT_COLUMNS
 INPUT_COLUMNS = ("input", "row_count", "used")
 # Parameters a source file may use (bound by the build; see builder.build.build_params).
 SOURCE_PARAMS = frozenset({"practice_emails"})
 
-_HEADER = re.compile(r"^--\s*(contact-events|source_system|event_type)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(contact-events|source_system|event_type|table)\s*:\s*(.*?)\s*$")
+_TABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)$", re.S)
+_COLUMN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\s+([A-Z0-9<>]+))?$")
+COLUMN_TYPES = (c.STRING, c.INT64, c.STRING_ARRAY, c.JSON, c.TIMESTAMP)
+Tables = dict[str, dict[str, str]]
 
 
 class ProfileError(ConfigError):
@@ -58,6 +70,7 @@ class SourceFile:
     source_system: str | None = None
     event_type: str | None = None
     params: frozenset[str] = frozenset()  # the @parameters its SQL uses
+    tables: Tables = field(default_factory=dict, compare=False)  # what its header declares
 
     @property
     def name(self) -> str:
@@ -82,6 +95,7 @@ class Profile:
     contacts: SourceFile
     sources: tuple[SourceFile, ...]
     inputs: SourceFile | None = None
+    declared: Tables = field(default_factory=dict)  # the files' `table:` declarations
 
     @cached_property
     def event_types(self) -> tuple[str, ...]:
@@ -95,13 +109,15 @@ class Profile:
         return tuple(s.source_system for s in self.sources if s.source_system)
 
     @property
-    def tables(self) -> dict[str, dict[str, str]] | None:
-        """The canonical tables `load` writes for this profile (None: a SOURCES_DIR)."""
-        return c.PROFILE_TABLES.get(self.name)
+    def tables(self) -> Tables | None:
+        """The canonical tables `load` writes for this profile, column -> type, as its
+        files declare them (None: they declare none, e.g. a practice's own folder that
+        reads tables already in its warehouse)."""
+        return self.declared or None
 
     @property
     def builtin(self) -> bool:
-        return self.name in c.PROFILE_TABLES
+        return self.name != c.CUSTOM_PROFILE
 
 
 def profile_of(settings: Settings) -> Profile:
@@ -141,12 +157,22 @@ def load_profile(folder: Path, name: str) -> Profile:
     sources = sorted(
         by_role["source"], key=lambda s: (order.get(s.event_type or "", len(order)), s.name)
     )
+    declared: Tables = {}
+    for source in parsed:
+        for table, columns in source.tables.items():
+            if table in declared and declared[table] != columns:
+                raise ProfileError(
+                    f"{source.path}: table {table} is declared with other columns by "
+                    "another file of the folder; declare it once"
+                )
+            declared[table] = columns
     return Profile(
         name=name,
         folder=folder,
         contacts=by_role["contacts"][0],
         sources=tuple(sources),
         inputs=by_role["inputs"][0] if by_role["inputs"] else None,
+        declared=declared,
     )
 
 
@@ -190,22 +216,56 @@ def _read(path: Path) -> SourceFile:
         _check_columns(path, query, CONTACT_COLUMNS, ())
     else:
         _check_columns(path, query, INPUT_COLUMNS, ())
-    return SourceFile(path, role, query, source_system, event_type, params)
+    tables = _tables(path, header.get("table"))
+    return SourceFile(path, role, query, source_system, event_type, params, tables)
 
 
 def _header(text: str) -> dict[str, str]:
-    """The declarations in the file's leading comment block."""
+    """The declarations in the file's leading comment block (a `table:` declaration
+    continues over the comment lines after it until its parenthesis closes)."""
     found: dict[str, str] = {}
+    table: list[str] | None = None
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
             continue
         if not stripped.startswith("--"):
             break
+        if table is not None and table[-1].count("(") > table[-1].count(")"):
+            table[-1] += " " + stripped.removeprefix("--").strip()
+            continue
         match = _HEADER.match(stripped)
-        if match:
+        if match and match.group(1) == "table":
+            table = table or []
+            table.append(match.group(2))
+        elif match:
             found.setdefault(match.group(1), match.group(2))
+    if table:
+        found["table"] = "\n".join(table)
     return found
+
+
+def _tables(path: Path, declared: str | None) -> Tables:
+    """A file's `table:` declarations: table -> column -> type (see the module docstring)."""
+    tables: Tables = {}
+    for text in (declared or "").splitlines():
+        match = _TABLE.match(text)
+        if not match:
+            raise ProfileError(
+                f"{path}: `-- table: {text}` is not `-- table: name (column [TYPE], ...)`"
+            )
+        columns: dict[str, str] = {}
+        for part in match.group(2).split(","):
+            column = _COLUMN.match(part.strip())
+            kind = (column.group(2) or c.STRING) if column else ""
+            if column is None or kind not in COLUMN_TYPES:
+                raise ProfileError(
+                    f"{path}: table {match.group(1)}: {part.strip()!r} is not a column name "
+                    f"and one of the types {', '.join(COLUMN_TYPES)}"
+                )
+            columns[column.group(1)] = kind
+        tables[match.group(1)] = columns
+    return tables
 
 
 def _selected(path: Path, query: exp.Query) -> list[str]:

@@ -56,7 +56,7 @@ from builder.warehouse import Warehouse
 log = logging.getLogger("contact_events.sync")
 
 BATCH_ROWS = 50_000
-CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])
+CONTACT_COLUMNS = c.CONTACT_COLUMNS
 
 # (warehouse table, mirror table, columns)
 COPIES = (

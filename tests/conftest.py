@@ -13,10 +13,21 @@ import pytest
 from builder.build import BuildReport, build
 from builder.config import Settings
 from builder.load import load_directory
-from builder.profiles import profile_of
+from builder.profiles import PROFILES_DIR, load_profile, profile_of
 from builder.sync import SyncReport, sync
 from builder.warehouse import open_warehouse
 from builder.warehouse.duckdb import DuckDBWarehouse
+
+# The built-in profiles' canonical tables (column -> type), as their files declare them.
+FLAT = load_profile(PROFILES_DIR / "flat", "flat")
+CANONICAL_TABLES = FLAT.tables
+LORCHESTRA_TABLES = load_profile(PROFILES_DIR / "lorchestra", "lorchestra").tables
+# flat event source table -> (source_system, its record id: the table's first column)
+SOURCES = {
+    table: (source.source_system, next(iter(columns)))
+    for source in FLAT.sources
+    for table, columns in source.tables.items()
+}
 
 PRACTICE = "front@practice.example"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.contract import CANONICAL_TABLES, INT64, SOURCES, STRING_ARRAY, TIMESTAMP_RE
+from builder.contract import INT64, STRING_ARRAY, TIMESTAMP_RE
 from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+from conftest import CANONICAL_TABLES, SOURCES
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 SMALL = DemoSize(contacts=60, events=3000, seed=11)

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from builder.contract import JSON, LORCHESTRA_TABLES, TIMESTAMP
+from builder.contract import JSON, TIMESTAMP
 from builder.demo_data import PRACTICE_EMAILS
 from builder.demo_lorchestra import DemoSize, write_lorchestra_demo_data
 from builder.timestamps import TimestampError, parse_timestamp
+from conftest import LORCHESTRA_TABLES
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 SMALL = DemoSize(contacts=300, events=4000, seed=11)

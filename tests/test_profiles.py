@@ -235,3 +235,31 @@ def test_the_progress_bar_counts_every_step_of_a_build(tmp_path, name, mode):
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
         steps = plan(wh, load_profile(PROFILES_DIR / name, name), Strategy(mode, mode, "test"))
     assert len(steps) == STEP_COUNT
+
+
+def test_the_flat_profile_declares_the_contract_s_tables():
+    """The flat profile's files declare CONTRACT §1's tables, column for column in the
+    contract's order, strings but for session_num (INT64) and to_emails, labels (arrays)."""
+    import re
+
+    from builder import contract as c
+
+    contract = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
+    section = contract.split("## 1.", 1)[1].split("## 2.", 1)[0]
+    tables = {}
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) == 4 and (name := re.fullmatch(r"\s*`(\w+)`\s*", cells[1])):
+            columns = re.findall(r"`(\w+)`(?: \([^)]*\))?(?:,|$)", cells[2].strip())
+            tables[name.group(1)] = columns
+    assert set(tables) >= {"contacts", "messages", "clinical_sessions"}
+    flat = load_profile(PROFILES_DIR / "flat", "flat").tables
+    assert flat is not None
+    assert {t: list(columns) for t, columns in flat.items()} == tables
+    types = {(t, col): kind for t, columns in flat.items() for col, kind in columns.items()}
+    assert {k: v for k, v in types.items() if v != c.STRING} == {
+        ("clinical_sessions", "session_num"): c.INT64,
+        ("email_events", "to_emails"): c.STRING_ARRAY,
+        ("email_events", "labels"): c.STRING_ARRAY,
+    }
+    assert list(flat["contacts"]) == list(c.CONTACT_COLUMNS)

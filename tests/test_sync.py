@@ -17,14 +17,14 @@ import pytest
 
 import builder.sync as sync_module
 from builder.build import build
-from builder.contract import CANONICAL_TABLES, LEDGER_COLUMNS, REJECT_COLUMNS
+from builder.contract import LEDGER_COLUMNS, REJECT_COLUMNS
 from builder.errors import WarehouseError
 from builder.load import load_directory
 from builder.lock import writer_session
 from builder.strategy import plan
 from builder.sync import sync
 from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror, make_settings, write_canonicals
+from conftest import CANONICAL_TABLES, build_mirror, make_settings, write_canonicals
 
 REPO = Path(__file__).resolve().parent.parent
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")

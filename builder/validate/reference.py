@@ -30,7 +30,7 @@ from builder.warehouse.base import Warehouse
 
 # --------------------------------------------------------------------------- contacts
 
-CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])  # contact_id first
+CONTACT_COLUMNS = c.CONTACT_COLUMNS  # contact_id first
 
 
 @dataclass

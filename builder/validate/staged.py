@@ -75,6 +75,6 @@ def specs(sources: tuple[tuple[str, str], ...]) -> tuple[SourceSpec, ...]:
 def contact_rows(warehouse: Any) -> Iterator[Row]:
     if not warehouse.table_exists(STAGED_CONTACTS):
         return
-    columns = list(c.CANONICAL_TABLES["contacts"])
+    columns = list(c.CONTACT_COLUMNS)
     for batch in warehouse.read_batches(STAGED_CONTACTS, columns):
         yield from zip(*(col.to_pylist() for col in batch.columns), strict=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from builder.config import Settings
-from builder.validate.mapping import SPECS
 from builder.validate.reference import reference_contacts, reference_source
+from builder.validate.sources import reference_sources
 from builder.warehouse.duckdb import DuckDBWarehouse
+from conftest import FLAT
 
 from .cases import build
 
@@ -30,7 +31,7 @@ def reference(traps):
         contacts = reference_contacts(wh)
         practice = frozenset(traps.practice_emails)
         outcomes, missing = {}, {}
-        for spec in SPECS:
+        for spec in reference_sources(FLAT).specs:
             ref = reference_source(wh, spec, contacts, practice)
             for record_id, outcome in ref.outcomes.items():
                 outcomes[(spec.system, record_id)] = (spec, outcome)
