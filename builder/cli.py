@@ -19,7 +19,6 @@ import functools
 import json
 import logging
 import os
-import secrets
 import socket
 import sqlite3
 import sys
@@ -27,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -39,8 +37,9 @@ from rich.text import Text
 
 from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
 from builder.contract import WARNING_REASONS
-from builder.errors import ConfigError, ContactEventsError, flatten, one_line
-from builder.files import create_private, restrict_umask
+from builder.demo_run import DemoProfile
+from builder.errors import ContactEventsError, flatten, one_line
+from builder.files import restrict_umask
 
 app = typer.Typer(
     help="Operational event ledger of a psychology practice: build, sync, validate, serve.",
@@ -51,29 +50,6 @@ app = typer.Typer(
 )
 F = TypeVar("F", bound=Callable[..., Any])
 UNWRAPPED = 100_000  # the width of output that is not a terminal: lines are never wrapped
-DEMO_CONFIG = "contact-events.toml"
-
-
-class DemoProfile(StrEnum):
-    """The layouts demo data can be written in (CONTRACT §1 flat, §7 lorchestra)."""
-
-    flat = "flat"
-    lorchestra = "lorchestra"
-
-
-def write_demo(
-    profile: DemoProfile, directory: Path, size: Any, progress: Callable[[int], None]
-) -> dict[str, int]:
-    """The demo practice in the profile's layout (builder.demo_data / demo_lorchestra)."""
-    if profile is DemoProfile.lorchestra:
-        from builder.demo_lorchestra import write_lorchestra_demo_data
-
-        return write_lorchestra_demo_data(directory, size, progress=progress)
-    from builder.demo_data import write_demo_data
-
-    return write_demo_data(directory, size, progress=progress)
-
-
 ProfileOption = Annotated[
     DemoProfile,
     typer.Option(
@@ -280,10 +256,13 @@ def row_counter(progress: Progress) -> Callable[[str, int], None]:
 
 
 def step_counter(progress: Progress, total: int, label: str) -> Callable[[str], None]:
-    task = progress.add_task(label, total=total)
+    """Advance a bar of `total` steps, shown from the first step on."""
+    tasks: dict[str, Any] = {}
 
     def advance(step: str) -> None:
-        progress.update(task, advance=1, description=f"{label}: {step}")
+        if not tasks:
+            tasks[label] = progress.add_task(label, total=total)
+        progress.update(tasks[label], advance=1, description=f"{label}: {step}")
 
     return advance
 
@@ -665,16 +644,6 @@ def doctor(json_output: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
-def practice_toml(emails: list[str], profile: DemoProfile = DemoProfile.flat) -> str:
-    listed = ", ".join(json.dumps(e) for e in emails)
-    return (
-        "# The layout and the practice's own addresses (email direction) of this demo data:\n"
-        "# contact-events --config THIS_FILE load DIR, then build, gives the demo's ledger.\n"
-        f'profile = "{profile.value}"\n'
-        f"practice_emails = [{listed}]\n"
-    )
-
-
 @command("demo-data")
 def demo_data(
     directory: Annotated[Path, typer.Argument(help="Folder to write <table>.jsonl into.")],
@@ -687,6 +656,7 @@ def demo_data(
 ) -> None:
     """Write a synthetic practice (with every data trap the rules handle) as JSONL."""
     from builder.demo_data import PRACTICE_EMAILS, DemoSize
+    from builder.demo_run import DEMO_CONFIG, practice_toml, write_demo
 
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -746,32 +716,6 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def demo_settings_text(
-    directory: Path, token: str, admin: str, emails: list[str], profile: DemoProfile
-) -> str:
-    root = directory.resolve()
-    return (
-        "# contact-events demo settings. Owner-only: it holds the demo's tokens.\n"
-        f"# Serve the demo again: contact-events --config {root / DEMO_CONFIG} serve\n"
-        'warehouse = "duckdb"\n'
-        f'profile = "{profile.value}"\n'
-        f"duckdb_path = {json.dumps(str(root / 'warehouse.duckdb'))}\n"
-        f"mirror_path = {json.dumps(str(root / 'contact_events.db'))}\n"
-        f"practice_emails = [{', '.join(json.dumps(e) for e in emails)}]\n"
-        f"api_tokens = {json.dumps(token)}\n"
-        f"admin_token = {json.dumps(admin)}\n"
-    )
-
-
-def read_demo_settings(path: Path) -> dict[str, Any]:
-    from builder.config import read_config_file
-
-    values = read_config_file(path)
-    if not values.get("api_tokens") or not values.get("admin_token"):
-        raise ConfigError(f"{path} holds no demo tokens; run `contact-events demo --fresh`")
-    return values
-
-
 @command()
 def demo(
     directory: Annotated[
@@ -802,84 +746,35 @@ def demo(
     ] = None,
 ) -> None:
     """Demo data -> load -> build -> sync -> serve, printing the URL and a token."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.load import load_directory
-    from builder.lock import writer_session
-    from builder.pipeline import rebuild
-    from builder.profiles import profile_of
+    from builder.demo_data import DemoSize
+    from builder.demo_run import Progress, demo_directory, prepare_demo
 
-    if directory is None:
-        name = "demo" if profile is DemoProfile.flat else f"demo-{profile.value}"
-        directory = Path("./data") / name
+    directory = directory if directory is not None else demo_directory(profile)
     if serve_api:
         check_port(host, port)
-    settings_file = directory / DEMO_CONFIG
-    mirror_file = directory / "contact_events.db"
-    existing = settings_file.is_file() and mirror_file.is_file()
-    if reuse and not existing:
-        raise ContactEventsError(
-            f"no demo in {directory} to reuse; run `contact-events demo` without --reuse"
+    with progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def data(n: int) -> None:  # the bar appears once data is being written
+            if not tasks:
+                tasks["data"] = bar.add_task("demo data", total=events)
+            bar.advance(tasks["data"], n)
+
+        made = prepare_demo(
+            directory,
+            profile,
+            DemoSize(contacts=contacts, events=events),
+            reuse,
+            Progress(data, row_counter(bar), step_counter(bar, build_steps(), "build")),
         )
-    started = time.perf_counter()
-    if existing:  # tokens are kept between runs
-        values = read_demo_settings(settings_file)
-        token, admin = str(values["api_tokens"]), str(values["admin_token"])
-        kept = str(values.get("profile") or "flat")
-        if kept != profile.value and reuse is not False:
-            raise ContactEventsError(
-                f"the demo in {directory} is the {kept} profile's; pass --fresh to rebuild it "
-                f"as {profile.value}, or another --dir"
-            )
-    else:
-        token, admin = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    conf = Settings(
-        warehouse="duckdb",
-        profile=profile.value,
-        duckdb_path=directory / "warehouse.duckdb",
-        mirror_path=mirror_file,
-        practice_emails=list(PRACTICE_EMAILS),
-        api_tokens=[token],
-        admin_token=admin,
-    )
-    if existing and reuse is not False:
+    conf, settings_file, token, admin = made.settings, made.settings_file, made.token, made.admin
+    if made.report is None:
         say(f"serving the demo mirror already in {directory} (--fresh builds a new one)")
     else:
-        from builder.files import private_dir
-
-        private_dir(directory)
-        if not settings_file.is_file():
-            create_private(settings_file)
-        settings_file.write_text(
-            demo_settings_text(directory, token, admin, list(PRACTICE_EMAILS), profile),
-            encoding="utf-8",
-        )
-        with progress_bar() as progress:
-            # The files too are written under the lock: another demo in the same folder
-            # would otherwise rewrite them while this one loads them.
-            with writer_session(conf, "write the demo") as wh:
-                task = progress.add_task("demo data", total=events)
-                write_demo(
-                    profile,
-                    directory / "canonicals",
-                    DemoSize(contacts=contacts, events=events),
-                    lambda n: progress.advance(task, n),
-                )
-                load_directory(
-                    wh,
-                    directory / "canonicals",
-                    progress=row_counter(progress),
-                    profile=profile_of(conf),
-                )
-            report = rebuild(
-                conf,
-                validate=True,
-                on_build_step=step_counter(progress, build_steps(), "build"),
-                on_sync_rows=row_counter(progress),
-            )
-        print_build_report(report.build)
-        print_sync_report(report.sync)
-        print_validation(report.sync.validation or {})
-        say(f"demo ready in {time.perf_counter() - started:.1f}s")
+        print_build_report(made.report.build)
+        print_sync_report(made.report.sync)
+        print_validation(made.report.sync.validation or {})
+        say(f"demo ready in {made.seconds:.1f}s")
     base = f"http://{host}:{port}"
     again = f"contact-events --config {settings_file} serve --host {host} --port {port}"
     say(

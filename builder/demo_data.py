@@ -598,7 +598,34 @@ class _Practice:
             row[id_col] = self._missing()
         for key in [k for k, v in row.items() if v is _ABSENT]:
             del row[key]
-        line = _encode(row)
+
+        def second_version() -> dict[str, object]:
+            copy = dict(row)
+            mutate(copy)
+            if trap == "dup_later":
+                later = self._later(created)
+                self.k += 1
+                copy["created_at"] = (
+                    self.clock.offset(later, -300) if self.k % 3 == 0 else self.clock.z(later)
+                )
+            return copy
+
+        self._emit_duplicated(table, _encode(row), trap, second_version)
+
+    def _later(self, created: int) -> int:
+        """When a `dup_later` re-ingestion of a record created at `created` happened."""
+        return created + 600 + int(self.rng.random() * 3 * 3600)
+
+    def _winner_first(self, table: str) -> bool:
+        """Whether a duplicated record's winning row comes first in the file."""
+        return self.rng.random() < 0.4
+
+    def _emit_duplicated(
+        self, table: str, line: str, trap: str, second_version: Callable[[], dict[str, object]]
+    ) -> None:
+        """Write a row's line with its duplicate trap, the same for every layout: none (a
+        trap of another kind), the very same line twice (`dup_exact`), or another version
+        of the record (`second_version()`, e.g. re-ingested later) in either order."""
         if not trap.startswith("dup_"):
             self.sink.emit(table, line)
             return
@@ -606,17 +633,9 @@ class _Practice:
             self.sink.emit(table, line)
             self.sink.defer(table, line)
             return
-        copy = dict(row)
-        mutate(copy)
-        if trap == "dup_later":
-            later = created + 600 + int(self.rng.random() * 3 * 3600)
-            self.k += 1
-            copy["created_at"] = (
-                self.clock.offset(later, -300) if self.k % 3 == 0 else self.clock.z(later)
-            )
-        first, second = (line, _encode(copy))
-        if self.rng.random() < 0.4:
-            first, second = second, first  # the winner comes first in the file
+        first, second = line, _encode(second_version())
+        if self._winner_first(table):
+            first, second = second, first
         self.sink.emit(table, first)
         self.sink.defer(table, second)
 

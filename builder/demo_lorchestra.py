@@ -414,29 +414,24 @@ class _Lorchestra(_Practice):
             row[stamp] = None
         for key in [k for k, v in record.items() if v is _ABSENT]:
             del record[key]
-        line = _encode(row)
-        if not trap.startswith("dup_"):
-            self.sink.emit(table, line)
-            return
-        if trap == "dup_exact":
-            self.sink.emit(table, line)
-            self.sink.defer(table, line)
-            return
-        copy = dict(row)
-        if objects:
-            copy["payload"] = dict(record)
-        mutate(_record(copy))
-        if trap == "dup_later":
-            later = created + 600 + int(self.rng.random() * 3 * 3600)
-            offset = self._turn(f"{table}:offset", 3) == 0
-            copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
-            if objects and self._turn("version", 4) == 1:  # re-ingested under the other version
-                copy["canonical_schema"] = _other_version(row)
-        first, second = (line, _encode(copy))
-        if self._turn(f"{table}:order", 5) < 2:
-            first, second = second, first  # the winner comes first in the file
-        self.sink.emit(table, first)
-        self.sink.defer(table, second)
+
+        def second_version() -> dict[str, object]:
+            copy = dict(row)
+            if objects:
+                copy["payload"] = dict(record)
+            mutate(_record(copy))
+            if trap == "dup_later":
+                later = self._later(created)
+                offset = self._turn(f"{table}:offset", 3) == 0
+                copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
+                if objects and self._turn("version", 4) == 1:  # re-ingested as the other version
+                    copy["canonical_schema"] = _other_version(row)
+            return copy
+
+        self._emit_duplicated(table, _encode(row), trap, second_version)
+
+    def _winner_first(self, table: str) -> bool:
+        return self._turn(f"{table}:order", 5) < 2
 
     def _emit(self, row: dict[str, object]) -> None:
         self.sink.emit(OBJECTS, _encode(row))
