@@ -140,7 +140,7 @@ def create_app(
             mirror.close_all()
 
     # /docs and /redoc with their assets (Swagger UI, ReDoc) served by the app itself, not
-    # a CDN: they work offline and on a network that blocks CDNs (issue 13 item 11).
+    # a CDN: they work offline and on a network that blocks CDNs.
     app = FastAPIOffline(
         title="contact-events",
         version=VERSION,

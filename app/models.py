@@ -276,7 +276,7 @@ class MirrorVerification(BaseModel):
     recorded_checksum: str | None = Field(
         description=(
             "The checksum its sync recorded in the build row (`sha256-pages:<hex>`; null "
-            "for a mirror synced before checksums). `contact-events status` recomputes it."
+            "when the build row records none). `contact-events status` recomputes it."
         ),
         examples=["sha256-pages:9f2c51e0d3a4b7c8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"],
     )

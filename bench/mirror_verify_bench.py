@@ -1,4 +1,4 @@
-"""What checking a mirror costs (issue 12 item 7): `PRAGMA quick_check`, `PRAGMA
+"""What checking a mirror costs: `PRAGMA quick_check`, `PRAGMA
 integrity_check` and the content checksum (`builder.mirror.mirror_checksum`) on a mirror of
 N ledger rows, written with the mirror's own schema and indexes.
 

@@ -1,5 +1,5 @@
 """Soak: the API over hours in minutes -- bursts of readers, idle gaps, a rebuild every
-minute -- recording what would grow if something leaked (issue 12.1).
+minute -- recording what would grow if something leaked.
 
     python -m bench.soak [--minutes 30] [--events 20000] [--contacts 1000]
 

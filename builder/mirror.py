@@ -205,7 +205,7 @@ class Verification:
     build_id: str | None = None
     quick_check: str | None = None  # "ok", or SQLite's first finding
     checksum: str | None = None  # recomputed (None when not asked for or not reached)
-    recorded_checksum: str | None = None  # in the build row (None: a mirror from before)
+    recorded_checksum: str | None = None  # in the build row (None: it records none)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
@@ -216,7 +216,7 @@ def verify_mirror(path: Path | str, *, checksum: bool = False) -> Verification:
     """Check the mirror file at `path`: it opens read-only, `PRAGMA quick_check` finds
     nothing, it has a build row, and (with `checksum`) its content checksum is the one
     its latest `ledger_builds` row recorded. Never raises for a bad file: the answer says
-    what is wrong. A mirror synced before checksums were recorded verifies on
+    what is wrong. A mirror whose build row records no checksum verifies on
     quick_check alone (`recorded_checksum` None)."""
     started = time.perf_counter()
     path = Path(path)

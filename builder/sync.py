@@ -171,7 +171,7 @@ def _insert_build_row(
         build_seconds=report.get("seconds"),
         sync_seconds=round(seconds, 3),
         validation=None,
-        # a warehouse build made by a release before profiles was the flat profile's
+        # a warehouse build whose report names no profile is the flat profile's
         profile=report.get("profile") or "flat",
         event_types=tuple(report.get("event_types") or c.EVENT_TYPES),
         strategy=report.get("strategy") or None,

@@ -1,5 +1,5 @@
 """Filters that match nothing known, since after until, and the one timestamp grammar
-(issue 13, items 8 and 10; CONTRACT §5).
+(CONTRACT §5).
 
 A `measure` no form event in the mirror has, or a `lifecycle_stage` no contact has, is a
 400 naming the known values, so a typo never answers "every contact"; `allow_unseen=true`

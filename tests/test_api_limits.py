@@ -1,4 +1,4 @@
-"""Issue 12 item 8, the API's limits: failed authentication rate-limited per client
+"""The API's limits: failed authentication rate-limited per client
 address (429 with Retry-After), the URL and the header fields capped (414/431), each
 answered in the JSON error shape."""
 

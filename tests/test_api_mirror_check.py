@@ -1,4 +1,4 @@
-"""The API checks the mirror file it serves (issue 12, item 7, API side): SQLite's
+"""The API checks the mirror file it serves (API side): SQLite's
 quick_check (`builder.mirror.verify_mirror`) once per file identity, never per request and
 never on the event loop; a file that does not verify is not served (503 on data routes,
 /health `mirror_available: false`, `mirror_verified: false`); /status says whether the

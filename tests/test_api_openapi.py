@@ -1,4 +1,4 @@
-"""Issue 13 item 11 (and issue 12's cursor format): what /openapi.json declares, the one
+"""What /openapi.json declares (the cursor's format too), the one
 list of error codes, and /docs and /redoc working with no network."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from app.main import create_app
 from builder.config import Settings
 from contact_events_client import ContactEventsClient
 
-READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters (issue 12)
+READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters
 READ2 = "read-token-2-for-the-tests-000000000000"
 ADMIN = "admin-token-for-the-tests-0000000000000"
 AS_OF = "2024-06-30T12:00:00Z"

@@ -1,7 +1,7 @@
-"""Issue 13, the command line as an operator meets it, through the real entry point in a
+"""The command line as an operator meets it, through the real entry point in a
 subprocess: data printed as data, one line per failure, no silent misconfiguration,
-doctor, --version / --json / -v / plain help, the demo that can be come back to, and
-validate's options. Also issue 12 items 4 (owner-only files) and 5 (locks)."""
+doctor, --version / --json / -v / plain help, the demo that can be come back to,
+validate's options, owner-only files and locks."""
 
 from __future__ import annotations
 
@@ -525,7 +525,7 @@ def test_validate_rejects_an_unknown_contact_and_contradictory_options(pipeline,
     assert "--sample N and --all contradict each other" in line
 
 
-# --- issue 12 item 4: owner-only files, whatever the umask --------------------------------
+# --- owner-only files, whatever the umask --------------------------------------------------
 
 
 def test_every_file_the_commands_create_is_owner_only(tmp_path):
@@ -547,7 +547,7 @@ def test_every_file_the_commands_create_is_owner_only(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
-# --- issue 12 item 5: writers and readers never trip over each other ----------------------
+# --- writers and readers never trip over each other ----------------------------------------
 
 
 def test_validate_takes_the_lock_so_a_writer_meeting_it_gets_one_line(pipeline, tmp_path):

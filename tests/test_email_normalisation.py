@@ -1,4 +1,4 @@
-"""Issue 12 item 2: one email rule everywhere. An email is trimmed (spaces, tabs, CR, LF)
+"""One email rule everywhere. An email is trimmed (spaces, tabs, CR, LF)
 and its ASCII letters A-Z are lower-cased; nothing else changes (README "Emails"). The
 table of hard characters below runs on DuckDB, on the BigQuery emulator and through the
 reference path (builder.validate), and the three must agree with the rule; a `run` over

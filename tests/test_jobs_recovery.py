@@ -1,4 +1,4 @@
-"""Issue 12 item 6 (API side of recovery, app/jobs.py): a killed worker's rebuild job is
+"""The API side of recovery (app/jobs.py): a killed worker's rebuild job is
 found dead in seconds, a deleted jobs store is recreated while the API runs, and the
 store is owner-only whatever the umask."""
 

@@ -1,4 +1,4 @@
-"""Issue 12 item 3: every bad byte in a canonical file is one line naming file and line,
+"""Every bad byte in a canonical file is one line naming file and line,
 through the real command, and nothing is changed; a UTF-8 byte-order mark is accepted."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PRACTICE, build_mirror
 
-READ_TOKEN = "read-token-" + "r" * 32  # tokens need 32+ characters (issue 12)
+READ_TOKEN = "read-token-" + "r" * 32  # tokens need 32+ characters
 ADMIN_TOKEN = "admin-token-" + "a" * 32
 
 
