@@ -48,6 +48,7 @@ from app.params import (
     Days,
     EventType,
     Known,
+    Param,
     ParamSet,
     Text,
     days_param,
@@ -152,62 +153,92 @@ MEASURE = Known(
     what="form event's measure",
 )
 
-NEEDS_FORM = Canned(
-    name="needs_form",
-    path="/contacts/needs-form",
-    params=ParamSet((days_param(14), MEASURE, LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
-    variants=(Variant("needs_form", long=True),),
+
+def by_latest(
+    name: str,
+    path: str,
+    days: int,
+    filters: tuple[Param, ...],
+    variants: tuple[Variant, ...],
+    model: type[BaseModel],
+    summary: str,
+    description: str,
+    last: str,
+    *,
+    nulls: bool,
+    items: str | None = None,
+) -> Canned:
+    """A list of contacts by their latest event of some kind before the cut-off: `days`
+    back, its own `filters`, a lifecycle stage; ordered by `last` (`nulls` first: contacts
+    with no such event are in it), then contact_id; its whole order kept per answer."""
+    return Canned(
+        name=name,
+        path=path,
+        params=ParamSet(
+            (days_param(days), *filters, LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)
+        ),
+        variants=variants,
+        items=items,
+        model=model,
+        summary=summary,
+        description=f"{description} `email` is trimmed and lower-cased, as `contact_email` is.",
+        key=(
+            KeyPart(last, "after_at", "ts?" if nulls else "ts"),
+            KeyPart("contact_id", "after_id", "str"),
+        ),
+        whole=True,
+    )
+
+
+NEEDS_FORM = by_latest(
+    "needs_form",
+    "/contacts/needs-form",
+    14,
+    (MEASURE,),
+    (Variant("needs_form", long=True),),
+    models.NeedsFormPage,
+    "Contacts due a form",
+    "Contacts whose latest `form` event (with `event_name` = `measure`, if given) is "
+    "before the cut-off `as_of - days`, or who have none. Ordered by `last_form_at` "
+    "(nulls first), then `contact_id`.",
+    "last_form_at",
+    nulls=True,
     items="needs_form_items",
-    model=models.NeedsFormPage,
-    summary="Contacts due a form",
-    description=(
-        "Contacts whose latest `form` event (with `event_name` = `measure`, if given) is "
-        "before the cut-off `as_of - days`, or who have none. Ordered by `last_form_at` "
-        "(nulls first), then `contact_id`. `email` is trimmed and lower-cased, as "
-        "`contact_email` is."
-    ),
-    key=(KeyPart("last_form_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
-    whole=True,
 )
 
-GONE_QUIET = Canned(
-    name="gone_quiet",
-    path="/contacts/gone-quiet",
-    params=ParamSet(
-        (days_param(30), EVENT_TYPE, LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)
-    ),
+GONE_QUIET = by_latest(
+    "gone_quiet",
+    "/contacts/gone-quiet",
+    30,
+    (EVENT_TYPE,),
     # Two files, not one with an optional type: see gone_quiet_by_type.sql.
-    variants=(
+    (
         Variant("gone_quiet_by_type", long=True, when="event_type"),
         Variant("gone_quiet", long=True),
     ),
+    models.GoneQuietPage,
+    "Contacts who have gone quiet",
+    "Contacts with at least one event (of `event_type`, if given) whose latest is before "
+    "the cut-off `as_of - days`, with that latest event. Ordered by `last_event_at`, then "
+    "`contact_id`.",
+    "last_event_at",
+    nulls=False,
     items="gone_quiet_items",
-    model=models.GoneQuietPage,
-    summary="Contacts who have gone quiet",
-    description=(
-        "Contacts with at least one event (of `event_type`, if given) whose latest is before "
-        "the cut-off `as_of - days`, with that latest event. Ordered by `last_event_at`, "
-        "then `contact_id`. `email` is trimmed and lower-cased, as `contact_email` is."
-    ),
-    key=(KeyPart("last_event_at", "after_at", "ts"), KeyPart("contact_id", "after_id", "str")),
-    whole=True,
 )
 
-NO_SESSION = Canned(
-    name="no_session",
-    path="/contacts/no-session",
-    params=ParamSet((days_param(30), LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
-    variants=(Variant("no_session", long=True),),
-    model=models.NoSessionPage,
-    summary="Contacts not seen lately",
-    description=(
-        "Contacts whose latest `session` event is before the cut-off `as_of - days`, or "
-        'who have none: "who has not been seen?". Ordered by `last_session_at` (nulls '
-        "first), then `contact_id`. `email` is trimmed and lower-cased, as "
-        "`contact_email` is."
-    ),
-    key=(KeyPart("last_session_at", "after_at", "ts?"), KeyPart("contact_id", "after_id", "str")),
-    whole=True,
+NO_SESSION = by_latest(
+    "no_session",
+    "/contacts/no-session",
+    30,
+    (),
+    (Variant("no_session", long=True),),
+    models.NoSessionPage,
+    "Contacts not seen lately",
+    "Contacts whose latest `session` event is before the cut-off `as_of - days`, or who "
+    'have none: "who has not been seen?". Ordered by `last_session_at` (nulls first), '
+    "then `contact_id`.",
+    "last_session_at",
+    nulls=True,
 )
 
 CHANNEL_SUMMARY = Canned(
@@ -215,6 +246,7 @@ CHANNEL_SUMMARY = Canned(
     path="/contacts/channel-summary",
     params=ParamSet((LIFECYCLE_STAGE, ALLOW_UNSEEN, AS_OF, LIMIT, CURSOR)),
     variants=(Variant("channel_summary", long=True),),
+    fixed={"contact_id": None},
     model=models.ChannelSummaryPage,
     summary="Event counts per contact",
     description=(
@@ -229,7 +261,9 @@ CONTACT_SUMMARY = Canned(
     name="contact_summary",
     path="/contacts/{contact_id}/summary",
     params=ParamSet((CONTACT_ID_PATH, AS_OF)),
-    variants=(Variant("contact_summary", long=False),),
+    # the channel-summary query, for the one contact: an index probe
+    variants=(Variant("channel_summary", long=False),),
+    fixed={"lifecycle_stage": None, "after_id": None, "limit": 1},
     model=models.ChannelSummaryRow,
     summary="One contact's event counts",
     description="The channel-summary row of one contact; 404 for an unknown contact.",

@@ -87,19 +87,14 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    field: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(error_body(code, message, field), status_code=status, headers=headers)
+def error_response(error: ApiError) -> JSONResponse:
+    body = error_body(error.code, error.message, error.field)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
+    return error_response(exc)
 
 
 def _field_of(loc: Sequence[Any]) -> str | None:
@@ -117,7 +112,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if not errors:
-        return error_response(400, "invalid_parameter", "invalid request")
+        return error_response(ApiError(400, "invalid_parameter", "invalid request"))
     parts = []
     for err in errors:
         field = _field_of(err.get("loc", ()))
@@ -125,7 +120,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         parts.append(f"{field}: {msg}" if field else msg)
     first = _field_of(errors[0].get("loc", ()))
     code = "invalid_cursor" if first == "cursor" else "invalid_parameter"
-    return error_response(400, code, "; ".join(parts), first)
+    return error_response(ApiError(400, code, "; ".join(parts), first))
 
 
 _HTTP_CODES = {
@@ -142,7 +137,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and message == "Not Found":
         message = "no such route; see /docs"
-    return error_response(exc.status_code, code, message, None, exc.headers)
+    return error_response(ApiError(exc.status_code, code, message, None, exc.headers))
 
 
 def install(app: FastAPI) -> None:

@@ -6,13 +6,14 @@ Timestamps are RFC 3339 UTC strings with `Z` and microseconds
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.errors import ERROR_CODES
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
+Row = TypeVar("Row", bound=BaseModel)
 
 TS = "2024-05-01T09:30:00.000000Z"
 # A response timestamp: text as the API sends it (never re-parsed), declared in OpenAPI as
@@ -63,6 +64,13 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class Page(BaseModel, Generic[Row]):
+    """A page of a list route: its items and the cursor of the next page."""
+
+    items: list[Row]
+    next_cursor: str | None = Field(description=CURSOR_DESC)
+
+
 class ContactColumns(BaseModel):
     """The contact's own columns, first in every row of needs-form and gone-quiet."""
 
@@ -79,7 +87,7 @@ class NeedsFormRow(ContactColumns):
     )
 
 
-class NeedsFormPage(BaseModel):
+class NeedsFormPage(Page[NeedsFormRow]):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -105,8 +113,6 @@ class NeedsFormPage(BaseModel):
             ]
         }
     )
-    items: list[NeedsFormRow]
-    next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
 class GoneQuietRow(ContactColumns):
@@ -115,7 +121,7 @@ class GoneQuietRow(ContactColumns):
     last_event_name: str | None = Field(examples=["Session Completed"])
 
 
-class GoneQuietPage(BaseModel):
+class GoneQuietPage(Page[GoneQuietRow]):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -136,8 +142,6 @@ class GoneQuietPage(BaseModel):
             ]
         }
     )
-    items: list[GoneQuietRow]
-    next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
 class NoSessionRow(ContactColumns):
@@ -146,24 +150,13 @@ class NoSessionRow(ContactColumns):
     )
 
 
-class NoSessionPage(BaseModel):
-    items: list[NoSessionRow]
-    next_cursor: str | None = Field(description=CURSOR_DESC)
+class NoSessionPage(Page[NoSessionRow]):
+    """A page of GET /contacts/no-session."""
 
 
 class ChannelSummaryRow(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contact_id": "c-000123",
-                    "counts": {"form": 4, "session": 12, "email": 7, "message": 3, "system": 0},
-                    "total": 26,
-                    "last_activity_at": TS,
-                }
-            ]
-        }
-    )
+    """One contact's events per type, their total and the latest event's time."""
+
     contact_id: str = Field(examples=["c-000123"])
     counts: dict[str, int] = Field(
         description=(
@@ -178,9 +171,8 @@ class ChannelSummaryRow(BaseModel):
     )
 
 
-class ChannelSummaryPage(BaseModel):
-    items: list[ChannelSummaryRow]
-    next_cursor: str | None = Field(description=CURSOR_DESC)
+class ChannelSummaryPage(Page[ChannelSummaryRow]):
+    """A page of GET /contacts/channel-summary."""
 
 
 class LedgerEvent(BaseModel):
@@ -217,9 +209,8 @@ class LedgerEvent(BaseModel):
     )
 
 
-class EventPage(BaseModel):
-    items: list[LedgerEvent]
-    next_cursor: str | None = Field(description=CURSOR_DESC)
+class EventPage(Page[LedgerEvent]):
+    """A page of ledger rows (GET /events, a contact's timeline)."""
 
 
 BUILD_EXAMPLE: dict[str, Any] = {

@@ -210,6 +210,11 @@ def fail(error: ContactEventsError) -> None:
     raise typer.Exit(1)
 
 
+def incremental_option(text: str) -> Any:
+    """`--incremental`: ask for an incremental run (builder.strategy decides, and says)."""
+    return Annotated[bool, typer.Option("--incremental", help=text)]
+
+
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON report on stdout instead of text.")
 ]
@@ -367,13 +372,9 @@ def build(
         bool,
         typer.Option("--dry-run", help="Print the SQL (and BigQuery's bytes estimate) only."),
     ] = False,
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="MERGE only records whose staged rows or contacts changed since the last build.",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "MERGE only records whose staged rows or contacts changed since the last build."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
@@ -413,13 +414,9 @@ def build(
 
 @command()
 def sync(
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="Upsert an incremental build's changes into the live mirror (one transaction).",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "Upsert an incremental build's changes into the live mirror (one transaction)."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
@@ -453,13 +450,9 @@ def run(
     validate: Annotated[
         bool, typer.Option(help="Validate the new mirror before it replaces the old one.")
     ] = True,
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="Incremental build + sync, except a full one when the last is 7+ days old.",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "Incremental build + sync, except a full one when the last is 7+ days old."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """The daily pipeline: build, sync, validate. Non-zero exit on any failure."""

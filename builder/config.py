@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     max_rows: int = 50000
     # Wrong bearer tokens one client address may present per minute before it is blocked
     # for a minute (429); app/auth.py.
-    auth_failures_per_minute: int = 10
+    auth_failures_per_minute: int = Field(default=10, ge=1)
     # The command line's log level (`-v` is INFO, `-vv` DEBUG).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
@@ -129,13 +129,6 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("auth_failures_per_minute")
-    @classmethod
-    def _at_least_one(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("expected 1 or more")
-        return value
 
     @classmethod
     def settings_customise_sources(

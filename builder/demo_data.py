@@ -883,6 +883,20 @@ def _default_now() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def _start(
+    directory: Path, size: DemoSize, now: datetime | None
+) -> tuple[Path, random.Random, _Clock, list[_Contact]]:
+    """What both layouts' demos start from: the folder (made), the seeded random source,
+    the clock (`now`, default: the current hour, UTC; naive is UTC) and the contacts."""
+    now = _default_now() if now is None else now
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(size.seed)  # noqa: S311 - synthetic data, not security
+    return directory, rng, _Clock(now), _make_contacts(rng, max(size.contacts, 0))
+
+
 def write_demo_data(
     directory: Path,
     size: DemoSize = DemoSize(),
@@ -895,15 +909,7 @@ def write_demo_data(
     The output is a function of `size` and `now` (default: the current hour, UTC; a
     naive `now` is read as UTC).
     """
-    now = _default_now() if now is None else now
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(size.seed)  # noqa: S311 - synthetic data, not security
-    clock = _Clock(now)
-
-    contacts = _make_contacts(rng, max(size.contacts, 0))
+    directory, rng, clock, contacts = _start(directory, size, now)
     contact_lines = _contact_rows(rng, clock, contacts)
     with (directory / "contacts.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(f"{line}\n" for line in contact_lines)

@@ -78,7 +78,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from builder.demo_data import (
@@ -98,11 +98,10 @@ from builder.demo_data import (
     _Clock,
     _Contact,
     _Deck,
-    _default_now,
     _encode,
-    _make_contacts,
     _Practice,
     _Sink,
+    _start,
 )
 
 __all__ = ["DemoSize", "PRACTICE_EMAILS", "write_lorchestra_demo_data"]
@@ -927,14 +926,7 @@ def write_lorchestra_demo_data(
     last call. The output is a function of `size` and `now` (default: the current hour,
     UTC; a naive `now` is read as UTC).
     """
-    now = _default_now() if now is None else now
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(size.seed)  # noqa: S311 - synthetic data, not security
-    clock = _Clock(now)
-    contacts = _make_contacts(rng, max(size.contacts, 0))
+    directory, rng, clock, contacts = _start(directory, size, now)
     sink = _Sink(directory, TABLES, progress)
     try:
         practice = _Lorchestra(rng, clock, sink, contacts)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field
 
 from builder import trace
 from builder.errors import ConfigError, WarehouseError
@@ -64,22 +64,8 @@ class BigQuerySettings(BaseModel):
     bq_endpoint: str | None = None
     bq_storage_endpoint: str | None = None
     bq_location: str | None = None
-    bq_timeout_seconds: float = 30.0
-    bq_retries: int = 3
-
-    @field_validator("bq_timeout_seconds")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if not value > 0:
-            raise ValueError("expected a number of seconds greater than 0")
-        return value
-
-    @field_validator("bq_retries")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("expected 0 or more")
-        return value
+    bq_timeout_seconds: float = Field(default=30.0, gt=0)
+    bq_retries: int = Field(default=3, ge=0)
 
 
 class BigQueryWarehouse(Warehouse):

@@ -69,6 +69,8 @@ class NoSessionRow(BaseModel):
 
 
 class NoSessionPage(BaseModel):
+    """A page of GET /contacts/no-session."""
+
     items: list[NoSessionRow]
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same filters) for the next page; null on the last page."
@@ -76,6 +78,8 @@ class NoSessionPage(BaseModel):
 
 
 class ChannelSummaryRow(BaseModel):
+    """One contact's events per type, their total and the latest event's time."""
+
     contact_id: str
     counts: dict[str, int] = Field(
         description="Events per event type: an object with every event type of the mirror (GET /status lists them, in this order), 0 included."
@@ -87,6 +91,8 @@ class ChannelSummaryRow(BaseModel):
 
 
 class ChannelSummaryPage(BaseModel):
+    """A page of GET /contacts/channel-summary."""
+
     items: list[ChannelSummaryRow]
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same filters) for the next page; null on the last page."
@@ -112,6 +118,8 @@ class LedgerEvent(BaseModel):
 
 
 class EventPage(BaseModel):
+    """A page of ledger rows (GET /events, a contact's timeline)."""
+
     items: list[LedgerEvent]
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same filters) for the next page; null on the last page."
@@ -160,7 +168,7 @@ class MirrorVerification(BaseModel):
     )
     quick_check: str | None = Field(description="`ok`, or SQLite's first finding.")
     recorded_checksum: str | None = Field(
-        description="The checksum its sync recorded in the build row (`sha256-pages:<hex>`; null for a mirror synced before checksums). `contact-events status` recomputes it."
+        description="The checksum its sync recorded in the build row (`sha256-pages:<hex>`; null when the build row records none). `contact-events status` recomputes it."
     )
     checked_at: UTCDateTime = Field(
         description="RFC 3339 UTC timestamp with `Z`, microsecond precision. When the check ran."
