@@ -71,6 +71,15 @@ class Page(BaseModel, Generic[Row]):
     next_cursor: str | None = Field(description=CURSOR_DESC)
 
 
+# The contact columns of the examples of needs-form and gone-quiet.
+ADA = {
+    "contact_id": "c-000123",
+    "email": "ada@example.org",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+}
+
+
 class ContactColumns(BaseModel):
     """The contact's own columns, first in every row of needs-form and gone-quiet."""
 
@@ -93,13 +102,7 @@ class NeedsFormPage(Page[NeedsFormRow]):
             "examples": [
                 {
                     "items": [
-                        {
-                            "contact_id": "c-000123",
-                            "email": "ada@example.org",
-                            "first_name": "Ada",
-                            "last_name": "Lovelace",
-                            "last_form_at": None,
-                        },
+                        {**ADA, "last_form_at": None},
                         {
                             "contact_id": "c-000042",
                             "email": "alan@example.org",
@@ -128,10 +131,7 @@ class GoneQuietPage(Page[GoneQuietRow]):
                 {
                     "items": [
                         {
-                            "contact_id": "c-000123",
-                            "email": "ada@example.org",
-                            "first_name": "Ada",
-                            "last_name": "Lovelace",
+                            **ADA,
                             "last_event_at": TS,
                             "last_event_type": "session",
                             "last_event_name": "Session Completed",
