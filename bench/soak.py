@@ -29,11 +29,11 @@ from pathlib import Path
 
 import httpx
 
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.warehouse import open_warehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
 
 READ = "soak-read-token-0123456789abcdef0123456789"
 ADMIN = "soak-admin-token-0123456789abcdef0123456789"

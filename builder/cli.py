@@ -2,7 +2,7 @@
 
 Each command calls the library, shows progress on stderr, and ends with one summary of
 what it did (or, with `--json`, one JSON object on stdout: build, sync, run, validate,
-status, doctor). Library errors (builder.errors) become one line on stderr and exit code
+status, doctor). Library errors (builder.core.errors) become one line on stderr and exit code
 1 (`@command`; with `--json` also a JSON error object on stdout); anything else is a bug
 and keeps its traceback.
 
@@ -10,7 +10,7 @@ Output conventions: values and file names are printed as data, never through Ric
 or emoji codes (every Console here has markup and emoji off, and tables get `Text`
 cells); output that is not a terminal is never wrapped (no 80-column default); help is
 plain text, each option naming its environment variable where it has one. Every file
-the commands create is owner-only (the process umask is 077, builder/files.py).
+the commands create is owner-only (the process umask is 077, builder/core/files.py).
 """
 
 from __future__ import annotations
@@ -35,11 +35,17 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
-from builder.contract import WARNING_REASONS
-from builder.demo_run import DemoProfile
-from builder.errors import ContactEventsError, flatten, one_line
-from builder.files import restrict_umask
+from contact_events.builder.core.config import (
+    CONFIG_VARIABLE,
+    LOG_LEVELS,
+    Settings,
+    load_settings,
+    variable_name,
+)
+from contact_events.builder.core.contract import WARNING_REASONS
+from contact_events.builder.core.errors import ContactEventsError, flatten, one_line
+from contact_events.builder.core.files import restrict_umask
+from contact_events.builder.demo.run import DemoProfile
 
 app = typer.Typer(
     help="Operational event ledger of a psychology practice: build, sync, validate, serve.",
@@ -211,7 +217,7 @@ def fail(error: ContactEventsError) -> None:
 
 
 def incremental_option(text: str) -> Any:
-    """`--incremental`: ask for an incremental run (builder.strategy decides, and says)."""
+    """`--incremental`: ask for an incremental run (builder.stages.strategy decides, and says)."""
     return Annotated[bool, typer.Option("--incremental", help=text)]
 
 
@@ -221,7 +227,7 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
-    from builder.warehouse import check_settings
+    from contact_events.builder.engine import check_settings
 
     conf = load_settings()  # a bad environment / toml value: one ConfigError line
     check_settings(conf)  # the engine's settings, and names nothing reads
@@ -272,7 +278,7 @@ def step_counter(progress: Progress, total: int, label: str) -> Callable[[str], 
     return advance
 
 
-def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildReport
+def print_build_report(report) -> None:  # noqa: ANN001 - builder.stages.build.BuildReport
     title = f"{report.mode} build {report.build_id[:12]} on {report.warehouse} ({report.profile})"
     table = Table(title=Text(title))
     table.add_column("source_system")
@@ -304,7 +310,7 @@ def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildRep
     )
 
 
-def print_sync_report(report) -> None:  # noqa: ANN001 - builder.sync.SyncReport
+def print_sync_report(report) -> None:  # noqa: ANN001 - builder.stages.sync.SyncReport
     rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
     say(
         f"{report.mode} sync of {report.mirror_path} (build {report.build_id[:12]}): {rows}; "
@@ -328,16 +334,16 @@ def print_validation(summary: dict) -> None:
 
 def build_steps() -> int:
     """How many steps a build runs (the progress bar's total)."""
-    from builder.build import STEP_COUNT
+    from contact_events.builder.stages.build import STEP_COUNT
 
     return STEP_COUNT
 
 
-def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.sync.SyncReport
+def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.stages.sync.SyncReport
     return {**asdict(report), "rows_per_second": round(report.rows_per_second, 1)}
 
 
-def build_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.build.BuildReport
+def build_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.stages.build.BuildReport
     return {
         **asdict(report),
         "total_rows": report.total_rows,
@@ -350,9 +356,9 @@ def load(
     directory: Annotated[Path, typer.Argument(help="Folder with <table>.jsonl files.")],
 ) -> None:
     """Load DIR/<table>.jsonl into the warehouse's canonical tables (replacing them)."""
-    from builder.load import load_directory
-    from builder.lock import writer_session
-    from builder.profiles import profile_of
+    from contact_events.builder.stages.load import load_directory
+    from contact_events.builder.stages.lock import writer_session
+    from contact_events.builder.stages.profiles import profile_of
 
     conf = settings()
     profile = profile_of(conf)
@@ -378,11 +384,11 @@ def build(
     json_output: JsonOption = False,
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
-    from builder.build import build as do_build
-    from builder.build import dry_run_statements
-    from builder.lock import writer_session
-    from builder.strategy import plan
-    from builder.warehouse import open_warehouse
+    from contact_events.builder.engine import open_warehouse
+    from contact_events.builder.stages.build import build as do_build
+    from contact_events.builder.stages.build import dry_run_statements
+    from contact_events.builder.stages.lock import writer_session
+    from contact_events.builder.stages.strategy import plan
 
     conf = settings()
     if dry_run:  # runs nothing, so takes no lock
@@ -420,9 +426,9 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
-    from builder.lock import writer_session
-    from builder.strategy import plan
-    from builder.sync import sync as do_sync
+    from contact_events.builder.stages.lock import writer_session
+    from contact_events.builder.stages.strategy import plan
+    from contact_events.builder.stages.sync import sync as do_sync
 
     conf = settings()
     with writer_session(conf, "sync") as wh:
@@ -456,7 +462,7 @@ def run(
     json_output: JsonOption = False,
 ) -> None:
     """The daily pipeline: build, sync, validate. Non-zero exit on any failure."""
-    from builder.pipeline import rebuild
+    from contact_events.builder.pipeline import rebuild
 
     conf = settings()
     started = time.perf_counter()
@@ -491,7 +497,7 @@ def run(
 
 def known_contacts(warehouse) -> set[str]:  # noqa: ANN001 - a Warehouse
     """The contact ids of the last build (proj_contacts), for `validate --contact`."""
-    from builder.contract import CONTACTS_TABLE
+    from contact_events.builder.core.contract import CONTACTS_TABLE
 
     if not warehouse.table_exists(CONTACTS_TABLE):
         raise ContactEventsError(
@@ -521,9 +527,9 @@ def validate(
     json_output: JsonOption = False,
 ) -> None:
     """Compare the ledger (warehouse and mirror) with the raw canonicals, independently."""
-    from builder import validate as v
-    from builder.lock import writer_lock
-    from builder.warehouse import adapter, open_warehouse
+    from contact_events.builder import validate as v
+    from contact_events.builder.engine import adapter, open_warehouse
+    from contact_events.builder.stages.lock import writer_lock
 
     if sample is not None and all_:
         raise ContactEventsError("--sample N and --all contradict each other; pass one of them")
@@ -561,7 +567,7 @@ def validate(
 @command()
 def status(json_output: JsonOption = False) -> None:
     """What the mirror holds: its build, age, rows, rejects, validation and verification."""
-    from builder.mirror import mirror_status
+    from contact_events.builder.mirror.store import mirror_status
 
     conf = settings()
     path = Path(conf.mirror_path)
@@ -606,7 +612,7 @@ def status(json_output: JsonOption = False) -> None:
 @command()
 def doctor(json_output: JsonOption = False) -> None:
     """Check the setup: settings and where each came from, warehouse, tables, mirror, lock."""
-    from builder.doctor import diagnose
+    from contact_events.builder.doctor import diagnose
 
     checks, conf = diagnose()
     failed = [c for c in checks if c.status == "fail"]
@@ -648,8 +654,8 @@ def demo_data(
     profile: ProfileOption = DemoProfile.flat,
 ) -> None:
     """Write a synthetic practice (with every data trap the rules handle) as JSONL."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.demo_run import DEMO_CONFIG, practice_toml, write_demo
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+    from contact_events.builder.demo.run import DEMO_CONFIG, practice_toml, write_demo
 
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -690,7 +696,7 @@ def serve(
 ) -> None:
     """Serve the read API over the SQLite mirror."""
     conf = settings()  # a bad setting is one line before anything starts
-    from app.serve import serve as do_serve
+    from contact_events.app.http.serve import serve as do_serve
 
     do_serve(conf, host=host, port=port, workers=workers, log_level=STATE.get("level"))
 
@@ -739,8 +745,8 @@ def demo(
     ] = None,
 ) -> None:
     """Demo data -> load -> build -> sync -> serve, printing the URL and a token."""
-    from builder.demo_data import DemoSize
-    from builder.demo_run import Progress, demo_directory, prepare_demo
+    from contact_events.builder.demo.flat import DemoSize
+    from contact_events.builder.demo.run import Progress, demo_directory, prepare_demo
 
     directory = directory if directory is not None else demo_directory(profile)
     if serve_api:
@@ -782,7 +788,7 @@ def demo(
     )
     if not serve_api:
         return
-    from app.serve import serve as do_serve
+    from contact_events.app.http.serve import serve as do_serve
 
     do_serve(conf, host=host, port=port, log_level=STATE.get("level"))
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.build import BuildReport, build
-from builder.config import Settings
-from builder.errors import PipelineError
-from builder.lock import writer_session
-from builder.profiles import profile_of
-from builder.strategy import FULL_EVERY_DAYS, Mode, Strategy, plan
-from builder.sync import Check, SyncReport, sync
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.errors import PipelineError
+from contact_events.builder.stages.build import BuildReport, build
+from contact_events.builder.stages.lock import writer_session
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import FULL_EVERY_DAYS, Mode, Strategy, plan
+from contact_events.builder.stages.sync import Check, SyncReport, sync
 
 
 @dataclass
@@ -42,11 +42,11 @@ def rebuild(
     `check`: runs on the finished, not yet swapped mirror file; raising aborts the swap.
     `mode`: what is asked; "incremental" MERGEs only what changed and patches a copy of
     the mirror, unless the strategy says a full rebuild is due (`full_every_days`) or
-    cannot be had (builder.strategy decides, once, and says why).
+    cannot be had (builder.stages.strategy decides, once, and says why).
     `validate`: the check is the independent validation (builder.validate) of a new
     mirror file against the warehouse; a mismatch keeps the old mirror. (A patched
     mirror is not validated here; the periodic full rebuild validates.)
-    Holds the writers' lock (builder.lock) throughout: BusyError if another writer runs;
+    Holds the writers' lock (builder.stages.lock) throughout: BusyError if another writer runs;
     what a killed writer left behind (sync temp files, load staging tables) is removed
     first.
     """
@@ -57,7 +57,7 @@ def rebuild(
         if on_strategy:
             on_strategy(strategy)
         if validate and strategy.sync == "full":
-            from builder.validate import check_mirror
+            from contact_events.builder.validate import check_mirror
 
             check = check_mirror(warehouse, settings, profile)
         report = build(warehouse, settings, strategy, progress=on_build_step, profile=profile)

@@ -1,6 +1,6 @@
 """Generate the client's route methods and response models from the service's own
-declarations: the canned-query table (app/canned.py `ROUTES`) and the response models
-(app/models.py). Run it in the service's checkout after changing either:
+declarations: the canned-query table (app/canned/table.py `ROUTES`) and the response models
+(app/canned/models.py). Run it in the service's checkout after changing either:
 
     python client/generate.py           # writes contact_events_client/{routes,models}.py
     python client/generate.py --check   # exit 1 when they are not current (a test runs it)
@@ -22,9 +22,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, WithJsonSchema
 
-from app import models
-from app.canned import ROUTES, Canned
-from app.params import Days, Flag, Integer, Param, Timestamp
+from contact_events.app.canned import models
+from contact_events.app.canned.params import Days, Flag, Integer, Param, Timestamp
+from contact_events.app.canned.table import ROUTES, Canned
 
 HERE = Path(__file__).resolve().parent / "contact_events_client"
 # Routes that are not canned queries: their methods are written in client.py.
@@ -108,7 +108,7 @@ def models_module() -> str:
         visit(root)
     body = "\n\n\n".join(done.values())
     return (
-        HEADER.format(what="The API's response models.", source="app/models.py")
+        HEADER.format(what="The API's response models.", source="app/canned/models.py")
         + "\n"
         + "from __future__ import annotations\n\n"
         + "from datetime import UTC, datetime\n"
@@ -203,7 +203,9 @@ def routes_module() -> str:
             names.add(get_args(canned.model.model_fields["items"].annotation)[0].__name__)
     methods = "\n\n".join(route_source(canned) for canned in ROUTES.entries)
     return (
-        HEADER.format(what="One method per canned route of the API.", source="app/canned.py ROUTES")
+        HEADER.format(
+            what="One method per canned route of the API.", source="app/canned/table.py ROUTES"
+        )
         + "\n"
         + "from __future__ import annotations\n\n"
         + "from collections.abc import Iterator\n\n"

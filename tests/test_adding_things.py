@@ -12,15 +12,20 @@ from pathlib import Path
 import pytest
 from test_api_support import TestClient, auth, make_app
 
-import builder.profiles
-import builder.warehouse
-from builder.config import Settings
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.profiles import profile_of
-from builder.validate.api import validate
-from builder.warehouse import adapter, adapter_names, check_settings, open_warehouse
 from conftest import PRACTICE, make_settings, write_canonicals
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine import (
+    adapter,
+    adapter_names,
+    adapters,
+    check_settings,
+    open_warehouse,
+)
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages import profiles
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.validate.api import validate
 
 pytest_plugins = ["test_api_support"]
 
@@ -45,10 +50,10 @@ FROM calls
 
 
 def test_a_new_source_of_the_flat_profile_is_one_file(tmp_path, monkeypatch):
-    profiles = tmp_path / "profiles"
-    shutil.copytree(builder.profiles.PROFILES_DIR, profiles)
-    (profiles / "flat" / "calls.sql").write_text(CALLS, encoding="utf-8")
-    monkeypatch.setattr(builder.profiles, "PROFILES_DIR", profiles)
+    folder = tmp_path / "profiles"
+    shutil.copytree(profiles.PROFILES_DIR, folder)
+    (folder / "flat" / "calls.sql").write_text(CALLS, encoding="utf-8")
+    monkeypatch.setattr(profiles, "PROFILES_DIR", folder)
 
     settings = make_settings(tmp_path)
     canonicals = write_canonicals(
@@ -100,8 +105,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from builder.warehouse.base import Capabilities
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.engine.base import Capabilities
 
 
 class ToySettings(BaseModel):
@@ -128,7 +133,7 @@ ADAPTER = ToyWarehouse
 
 def test_a_new_engine_is_one_adapter_module(tmp_path, monkeypatch):
     (tmp_path / "toy.py").write_text(textwrap.dedent(TOY), encoding="utf-8")
-    monkeypatch.setattr(builder.warehouse, "__path__", [*builder.warehouse.__path__, str(tmp_path)])
+    monkeypatch.setattr(adapters, "__path__", [*adapters.__path__, str(tmp_path)])
     adapter.cache_clear()
     try:
         assert "toy" in adapter_names()

@@ -9,8 +9,8 @@ import pytest
 from test_api_support import ADMIN, AS_OF, READ, TestClient, auth, make_app
 from test_api_support import DATA_URLS as BASE_URLS
 
-from builder.sync import sync
-from builder.warehouse import open_warehouse
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.stages.sync import sync
 
 pytest_plugins = ["test_api_support"]
 

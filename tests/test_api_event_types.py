@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_api_support import AS_OF, READ, TestClient, auth, client_for, make_app
 
-from builder.config import Settings
-from builder.contract import EVENT_TYPES
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.contract import EVENT_TYPES
 from contact_events_client import ContactEventsAPIError
 
 LORCHESTRA = ["form", "session", "email", "invoice", "payment", "refund"]

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 START = """
 import json, sys
-from app.main import create_app
+from contact_events.app.http.main import create_app
 create_app()
 print(json.dumps(sorted(sys.modules)))
 """
@@ -21,16 +21,18 @@ HEAVY = ("sqlglot", "duckdb", "pyarrow", "google")
 # files' text, owner-only files, timestamps, and the mirror's format (its files, build
 # rows, read-only open and verification).
 SHARED = {
-    "builder",
-    "builder.build_row",
-    "builder.config",
-    "builder.contract",
-    "builder.errors",
-    "builder.files",
-    "builder.mirror",
-    "builder.queries",
-    "builder.timestamps",
-    "builder.trace",
+    "contact_events.builder",
+    "contact_events.builder.core",
+    "contact_events.builder.mirror",
+    "contact_events.builder.mirror.build_row",
+    "contact_events.builder.core.config",
+    "contact_events.builder.core.contract",
+    "contact_events.builder.core.errors",
+    "contact_events.builder.core.files",
+    "contact_events.builder.mirror.store",
+    "contact_events.builder.core.queries",
+    "contact_events.builder.core.timestamps",
+    "contact_events.builder.core.trace",
 }
 
 
@@ -56,4 +58,6 @@ def test_starting_the_api_imports_no_sqlglot_and_no_builder_stage(tmp_path):
     assert heavy == [], heavy
     builder = {m for m in modules if m.split(".")[0] == "builder"}
     assert builder <= SHARED, sorted(builder - SHARED)
-    assert "app.main" in modules and "fastapi" in modules  # the probe did start the API
+    assert (
+        "contact_events.app.http.main" in modules and "fastapi" in modules
+    )  # the probe did start the API

@@ -1,5 +1,5 @@
 """The API checks the mirror file it serves (API side): SQLite's
-quick_check (`builder.mirror.verify_mirror`) once per file identity, never per request and
+quick_check (`builder.mirror.store.verify_mirror`) once per file identity, never per request and
 never on the event loop; a file that does not verify is not served (503 on data routes,
 /health `mirror_available: false`, `mirror_verified: false`); /status says whether the
 file in service verified and which checksum its sync recorded. /status's rows_by_source
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_api_support import DATA_URLS, TestClient, auth, make_app
 
-import app.pool as pool_module
+import contact_events.app.pool.mirror as pool_module
 
 pytest_plugins = ["test_api_support"]
 
@@ -93,7 +93,7 @@ def test_a_good_mirror_verifies_once_per_file_identity(practice, monkeypatch, tm
 def test_the_watcher_verifies_a_swapped_in_mirror_before_requests_need_it(
     practice, monkeypatch, tmp_path
 ):
-    monkeypatch.setattr("app.main.MIRROR_CHECK_SECONDS", 0.05)
+    monkeypatch.setattr("contact_events.app.http.main.MIRROR_CHECK_SECONDS", 0.05)
     app = make_app(practice)
     with TestClient(app) as http:
         assert http.get("/health").json()["mirror_verified"] is True

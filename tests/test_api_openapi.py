@@ -17,11 +17,11 @@ import uvicorn
 from pydantic import BaseModel
 from test_api_support import READ, TestClient, auth, make_app
 
-from app import models
-from app.canned import ROUTES
-from app.errors import ERROR_CODES
-from app.main import create_app
-from builder.config import Settings
+from contact_events.app.canned import models
+from contact_events.app.canned.table import ROUTES
+from contact_events.app.core.errors import ERROR_CODES
+from contact_events.app.http.main import create_app
+from contact_events.builder.core.config import Settings
 
 pytest_plugins = ["test_api_support"]
 

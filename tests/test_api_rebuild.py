@@ -24,11 +24,11 @@ from test_api_support import (
     write_corrupt,
 )
 
-from app.jobs import JobManager
-from builder.config import Settings
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.warehouse import open_warehouse
+from contact_events.app.jobs.manager import JobManager
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
 from contact_events_client import ContactEventsClient, RebuildFailedError
 from contact_events_client.models import RebuildJob
 
@@ -209,7 +209,7 @@ def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
 ):
     """A `contact-events run` (here: its lock) is running: the job fails at once, clearly,
     and the server logs it as one line (an expected failure, not a traceback)."""
-    from builder.lock import writer_lock
+    from contact_events.builder.stages.lock import writer_lock
 
     build_id = admin.status().build.build_id
     timeline = admin.timeline("c2")
@@ -301,7 +301,7 @@ def test_workers_share_one_job_and_its_result(practice: Settings):
 def test_a_job_whose_worker_died_is_failed_and_does_not_block(practice: Settings):
     import sqlite3 as sqlite
 
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     manager = JobManager(practice, stale_seconds=30)
     manager.get("warm-up")  # creates the store
@@ -334,7 +334,7 @@ def test_a_long_job_keeps_its_heartbeat(practice: Settings):
 
 
 def test_an_unusable_job_store_is_a_503_and_reads_go_on(practice: Settings):
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     jobs_path(practice).mkdir()  # a folder where the SQLite file should be
     test_client, client = client_for(make_app(practice), token=ADMIN)

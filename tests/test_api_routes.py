@@ -368,7 +368,7 @@ def test_status(api, practice):
 def test_status_parses_validation_json(mirror_factory):
     from test_api_support import PRACTICE_TABLES, client_for, make_app
 
-    from builder.pipeline import rebuild
+    from contact_events.builder.pipeline import rebuild
 
     settings, _, _ = mirror_factory(PRACTICE_TABLES)
     rebuild(settings, check=lambda path: {"ok": True, "mismatches": []})
@@ -386,7 +386,7 @@ def test_health_needs_no_token(http):
 def test_no_mirror_is_503_everywhere(tmp_path):
     from test_api_support import make_app
 
-    from builder.config import Settings
+    from contact_events.builder.core.config import Settings
 
     settings = Settings(mirror_path=tmp_path / "missing.db", duckdb_path=tmp_path / "w.duckdb")
     with TestClient(make_app(settings)) as http:

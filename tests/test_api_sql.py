@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from test_api_support import PRACTICE_TABLES
 
-from builder.queries import QUERIES_DIR, read_query
+from contact_events.builder.core.queries import QUERIES_DIR, read_query
 
 API_FILES = sorted(p.stem for p in (QUERIES_DIR / "api").glob("*.sql"))
 # views.sql: what every API connection creates when it opens, before any query runs
@@ -40,7 +40,7 @@ def mirror(tmp_path_factory):
 
     settings, _, _ = build_mirror(tmp_path_factory.mktemp("sql"), PRACTICE_TABLES)
     con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
-    con.executescript(read_query("api/views"))  # as app/db.py does
+    con.executescript(read_query("api/views"))  # as app/pool/db.py does
     yield con
     con.close()
 

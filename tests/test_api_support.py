@@ -23,9 +23,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app.canned import ROUTES
-from app.main import create_app
-from builder.config import Settings
+from contact_events.app.canned.table import ROUTES
+from contact_events.app.http.main import create_app
+from contact_events.builder.core.config import Settings
 from contact_events_client import ContactEventsClient
 
 READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters

@@ -36,9 +36,9 @@ from test_api_support import (
     make_app,
 )
 
-from app import canned
-from builder.config import Settings, check_environment
-from builder.pipeline import rebuild
+from contact_events.app.canned import table as canned
+from contact_events.builder.core.config import Settings, check_environment
+from contact_events.builder.pipeline import rebuild
 from contact_events_client import (
     ContactEventsAPIError,
     ContactEventsClient,
@@ -450,7 +450,7 @@ def test_wait_for_rebuild_unknown_job_and_bad_arguments(api: ContactEventsClient
 
 
 def test_retry_after_is_surfaced(practice: Settings):
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     jobs_path(practice).mkdir()  # the job store cannot be used: 503 with Retry-After: 30
     test_client, admin = client_for(make_app(practice), token=ADMIN)
@@ -526,7 +526,7 @@ def test_no_answer_is_a_connection_error_naming_the_url():
 
 
 def test_the_generated_methods_and_models_are_current():
-    """client/generate.py renders them from app/canned.py and app/models.py: a route or
+    """client/generate.py renders them from app/canned/table.py and app/canned/models.py: a route or
     model changed without regenerating fails here, naming the command."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "client" / "generate.py"), "--check"],

@@ -15,13 +15,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder.build import build
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.strategy import plan
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import make_settings, write_canonicals
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import plan
+from contact_events.builder.stages.sync import sync
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMAILS = ["a@x.example", "b@x.example", "shared@x.example", "nobody@x.example"]

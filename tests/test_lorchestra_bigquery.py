@@ -14,8 +14,8 @@ def test_lorchestra_demo_data_gives_identical_mirrors_on_duckdb_and_bigquery(
 ):
     """The lorchestra demo practice carries every trap of §7 (broken chains, changed
     customer emails, two schema versions, numbers as strings, ignored kinds ...)."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.demo_lorchestra import write_lorchestra_demo_data
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+    from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
 
     canonicals = tmp_path / "demo"
     write_lorchestra_demo_data(canonicals, DemoSize(contacts=150, events=3000, seed=5))
@@ -52,14 +52,14 @@ def test_lorchestra_gives_identical_mirrors_on_duckdb_and_bigquery(tmp_path, big
 def test_a_payload_held_as_json_or_as_string_gives_one_ledger(tmp_path, bigquery_warehouse):
     """CONTRACT §7: the payload may be a BigQuery JSON column or a STRING holding JSON;
     BigQuery's JSON_QUERY on a STRING returns text, so the build parses such a column first
-    (builder/sql.py `_parse_json`). Both give the same ledger, numbers kept numbers."""
+    (builder/engine/sql.py `_parse_json`). Both give the same ledger, numbers kept numbers."""
     from collections import Counter
 
-    from builder.build import build
-    from builder.load import arrow_schema, load_directory, read_jsonl
-    from builder.profiles import profile_of
-    from builder.sync import sync
     from conftest import make_settings
+    from contact_events.builder.stages.build import build
+    from contact_events.builder.stages.load import arrow_schema, load_directory, read_jsonl
+    from contact_events.builder.stages.profiles import profile_of
+    from contact_events.builder.stages.sync import sync
 
     settings = make_settings(tmp_path, profile="lorchestra", practice_emails=[PRACTICE])
     profile = profile_of(settings)

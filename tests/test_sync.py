@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-import builder.sync as sync_module
-from builder.build import build
-from builder.contract import LEDGER_COLUMNS, REJECT_COLUMNS
-from builder.errors import WarehouseError
-from builder.load import load_directory
-from builder.lock import writer_session
-from builder.strategy import plan
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
+import contact_events.builder.stages.sync as sync_module
 from conftest import CANONICAL_TABLES, build_mirror, make_settings, write_canonicals
+from contact_events.builder.core.contract import LEDGER_COLUMNS, REJECT_COLUMNS
+from contact_events.builder.core.errors import WarehouseError
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.lock import writer_session
+from contact_events.builder.stages.strategy import plan
+from contact_events.builder.stages.sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
@@ -427,8 +427,8 @@ def test_a_passing_check_is_recorded(built):
 SLOW_SYNC = r"""
 import sys, time
 from pathlib import Path
-import builder.sync as s
-from builder.warehouse.duckdb import DuckDBWarehouse
+import builder.stages.sync as s
+from builder.engine.adapters.duckdb import DuckDBWarehouse
 
 s.BATCH_ROWS = 10
 
@@ -550,7 +550,7 @@ def test_a_killed_writers_leftovers_go_by_lock_ownership_not_by_pid(tmp_path):
 
 
 def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
-    from builder.mirror import mirror_checksum, verify_mirror
+    from contact_events.builder.mirror.store import mirror_checksum, verify_mirror
 
     settings, _, synced = built
     con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
@@ -568,7 +568,7 @@ def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
 
 
 def test_verify_mirror_finds_an_edited_table_and_a_damaged_page(built, tmp_path):
-    from builder.mirror import verify_mirror
+    from contact_events.builder.mirror.store import verify_mirror
 
     settings, _, _ = built
     mirror = Path(settings.mirror_path)
@@ -682,7 +682,7 @@ def test_a_disk_that_fills_mid_sync_names_the_folder_and_the_space(built, monkey
 def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
     import duckdb
 
-    from builder.warehouse.duckdb import duckdb_error
+    from contact_events.builder.engine.adapters.duckdb import duckdb_error
 
     error = duckdb_error(
         duckdb.IOException("IO Error: Could not write file: No space left on device"),
@@ -695,7 +695,7 @@ def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
 def test_a_row_checksum_verifies_where_sqlite_has_no_dbstat(built, tmp_path):
     """The row-by-row checksum (for a SQLite without dbstat) is recorded and verified the
     same way; a damaged row is found by it too."""
-    from builder.mirror import ROWS, mirror_checksum, verify_mirror
+    from contact_events.builder.mirror.store import ROWS, mirror_checksum, verify_mirror
 
     settings, _, _ = built
     copy = tmp_path / "rows.db"

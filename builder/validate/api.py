@@ -9,15 +9,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from builder.config import Settings
-from builder.errors import ContactEventsError, PipelineError
-from builder.files import create_private
-from builder.mirror import MirrorFiles
-from builder.profiles import Profile, profile_of
-from builder.validate.compare import _Run
-from builder.validate.findings import MAX_FINDINGS, ValidationResult
-from builder.validate.sources import reference_sources
-from builder.warehouse.base import Warehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.errors import ContactEventsError, PipelineError
+from contact_events.builder.core.files import create_private
+from contact_events.builder.engine.base import Warehouse
+from contact_events.builder.mirror.store import MirrorFiles
+from contact_events.builder.stages.profiles import Profile, profile_of
+from contact_events.builder.validate.compare import _Run
+from contact_events.builder.validate.findings import MAX_FINDINGS, ValidationResult
+from contact_events.builder.validate.sources import reference_sources
 
 
 def select_contacts(

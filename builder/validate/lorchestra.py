@@ -27,8 +27,8 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from builder import contract as c
-from builder.validate.mapping import (
+from contact_events.builder.core import contract as c
+from contact_events.builder.validate.mapping import (
     Candidate,
     SourceSpec,
     _intern,
@@ -36,7 +36,7 @@ from builder.validate.mapping import (
     later_wins,
     norm_email,
 )
-from builder.validate.timestamps import _iso, trim
+from contact_events.builder.validate.timestamps import _iso, trim
 
 KIND = re.compile(r"iglu:org\.canonical/([^/]+)/jsonschema/[^/]+")
 SESSION_NUM = re.compile(r"-?[0-9]{1,18}")

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder import contract as c
-from builder.validate.mapping import (
+from contact_events.builder.core import contract as c
+from contact_events.builder.engine.base import Warehouse
+from contact_events.builder.validate.mapping import (
     C_CONTACT,
     C_EMAIL,
     C_NAME,
@@ -25,8 +26,7 @@ from builder.validate.mapping import (
     later_wins,
     norm_email,
 )
-from builder.validate.timestamps import parse_instant, trim
-from builder.warehouse.base import Warehouse
+from contact_events.builder.validate.timestamps import parse_instant, trim
 
 # --------------------------------------------------------------------------- contacts
 

@@ -17,9 +17,10 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import Settings
-from builder.validate.api import validate
-from builder.validate.findings import (
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.base import Warehouse
+from contact_events.builder.validate.api import validate
+from contact_events.builder.validate.findings import (
     FIELD_DIFFERS,
     KINDS,
     MISSING,
@@ -28,8 +29,7 @@ from builder.validate.findings import (
     ValidationResult,
     _jsonable,
 )
-from builder.validate.timestamps import _MIN_US, mirror_text
-from builder.warehouse.base import Warehouse
+from contact_events.builder.validate.timestamps import _MIN_US, mirror_text
 
 
 def _short(value: Any, width: int = 60) -> str:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from builder.profiles import Profile, SourceFile
-from builder.validate import lorchestra, mapping, staged
-from builder.validate.mapping import SourceSpec
+from contact_events.builder.stages.profiles import Profile, SourceFile
+from contact_events.builder.validate import lorchestra, mapping, staged
+from contact_events.builder.validate.mapping import SourceSpec
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
 -- then `item`, the response item as JSON text: the contact's item (views.sql) with
 -- last_session_at, RFC 3339 UTC with `Z`, null for none. The API runs this once per
 -- answer (route, filters, as_of, build) without a page limit and keeps its rows for the
--- cursor's life (app/answers.py); a page is a slice of them.
+-- cursor's life (app/canned/kept.py); a page is a slice of them.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            upper bound, inclusive

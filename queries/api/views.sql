@@ -5,7 +5,7 @@
 -- added to its item here and nowhere else among the API's queries.
 --
 -- TEMP views, created on each of the API's read-only connections when it opens
--- (app/db.py): the mirror file is never written, and SQLite flattens a view into each
+-- (app/pool/db.py): the mirror file is never written, and SQLite flattens a view into each
 -- query, so an item is built for the rows returned only and the table's indexes serve
 -- each query's WHERE as they would the table's.
 --

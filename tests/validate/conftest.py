@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from builder.config import Settings
-from builder.validate.reference import reference_contacts, reference_source
-from builder.validate.sources import reference_sources
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import FLAT
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.validate.reference import reference_contacts, reference_source
+from contact_events.builder.validate.sources import reference_sources
 
 from .cases import build
 

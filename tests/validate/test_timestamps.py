@@ -7,11 +7,16 @@ import sqlite3
 
 import pytest
 
-from builder.validate.reference import _reason, _row, reference_contacts, reference_source
-from builder.validate.sources import reference_sources
-from builder.validate.timestamps import mirror_text, parse_instant
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import FLAT
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.validate.reference import (
+    _reason,
+    _row,
+    reference_contacts,
+    reference_source,
+)
+from contact_events.builder.validate.sources import reference_sources
+from contact_events.builder.validate.timestamps import mirror_text, parse_instant
 
 from .cases import CONTACTS, build, errors_of, form, run
 
