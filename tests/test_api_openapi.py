@@ -151,7 +151,7 @@ def raised_codes() -> dict[str, list[str]]:
         for pattern in CODE_PATTERNS:
             for match in re.finditer(pattern, text, re.M):
                 found.setdefault(match.group(1), []).append(path.name)
-    errors_py = (ROOT / "app" / "errors.py").read_text(encoding="utf-8")
+    errors_py = (ROOT / "app" / "core" / "errors.py").read_text(encoding="utf-8")
     body = errors_py[errors_py.index("ERROR_CODES:") :]
     body = body[body.index("\n}\n") :]  # errors.py's own code, after the list
     for pattern in CODE_PATTERNS:

@@ -29,6 +29,11 @@ CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null 
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 
 
+def example(**values: Any) -> ConfigDict:
+    """A model's example in the OpenAPI docs."""
+    return ConfigDict(json_schema_extra={"examples": [values]})
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(
         description="Machine-readable, one of:\n\n"
@@ -157,6 +162,12 @@ class NoSessionPage(Page[NoSessionRow]):
 class ChannelSummaryRow(BaseModel):
     """One contact's events per type, their total and the latest event's time."""
 
+    model_config = example(
+        contact_id="c-000123",
+        counts={"form": 4, "session": 12, "email": 7, "message": 3, "system": 0},
+        total=26,
+        last_activity_at=TS,
+    )
     contact_id: str = Field(examples=["c-000123"])
     counts: dict[str, int] = Field(
         description=(
@@ -176,22 +187,16 @@ class ChannelSummaryPage(Page[ChannelSummaryRow]):
 
 
 class LedgerEvent(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contact_id": "c-000123",
-                    "contact_email": "ada@example.org",
-                    "event_type": "session",
-                    "event_name": "Session Completed",
-                    "event_source": "dataverse",
-                    "event_timestamp": TS,
-                    "source_system": "canonical.clinical_sessions",
-                    "source_record_id": "s-9001",
-                    "payload": {"session_num": 3, "idem_key": "k-77"},
-                }
-            ]
-        }
+    model_config = example(
+        contact_id="c-000123",
+        contact_email="ada@example.org",
+        event_type="session",
+        event_name="Session Completed",
+        event_source="dataverse",
+        event_timestamp=TS,
+        source_system="canonical.clinical_sessions",
+        source_record_id="s-9001",
+        payload={"session_num": 3, "idem_key": "k-77"},
     )
     contact_id: str | None = Field(
         description="Null for an orphan (only /events lists orphans).", examples=["c-000123"]
