@@ -35,17 +35,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from contact_events.builder.core.config import (
-    CONFIG_VARIABLE,
-    LOG_LEVELS,
-    Settings,
-    load_settings,
-    variable_name,
-)
-from contact_events.builder.core.contract import WARNING_REASONS
-from contact_events.builder.core.errors import ContactEventsError, flatten, one_line
-from contact_events.builder.core.files import restrict_umask
-from contact_events.builder.demo.run import DemoProfile
+from .core.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
+from .core.contract import WARNING_REASONS
+from .core.errors import ContactEventsError, flatten, one_line
+from .core.files import restrict_umask
+from .demo.run import DemoProfile
 
 app = typer.Typer(
     help="Operational event ledger of a psychology practice: build, sync, validate, serve.",
@@ -227,7 +221,7 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
-    from contact_events.builder.engine import check_settings
+    from .engine import check_settings
 
     conf = load_settings()  # a bad environment / toml value: one ConfigError line
     check_settings(conf)  # the engine's settings, and names nothing reads
@@ -334,7 +328,7 @@ def print_validation(summary: dict) -> None:
 
 def build_steps() -> int:
     """How many steps a build runs (the progress bar's total)."""
-    from contact_events.builder.stages.build import STEP_COUNT
+    from .stages.build import STEP_COUNT
 
     return STEP_COUNT
 
@@ -356,9 +350,9 @@ def load(
     directory: Annotated[Path, typer.Argument(help="Folder with <table>.jsonl files.")],
 ) -> None:
     """Load DIR/<table>.jsonl into the warehouse's canonical tables (replacing them)."""
-    from contact_events.builder.stages.load import load_directory
-    from contact_events.builder.stages.lock import writer_session
-    from contact_events.builder.stages.profiles import profile_of
+    from .stages.load import load_directory
+    from .stages.lock import writer_session
+    from .stages.profiles import profile_of
 
     conf = settings()
     profile = profile_of(conf)
@@ -384,11 +378,11 @@ def build(
     json_output: JsonOption = False,
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
-    from contact_events.builder.engine import open_warehouse
-    from contact_events.builder.stages.build import build as do_build
-    from contact_events.builder.stages.build import dry_run_statements
-    from contact_events.builder.stages.lock import writer_session
-    from contact_events.builder.stages.strategy import plan
+    from .engine import open_warehouse
+    from .stages.build import build as do_build
+    from .stages.build import dry_run_statements
+    from .stages.lock import writer_session
+    from .stages.strategy import plan
 
     conf = settings()
     if dry_run:  # runs nothing, so takes no lock
@@ -426,9 +420,9 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
-    from contact_events.builder.stages.lock import writer_session
-    from contact_events.builder.stages.strategy import plan
-    from contact_events.builder.stages.sync import sync as do_sync
+    from .stages.lock import writer_session
+    from .stages.strategy import plan
+    from .stages.sync import sync as do_sync
 
     conf = settings()
     with writer_session(conf, "sync") as wh:
@@ -462,7 +456,7 @@ def run(
     json_output: JsonOption = False,
 ) -> None:
     """The daily pipeline: build, sync, validate. Non-zero exit on any failure."""
-    from contact_events.builder.pipeline import rebuild
+    from .pipeline import rebuild
 
     conf = settings()
     started = time.perf_counter()
@@ -497,7 +491,7 @@ def run(
 
 def known_contacts(warehouse) -> set[str]:  # noqa: ANN001 - a Warehouse
     """The contact ids of the last build (proj_contacts), for `validate --contact`."""
-    from contact_events.builder.core.contract import CONTACTS_TABLE
+    from .core.contract import CONTACTS_TABLE
 
     if not warehouse.table_exists(CONTACTS_TABLE):
         raise ContactEventsError(
@@ -527,9 +521,9 @@ def validate(
     json_output: JsonOption = False,
 ) -> None:
     """Compare the ledger (warehouse and mirror) with the raw canonicals, independently."""
-    from contact_events.builder import validate as v
-    from contact_events.builder.engine import adapter, open_warehouse
-    from contact_events.builder.stages.lock import writer_lock
+    from . import validate as v
+    from .engine import adapter, open_warehouse
+    from .stages.lock import writer_lock
 
     if sample is not None and all_:
         raise ContactEventsError("--sample N and --all contradict each other; pass one of them")
@@ -567,7 +561,7 @@ def validate(
 @command()
 def status(json_output: JsonOption = False) -> None:
     """What the mirror holds: its build, age, rows, rejects, validation and verification."""
-    from contact_events.builder.mirror.store import mirror_status
+    from .mirror.store import mirror_status
 
     conf = settings()
     path = Path(conf.mirror_path)
@@ -612,7 +606,7 @@ def status(json_output: JsonOption = False) -> None:
 @command()
 def doctor(json_output: JsonOption = False) -> None:
     """Check the setup: settings and where each came from, warehouse, tables, mirror, lock."""
-    from contact_events.builder.doctor import diagnose
+    from .doctor import diagnose
 
     checks, conf = diagnose()
     failed = [c for c in checks if c.status == "fail"]
@@ -654,8 +648,8 @@ def demo_data(
     profile: ProfileOption = DemoProfile.flat,
 ) -> None:
     """Write a synthetic practice (with every data trap the rules handle) as JSONL."""
-    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
-    from contact_events.builder.demo.run import DEMO_CONFIG, practice_toml, write_demo
+    from .demo.flat import PRACTICE_EMAILS, DemoSize
+    from .demo.run import DEMO_CONFIG, practice_toml, write_demo
 
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -745,8 +739,8 @@ def demo(
     ] = None,
 ) -> None:
     """Demo data -> load -> build -> sync -> serve, printing the URL and a token."""
-    from contact_events.builder.demo.flat import DemoSize
-    from contact_events.builder.demo.run import Progress, demo_directory, prepare_demo
+    from .demo.flat import DemoSize
+    from .demo.run import Progress, demo_directory, prepare_demo
 
     directory = directory if directory is not None else demo_directory(profile)
     if serve_api:

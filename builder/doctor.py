@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contact_events.builder.core.errors import ContactEventsError
+from .core.errors import ContactEventsError
 
 
 @dataclass
@@ -31,8 +31,8 @@ class Check:
 
 def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
     """(the checks, {"settings": {name: (value, origin)}} or None when settings fail)."""
-    from contact_events.builder.core.config import config_file, load_settings
-    from contact_events.builder.engine import check_settings, engine_settings
+    from .core.config import config_file, load_settings
+    from .engine import check_settings, engine_settings
 
     checks: list[Check] = []
     try:
@@ -48,7 +48,7 @@ def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
     source = f"from {path} and the environment" if path else "from the environment"
     checks.append(Check("settings", "ok", f"loaded {source}"))
 
-    from contact_events.builder.stages.profiles import profile_of
+    from .stages.profiles import profile_of
 
     try:
         profile = profile_of(conf)
@@ -83,7 +83,7 @@ def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
 
 
 def _warehouse_checks(conf: Any, profile: Any) -> list[Check]:
-    from contact_events.builder.engine import adapter, engine_settings, open_warehouse
+    from .engine import adapter, engine_settings, open_warehouse
 
     kind = adapter(conf.warehouse)
     engine = engine_settings(conf)
@@ -114,7 +114,7 @@ def _warehouse_checks(conf: Any, profile: Any) -> list[Check]:
 
 
 def _tables_check(warehouse: Any, profile: Any, tables: set[str]) -> Check:
-    from contact_events.builder.stages.build import tables_read
+    from .stages.build import tables_read
 
     wanted = sorted(profile.tables) if profile.tables else sorted(tables_read(profile))
     found, missing = [], []
@@ -135,7 +135,7 @@ def _tables_check(warehouse: Any, profile: Any, tables: set[str]) -> Check:
 
 
 def _mirror_check(conf: Any) -> Check:
-    from contact_events.builder.mirror.store import mirror_status
+    from .mirror.store import mirror_status
 
     path = Path(conf.mirror_path)
     if not path.exists():
@@ -163,7 +163,7 @@ def _mirror_check(conf: Any) -> Check:
 
 
 def _lock_check(conf: Any) -> Check:
-    from contact_events.builder.stages.lock import holder, lock_path
+    from .stages.lock import holder, lock_path
 
     found = holder(conf)
     if found is None:

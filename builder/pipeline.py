@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from contact_events.builder.core.config import Settings
-from contact_events.builder.core.errors import PipelineError
-from contact_events.builder.stages.build import BuildReport, build
-from contact_events.builder.stages.lock import writer_session
-from contact_events.builder.stages.profiles import profile_of
-from contact_events.builder.stages.strategy import FULL_EVERY_DAYS, Mode, Strategy, plan
-from contact_events.builder.stages.sync import Check, SyncReport, sync
+from .core.config import Settings
+from .core.errors import PipelineError
+from .stages.build import BuildReport, build
+from .stages.lock import writer_session
+from .stages.profiles import profile_of
+from .stages.strategy import FULL_EVERY_DAYS, Mode, Strategy, plan
+from .stages.sync import Check, SyncReport, sync
 
 
 @dataclass
@@ -57,7 +57,7 @@ def rebuild(
         if on_strategy:
             on_strategy(strategy)
         if validate and strategy.sync == "full":
-            from contact_events.builder.validate import check_mirror
+            from .validate import check_mirror
 
             check = check_mirror(warehouse, settings, profile)
         report = build(warehouse, settings, strategy, progress=on_build_step, profile=profile)

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from contact_events.app.core.version import VERSION
+from ..core.version import VERSION
 
 LATEST = "latest"
 

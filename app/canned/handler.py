@@ -22,16 +22,16 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from contact_events.app.canned import etag
-from contact_events.app.canned.kept import AnswerCache, Segment, estimate_size
-from contact_events.app.canned.pagination import Page, start_page
-from contact_events.app.canned.params import check_event_type, check_known
-from contact_events.app.canned.table import Canned, Variant
-from contact_events.app.core.auth import Authenticator, authorize
-from contact_events.app.core.errors import ApiError
-from contact_events.app.core.timestamps import now_utc, to_mirror
-from contact_events.app.pool.db import Build, Reader
-from contact_events.app.pool.mirror import Mirror, VerifyFirst
+from ..core.auth import Authenticator, authorize
+from ..core.errors import ApiError
+from ..core.timestamps import now_utc, to_mirror
+from ..pool.db import Build, Reader
+from ..pool.mirror import Mirror, VerifyFirst
+from . import etag
+from .kept import AnswerCache, Segment, estimate_size
+from .pagination import Page, start_page
+from .params import check_event_type, check_known
+from .table import Canned, Variant
 
 Headers = list[tuple[bytes, bytes]]
 Row = tuple[Any, ...]

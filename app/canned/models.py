@@ -10,7 +10,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from contact_events.app.core.errors import ERROR_CODES
+from ..core.errors import ERROR_CODES
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
 Row = TypeVar("Row", bound=BaseModel)

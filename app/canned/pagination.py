@@ -27,8 +27,8 @@ from typing import Any
 
 import orjson
 
-from contact_events.app.core.errors import ApiError
-from contact_events.app.core.timestamps import is_mirror_timestamp, now_utc, to_mirror
+from ..core.errors import ApiError
+from ..core.timestamps import is_mirror_timestamp, now_utc, to_mirror
 
 VERSION = 1
 MAX_KEY_CHARS = 2000

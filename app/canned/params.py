@@ -21,15 +21,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from contact_events.app.canned.pagination import CURSOR_PATTERN
-from contact_events.app.core.errors import ApiError
-from contact_events.app.core.timestamps import (
+from ..core.errors import ApiError
+from ..core.timestamps import (
     cutoff,
     mirror_to_datetime,
     parse_request_timestamp,
     to_mirror,
     to_rfc3339,
 )
+from .pagination import CURSOR_PATTERN
 
 MAX_TEXT = 500
 MAX_CURSOR_CHARS = 12000

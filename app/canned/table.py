@@ -34,8 +34,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contact_events.app.canned import models
-from contact_events.app.canned.params import (
+from . import models
+from .params import (
     ALLOW_UNSEEN,
     AS_OF,
     CONTACT_ID_PATH,

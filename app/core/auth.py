@@ -24,9 +24,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
 
-from contact_events.app.core.errors import ApiError
 from contact_events.builder.core.config import Settings
 from contact_events.builder.core.errors import ConfigError
+
+from .errors import ApiError
 
 NO_TOKENS = (
     "no API tokens: set CONTACT_EVENTS_API_TOKENS (comma-separated read tokens); "

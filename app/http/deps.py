@@ -11,11 +11,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from contact_events.app.canned.params import strict_query_values
-from contact_events.app.core.auth import Authenticator, Role, authorize, client_address
-from contact_events.app.core.errors import ApiError
-from contact_events.app.jobs.manager import JobManager
-from contact_events.app.pool.mirror import Mirror
+from ..canned.params import strict_query_values
+from ..core.auth import Authenticator, Role, authorize, client_address
+from ..core.errors import ApiError
+from ..jobs.manager import JobManager
+from ..pool.mirror import Mirror
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contact_events.app.canned.handler import JSON_TYPE, Api, Reply, answer
-from contact_events.app.canned.table import ROUTES, Canned
-from contact_events.app.core.auth import client_address
-from contact_events.app.core.errors import ApiError, error_body
+from ..canned.handler import JSON_TYPE, Api, Reply, answer
+from ..canned.table import ROUTES, Canned
+from ..core.auth import client_address
+from ..core.errors import ApiError, error_body
 
 
 def error_reply(error: ApiError) -> Reply:

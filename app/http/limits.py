@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contact_events.app.core.errors import error_body
+from ..core.errors import error_body
 
 MAX_URL_BYTES = 32 * 1024
 MAX_HEADERS = 100
@@ -120,7 +120,7 @@ def uvicorn_options() -> dict[str, Any]:
     limit either way."""
     options: dict[str, Any] = {"h11_max_incomplete_event_size": H11_MAX_INCOMPLETE_EVENT_SIZE}
     try:
-        from contact_events.app.http.protocol import LimitedHttpToolsProtocol
+        from .protocol import LimitedHttpToolsProtocol
     except ImportError:  # pragma: no cover - uvicorn without httptools: h11 parses
         options["http"] = "h11"
     else:

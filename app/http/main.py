@@ -21,19 +21,20 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
-from contact_events.app.canned.handler import Api
-from contact_events.app.canned.kept import AnswerCache
-from contact_events.app.core import errors
-from contact_events.app.core.auth import Authenticator, require_tokens
-from contact_events.app.core.version import VERSION
-from contact_events.app.http import routes
-from contact_events.app.http.fastpath import CannedRoutes
-from contact_events.app.http.limits import RequestLimits
-from contact_events.app.http.middleware import AccessLogMiddleware, ConditionalMiddleware
-from contact_events.app.http.routers import health, rebuild, status
-from contact_events.app.jobs.manager import JobManager, Runner
-from contact_events.app.pool.mirror import Mirror
 from contact_events.builder.core.config import Settings, load_settings
+
+from ..canned.handler import Api
+from ..canned.kept import AnswerCache
+from ..core import errors
+from ..core.auth import Authenticator, require_tokens
+from ..core.version import VERSION
+from ..jobs.manager import JobManager, Runner
+from ..pool.mirror import Mirror
+from . import routes
+from .fastpath import CannedRoutes
+from .limits import RequestLimits
+from .middleware import AccessLogMiddleware, ConditionalMiddleware
+from .routers import health, rebuild, status
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).

@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contact_events.app.canned import etag
-from contact_events.app.core.errors import error_body
+from ..canned import etag
+from ..core.errors import error_body
 
 access_log = logging.getLogger("contact_events.access")
 log = logging.getLogger("contact_events.api")

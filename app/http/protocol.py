@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from contact_events.app.http.limits import (
+from .limits import (
     H11_MAX_INCOMPLETE_EVENT_SIZE,
     HEADERS_TOO_LARGE,
     MAX_HEADER_BYTES,

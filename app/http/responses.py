@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contact_events.app.canned.models import ErrorResponse
+from ..canned.models import ErrorResponse
 
 
 def error_doc(description: str) -> dict[str, Any]:

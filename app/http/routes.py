@@ -14,11 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from contact_events.app.canned.handler import Api, Reply, answer
-from contact_events.app.canned.table import ROUTES, Canned
-from contact_events.app.core.auth import client_address
-from contact_events.app.http.deps import bearer
-from contact_events.app.http.responses import DATA_ERRORS, NOT_MODIFIED, UNKNOWN_CONTACT
+from ..canned.handler import Api, Reply, answer
+from ..canned.table import ROUTES, Canned
+from ..core.auth import client_address
+from .deps import bearer
+from .responses import DATA_ERRORS, NOT_MODIFIED, UNKNOWN_CONTACT
 
 
 def to_response(reply: Reply) -> Response:

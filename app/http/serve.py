@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uvicorn
 
-from contact_events.app.core.auth import require_tokens
-from contact_events.app.http.limits import uvicorn_options
-from contact_events.app.http.logging import log_config, server_log_level
-from contact_events.app.http.main import create_app
 from contact_events.builder.core.config import Settings
+
+from ..core.auth import require_tokens
+from .limits import uvicorn_options
+from .logging import log_config, server_log_level
+from .main import create_app
 
 
 def serve(

@@ -33,7 +33,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contact_events.app.core.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 from contact_events.builder.core.config import Settings
 from contact_events.builder.core.errors import ContactEventsError, one_line
 from contact_events.builder.core.files import (
@@ -43,6 +42,8 @@ from contact_events.builder.core.files import (
 )
 from contact_events.builder.core.queries import read_query
 from contact_events.builder.mirror.store import MirrorFiles
+
+from ..core.timestamps import mirror_to_datetime, now_utc, to_mirror, to_rfc3339
 
 if TYPE_CHECKING:
     from contact_events.builder.pipeline import PipelineReport

@@ -26,11 +26,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from contact_events.app.core.errors import ApiError
-from contact_events.app.core.timestamps import to_rfc3339
 from contact_events.builder.core.queries import read_query
 from contact_events.builder.mirror.build_row import BuildRow, DamagedBuildRow
 from contact_events.builder.mirror.store import connect_read_only
+
+from ..core.errors import ApiError
+from ..core.timestamps import to_rfc3339
 
 log = logging.getLogger("contact_events.api")
 

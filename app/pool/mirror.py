@@ -41,16 +41,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contact_events.app.core.timestamps import now_utc
-from contact_events.app.pool.db import (
-    BAD_MIRROR,
-    NO_MIRROR,
-    Build,
-    FileKey,
-    MirrorUnavailable,
-    Reader,
-)
 from contact_events.builder.mirror.store import Verification, verify_mirror
+
+from ..core.timestamps import now_utc
+from .db import BAD_MIRROR, NO_MIRROR, Build, FileKey, MirrorUnavailable, Reader
 
 log = logging.getLogger("contact_events.api")
 

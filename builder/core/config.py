@@ -33,8 +33,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from contact_events.builder.core.contract import ASCII_LOWER, TRIM_CHARS
-from contact_events.builder.core.errors import ConfigError
+from .contract import ASCII_LOWER, TRIM_CHARS
+from .errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
 

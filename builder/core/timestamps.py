@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from contact_events.builder.core.contract import TIMESTAMP_RE, TRIM_CHARS
+from .contract import TIMESTAMP_RE, TRIM_CHARS
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 

@@ -81,7 +81,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from contact_events.builder.demo.flat import (
+from .flat import (
     _ABSENT,
     BAD_TIMESTAMPS,
     COMMON_TRAPS,

@@ -14,9 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from contact_events.builder.core.config import Settings, read_config_file
-from contact_events.builder.core.errors import ConfigError, ContactEventsError
-from contact_events.builder.core.files import create_private, private_dir
+from ..core.config import Settings, read_config_file
+from ..core.errors import ConfigError, ContactEventsError
+from ..core.files import create_private, private_dir
 
 DEMO_CONFIG = "contact-events.toml"
 
@@ -33,10 +33,10 @@ def write_demo(
 ) -> dict[str, int]:
     """The demo practice in the profile's layout (builder.demo.flat / demo_lorchestra)."""
     if profile is DemoProfile.lorchestra:
-        from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
+        from .lorchestra import write_lorchestra_demo_data
 
         return write_lorchestra_demo_data(directory, size, progress=progress)
-    from contact_events.builder.demo.flat import write_demo_data
+    from .flat import write_demo_data
 
     return write_demo_data(directory, size, progress=progress)
 
@@ -113,7 +113,7 @@ def prepare_demo(
 ) -> Demo:
     """The demo in `directory`: reused when one is there (`reuse` None or True; True
     insists), else written afresh: tokens, settings file, data, load, build, sync."""
-    from contact_events.builder.demo.flat import PRACTICE_EMAILS
+    from .flat import PRACTICE_EMAILS
 
     progress = progress or Progress()
     settings_file = directory / DEMO_CONFIG
@@ -147,10 +147,10 @@ def prepare_demo(
     demo = Demo(directory, settings_file, token, admin, conf)
     if existing and reuse is not False:
         return demo
-    from contact_events.builder.pipeline import rebuild
-    from contact_events.builder.stages.load import load_directory
-    from contact_events.builder.stages.lock import writer_session
-    from contact_events.builder.stages.profiles import profile_of
+    from ..pipeline import rebuild
+    from ..stages.load import load_directory
+    from ..stages.lock import writer_session
+    from ..stages.profiles import profile_of
 
     private_dir(directory)
     if not settings_file.is_file():

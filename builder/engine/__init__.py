@@ -17,15 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contact_events.builder.core.config import (
-    Settings,
-    bad_configuration,
-    check_names,
-    variable_name,
-)
-from contact_events.builder.core.errors import ConfigError
-from contact_events.builder.engine import adapters
-from contact_events.builder.engine.base import Capabilities, Warehouse
+from ..core.config import Settings, bad_configuration, check_names, variable_name
+from ..core.errors import ConfigError
+from . import adapters
+from .base import Capabilities, Warehouse
 
 
 def adapter_names() -> tuple[str, ...]:

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from contact_events.builder.core import trace
+from ..core import trace
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from contact_events.builder.engine import sql
+    from . import sql
 
 log = logging.getLogger("contact_events.warehouse")
 
@@ -154,7 +154,7 @@ class Warehouse(ABC):
 
     def statements(self, query_name: str, **tables: str) -> tuple[sql.Statement, ...]:
         """`queries/<query_name>.sql` rendered for this engine; `tables` fills placeholders."""
-        from contact_events.builder.engine import sql
+        from . import sql
 
         catalog, db = self.qualifier()
         return sql.render(
@@ -174,7 +174,7 @@ class Warehouse(ABC):
         json_text: Mapping[str, Sequence[str]] | None = None,
     ) -> sql.Statement:
         """`sql.render_sources` for this engine: the template's SELECT once per source."""
-        from contact_events.builder.engine import sql
+        from . import sql
 
         catalog, db = self.qualifier()
         return sql.render_sources(

@@ -26,7 +26,7 @@ from functools import cache
 import sqlglot
 from sqlglot import exp
 
-from contact_events.builder.core.queries import read_query
+from ..core.queries import read_query
 
 SOURCE_DIALECT = "bigquery"
 # The staging template's stand-in for a profile source's SELECT (resolve/stage_*.sql).

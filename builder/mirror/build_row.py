@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from contact_events.builder.core.contract import EVENT_TYPES
-from contact_events.builder.core.errors import ContactEventsError
-from contact_events.builder.core.queries import read_query
+from ..core.contract import EVENT_TYPES
+from ..core.errors import ContactEventsError
+from ..core.queries import read_query
 
 _VERSION = re.compile(r"^PRAGMA user_version = (\d+);", re.M)
 

@@ -35,10 +35,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contact_events.builder.core.contract import MIRROR_TIMESTAMP_FORMAT
-from contact_events.builder.core.queries import read_query
-from contact_events.builder.core.trace import TracedSQLite
-from contact_events.builder.mirror.build_row import BuildRow, DamagedBuildRow
+from ..core.contract import MIRROR_TIMESTAMP_FORMAT
+from ..core.queries import read_query
+from ..core.trace import TracedSQLite
+from .build_row import BuildRow, DamagedBuildRow
 
 log = logging.getLogger("contact_events.mirror")
 

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlglot import exp
 
-from contact_events.builder.core.config import Settings
-from contact_events.builder.core.contract import REASONS, WARNING_REASONS
-from contact_events.builder.core.errors import WarehouseError
-from contact_events.builder.engine import Warehouse, sql
-from contact_events.builder.stages.profiles import Profile, SourceFile, profile_of
-from contact_events.builder.stages.strategy import FULL, PREVIOUS_STAGE, Strategy
+from ..core.config import Settings
+from ..core.contract import REASONS, WARNING_REASONS
+from ..core.errors import WarehouseError
+from ..engine import Warehouse, sql
+from .profiles import Profile, SourceFile, profile_of
+from .strategy import FULL, PREVIOUS_STAGE, Strategy
 
 log = logging.getLogger("contact_events.build")
 # The staged rows of a build (resolve/stage_sources.sql), and where the build keeps them

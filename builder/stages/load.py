@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contact_events.builder.core.contract import INT64, JSON, STRING, STRING_ARRAY, TIMESTAMP
-from contact_events.builder.core.errors import LoadError
-from contact_events.builder.core.timestamps import TimestampError, parse_timestamp
-from contact_events.builder.engine import Warehouse
-from contact_events.builder.stages.profiles import PROFILES_DIR, Profile, Tables, load_profile
+from ..core.contract import INT64, JSON, STRING, STRING_ARRAY, TIMESTAMP
+from ..core.errors import LoadError
+from ..core.timestamps import TimestampError, parse_timestamp
+from ..engine import Warehouse
+from .profiles import PROFILES_DIR, Profile, Tables, load_profile
 
 log = logging.getLogger("contact_events.load")
 BATCH_ROWS = 50_000

@@ -33,10 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contact_events.builder.core.config import Settings
-from contact_events.builder.core.errors import BusyError
-from contact_events.builder.core.files import FILE_MODE, private_dir, remove_sqlite_side_files
-from contact_events.builder.mirror.store import MirrorFiles
+from ..core.config import Settings
+from ..core.errors import BusyError
+from ..core.files import FILE_MODE, private_dir, remove_sqlite_side_files
+from ..mirror.store import MirrorFiles
 
 log = logging.getLogger("contact_events.lock")
 
@@ -133,7 +133,7 @@ def remove_stale_temps(settings: Settings) -> list[Path]:
 def writer_session(settings: Settings, doing: str) -> Iterator[Any]:
     """The writers' lock, then the warehouse: what every writing command runs in. A load's
     staging tables that a killed load left behind are dropped first."""
-    from contact_events.builder.engine import open_warehouse
+    from ..engine import open_warehouse
 
     with writer_lock(settings, doing), open_warehouse(settings) as warehouse:
         for table in warehouse.leftover_staging():

@@ -36,11 +36,11 @@ from pathlib import Path
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.core.config import Settings
-from contact_events.builder.core.errors import ConfigError
-from contact_events.builder.core.queries import QUERIES_DIR
-from contact_events.builder.engine import sql
+from ..core import contract as c
+from ..core.config import Settings
+from ..core.errors import ConfigError
+from ..core.queries import QUERIES_DIR
+from ..engine import sql
 
 PROFILES_DIR = QUERIES_DIR / "profiles"
 ROLES = ("source", "contacts", "inputs")

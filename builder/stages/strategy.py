@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from contact_events.builder.core.contract import BUILD_TABLE, LEDGER_TABLE
-from contact_events.builder.mirror.build_row import SCHEMA_VERSION
-from contact_events.builder.mirror.store import MirrorState, mirror_state, verify_mirror
+from ..core.contract import BUILD_TABLE, LEDGER_TABLE
+from ..mirror.build_row import SCHEMA_VERSION
+from ..mirror.store import MirrorState, mirror_state, verify_mirror
 
 if TYPE_CHECKING:
-    from contact_events.builder.engine import Warehouse
+    from ..engine import Warehouse
 
 Mode = Literal["full", "incremental"]
 MODES: tuple[Mode, ...] = ("full", "incremental")

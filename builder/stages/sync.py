@@ -37,27 +37,21 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.core.errors import BusyError, SyncError, WarehouseError
-from contact_events.builder.core.files import (
-    create_private,
-    disk_full,
-    free_bytes,
-    is_disk_full,
-    private_dir,
-)
-from contact_events.builder.core.trace import TracedSQLite
-from contact_events.builder.engine import Warehouse
-from contact_events.builder.engine.sql import insert_rows, read_query, sqlite_statements
-from contact_events.builder.mirror.build_row import BuildRow
-from contact_events.builder.mirror.store import (
+from ..core import contract as c
+from ..core.errors import BusyError, SyncError, WarehouseError
+from ..core.files import create_private, disk_full, free_bytes, is_disk_full, private_dir
+from ..core.trace import TracedSQLite
+from ..engine import Warehouse
+from ..engine.sql import insert_rows, read_query, sqlite_statements
+from ..mirror.build_row import BuildRow
+from ..mirror.store import (
     ARROW_TIMESTAMP_FORMAT,
     MirrorFiles,
     mirror_checksum,
     mirror_state,
     mirror_timestamp,
 )
-from contact_events.builder.stages.strategy import FULL, Strategy, last_build
+from .strategy import FULL, Strategy, last_build
 
 log = logging.getLogger("contact_events.sync")
 

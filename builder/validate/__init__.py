@@ -48,7 +48,7 @@ from the module that defines it; so do the tests (tests/validate/ mirrors this p
 
 from __future__ import annotations
 
-from contact_events.builder.validate.api import check_mirror, validate
-from contact_events.builder.validate.rendering import render, render_timeline
+from .api import check_mirror, validate
+from .rendering import render, render_timeline
 
 __all__ = ["check_mirror", "render", "render_timeline", "validate"]

@@ -9,15 +9,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from contact_events.builder.core.config import Settings
-from contact_events.builder.core.errors import ContactEventsError, PipelineError
-from contact_events.builder.core.files import create_private
-from contact_events.builder.engine.base import Warehouse
-from contact_events.builder.mirror.store import MirrorFiles
-from contact_events.builder.stages.profiles import Profile, profile_of
-from contact_events.builder.validate.compare import _Run
-from contact_events.builder.validate.findings import MAX_FINDINGS, ValidationResult
-from contact_events.builder.validate.sources import reference_sources
+from ..core.config import Settings
+from ..core.errors import ContactEventsError, PipelineError
+from ..core.files import create_private
+from ..engine.base import Warehouse
+from ..mirror.store import MirrorFiles
+from ..stages.profiles import Profile, profile_of
+from .compare import _Run
+from .findings import MAX_FINDINGS, ValidationResult
+from .sources import reference_sources
 
 
 def select_contacts(

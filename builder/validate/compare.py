@@ -13,11 +13,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.core.config import Settings
-from contact_events.builder.engine.base import Warehouse
-from contact_events.builder.mirror.store import connect_read_only
-from contact_events.builder.validate.findings import (
+from ..core import contract as c
+from ..core.config import Settings
+from ..engine.base import Warehouse
+from ..mirror.store import connect_read_only
+from .findings import (
     BUILD_REPORT_DIFFERS,
     COLUMN_TYPE,
     CONTACT_DIFFERS,
@@ -38,8 +38,8 @@ from contact_events.builder.validate.findings import (
     Finding,
     ValidationResult,
 )
-from contact_events.builder.validate.mapping import SourceSpec, payload_text
-from contact_events.builder.validate.reference import (
+from .mapping import SourceSpec, payload_text
+from .reference import (
     CONTACT_COLUMNS,
     Contacts,
     Outcome,
@@ -51,14 +51,8 @@ from contact_events.builder.validate.reference import (
     reference_contacts,
     reference_source,
 )
-from contact_events.builder.validate.sources import ReferenceSources
-from contact_events.builder.validate.timestamps import (
-    _MIN_US,
-    _iso,
-    mirror_text,
-    parse_instant,
-    trim,
-)
+from .sources import ReferenceSources
+from .timestamps import _MIN_US, _iso, mirror_text, parse_instant, trim
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.validate.timestamps import parse_instant, trim
+from ..core import contract as c
+from .timestamps import parse_instant, trim
 
 
 def _s(value: str | None) -> str | None:

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.engine.base import Warehouse
-from contact_events.builder.validate.mapping import (
+from ..core import contract as c
+from ..engine.base import Warehouse
+from .mapping import (
     C_CONTACT,
     C_EMAIL,
     C_NAME,
@@ -26,7 +26,7 @@ from contact_events.builder.validate.mapping import (
     later_wins,
     norm_email,
 )
-from contact_events.builder.validate.timestamps import parse_instant, trim
+from .timestamps import parse_instant, trim
 
 # --------------------------------------------------------------------------- contacts
 

@@ -17,10 +17,10 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from contact_events.builder.core.config import Settings
-from contact_events.builder.engine.base import Warehouse
-from contact_events.builder.validate.api import validate
-from contact_events.builder.validate.findings import (
+from ..core.config import Settings
+from ..engine.base import Warehouse
+from .api import validate
+from .findings import (
     FIELD_DIFFERS,
     KINDS,
     MISSING,
@@ -29,7 +29,7 @@ from contact_events.builder.validate.findings import (
     ValidationResult,
     _jsonable,
 )
-from contact_events.builder.validate.timestamps import _MIN_US, mirror_text
+from .timestamps import _MIN_US, mirror_text
 
 
 def _short(value: Any, width: int = 60) -> str:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from contact_events.builder.stages.profiles import Profile, SourceFile
-from contact_events.builder.validate import lorchestra, mapping, staged
-from contact_events.builder.validate.mapping import SourceSpec
+from ..stages.profiles import Profile, SourceFile
+from . import lorchestra, mapping, staged
+from .mapping import SourceSpec
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from contact_events.builder.core import contract as c
-from contact_events.builder.validate.mapping import Candidate, SourceSpec, _intern, norm_email
-from contact_events.builder.validate.timestamps import parse_instant
+from ..core import contract as c
+from .mapping import Candidate, SourceSpec, _intern, norm_email
+from .timestamps import parse_instant
 
 STAGED_TABLE = "proj_stage_sources_last"  # this build's, once it has finished
 STAGED_CONTACTS = "proj_stage_contacts_raw"

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from contact_events.app.canned.models import HealthResponse
-from contact_events.app.http.deps import MirrorDep
+from ...canned.models import HealthResponse
+from ..deps import MirrorDep
 
 router = APIRouter(tags=["health"])
 

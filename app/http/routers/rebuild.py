@@ -12,10 +12,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Response
 from fastapi.concurrency import run_in_threadpool
 
-from contact_events.app.canned.models import RebuildJob
-from contact_events.app.core.errors import ApiError
-from contact_events.app.http.deps import AdminAuth, JobsDep, ReadAuth, StrictQuery
-from contact_events.app.http.responses import AUTH_ERRORS, error_doc
+from ...canned.models import RebuildJob
+from ...core.errors import ApiError
+from ..deps import AdminAuth, JobsDep, ReadAuth, StrictQuery
+from ..responses import AUTH_ERRORS, error_doc
 
 log = logging.getLogger("contact_events.api")
 T = TypeVar("T")

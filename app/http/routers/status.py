@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from contact_events.app.canned.models import StatusResponse
-from contact_events.app.core.timestamps import now_utc, to_mirror, to_rfc3339
-from contact_events.app.http.deps import MirrorDep, ReadAuth, StrictQuery
-from contact_events.app.http.responses import AUTH_ERRORS, error_doc
-from contact_events.app.pool.db import Build, Reader
-from contact_events.app.pool.mirror import Check, Mirror
 from contact_events.builder.core.contract import REASONS
+
+from ...canned.models import StatusResponse
+from ...core.timestamps import now_utc, to_mirror, to_rfc3339
+from ...pool.db import Build, Reader
+from ...pool.mirror import Check, Mirror
+from ..deps import MirrorDep, ReadAuth, StrictQuery
+from ..responses import AUTH_ERRORS, error_doc
 
 router = APIRouter(
     tags=["status"],

@@ -24,9 +24,9 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from contact_events.builder.core import trace
-from contact_events.builder.core.errors import ConfigError, WarehouseError
-from contact_events.builder.engine.base import Capabilities, Params, Warehouse, staging_name
+from ...core import trace
+from ...core.errors import ConfigError, WarehouseError
+from ..base import Capabilities, Params, Warehouse, staging_name
 
 try:
     from google.api_core import exceptions as gexc

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, field_validator
 
-from contact_events.builder.core import trace
-from contact_events.builder.core.errors import BusyError, ContactEventsError, WarehouseError
-from contact_events.builder.core.files import disk_full, is_disk_full, make_private, private_dir
-from contact_events.builder.engine.base import Capabilities, Params, Warehouse, staging_name
+from ...core import trace
+from ...core.errors import BusyError, ContactEventsError, WarehouseError
+from ...core.files import disk_full, is_disk_full, make_private, private_dir
+from ..base import Capabilities, Params, Warehouse, staging_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -170,7 +170,7 @@ class DuckDBWarehouse(Warehouse):
 
         if not self.table_exists(table):
             raise WarehouseError(f"table {table} does not exist in {self.path}")
-        from contact_events.builder.engine import sql
+        from .. import sql
 
         statement = sql.select_columns(table, columns, self.dialect)
         cur = self.con.cursor()  # its own cursor: reading never blocks the connection
