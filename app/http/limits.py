@@ -20,7 +20,6 @@ shape, before any route, token or mirror is looked at.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -112,17 +111,3 @@ def raw_response(over: tuple[int, str, str]) -> bytes:
             body,
         ]
     )
-
-
-def uvicorn_options() -> dict[str, Any]:
-    """What `uvicorn.run` needs to enforce the limits while it parses: the counting
-    httptools protocol where httptools is installed (uvicorn[standard]), and h11's own
-    limit either way."""
-    options: dict[str, Any] = {"h11_max_incomplete_event_size": H11_MAX_INCOMPLETE_EVENT_SIZE}
-    try:
-        from .protocol import LimitedHttpToolsProtocol
-    except ImportError:  # pragma: no cover - uvicorn without httptools: h11 parses
-        options["http"] = "h11"
-    else:
-        options["http"] = LimitedHttpToolsProtocol
-    return options

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from contact_events.builder.core.config import Settings
 
 from ..core.auth import require_tokens
-from .limits import uvicorn_options
+from .limits import H11_MAX_INCOMPLETE_EVENT_SIZE
 from .logging import log_config, server_log_level
 from .main import create_app
 
@@ -45,3 +47,17 @@ def serve(
         )
     else:
         uvicorn.run(create_app(settings), **options)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """What `uvicorn.run` needs to enforce the limits while it parses: the counting
+    httptools protocol where httptools is installed (uvicorn[standard]), and h11's own
+    limit either way (app/http/limits.py says what they are)."""
+    options: dict[str, Any] = {"h11_max_incomplete_event_size": H11_MAX_INCOMPLETE_EVENT_SIZE}
+    try:
+        from .protocol import LimitedHttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn without httptools: h11 parses
+        options["http"] = "h11"
+    else:
+        options["http"] = LimitedHttpToolsProtocol
+    return options
