@@ -29,9 +29,12 @@ CURSOR_DESC = "Pass as `cursor` (with the same filters) for the next page; null 
 CURSOR_EXAMPLE = "eyJ2IjoxLCJrIjoiZXZlbnRzIiwiZiI6IjAxMjMiLCJhIjoiLi4uIiwicyI6W119"
 
 
-def example(**values: Any) -> ConfigDict:
-    """A model's example in the OpenAPI docs."""
-    return ConfigDict(json_schema_extra={"examples": [values]})
+def _fields_example(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    schema["examples"] = [{n: f.examples[0] for n, f in model.model_fields.items() if f.examples}]
+
+
+# A model's example in the OpenAPI docs, made of its fields' own examples.
+EXAMPLE_OF_FIELDS = ConfigDict(json_schema_extra=_fields_example)
 
 
 class ErrorDetail(BaseModel):
@@ -162,12 +165,7 @@ class NoSessionPage(Page[NoSessionRow]):
 class ChannelSummaryRow(BaseModel):
     """One contact's events per type, their total and the latest event's time."""
 
-    model_config = example(
-        contact_id="c-000123",
-        counts={"form": 4, "session": 12, "email": 7, "message": 3, "system": 0},
-        total=26,
-        last_activity_at=TS,
-    )
+    model_config = EXAMPLE_OF_FIELDS
     contact_id: str = Field(examples=["c-000123"])
     counts: dict[str, int] = Field(
         description=(
@@ -187,17 +185,7 @@ class ChannelSummaryPage(Page[ChannelSummaryRow]):
 
 
 class LedgerEvent(BaseModel):
-    model_config = example(
-        contact_id="c-000123",
-        contact_email="ada@example.org",
-        event_type="session",
-        event_name="Session Completed",
-        event_source="dataverse",
-        event_timestamp=TS,
-        source_system="canonical.clinical_sessions",
-        source_record_id="s-9001",
-        payload={"session_num": 3, "idem_key": "k-77"},
-    )
+    model_config = EXAMPLE_OF_FIELDS
     contact_id: str | None = Field(
         description="Null for an orphan (only /events lists orphans).", examples=["c-000123"]
     )
