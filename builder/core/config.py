@@ -5,7 +5,7 @@ The toml file is `$CONTACT_EVENTS_CONFIG` (what `contact-events --config PATH` s
 case without the prefix (`warehouse = "bigquery"`). The environment wins over the file.
 
 The warehouse engine's own settings (`CONTACT_EVENTS_DUCKDB_PATH`, `_BQ_PROJECT`, ...)
-belong to its adapter, which carries their model (builder/warehouse/): here they are kept
+belong to its adapter, which carries their model (builder/engine/): here they are kept
 as given, in `model_extra`, and `builder.engine.check_settings` validates them.
 
 Nothing is silently ignored: an unknown key in the file or an unknown `CONTACT_EVENTS_*`
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, extra="allow", hide_input_in_errors=True
     )
 
-    # The engine: an adapter's name (builder/warehouse/), checked there.
+    # The engine: an adapter's name (builder/engine/adapters/), checked there.
     warehouse: str = "duckdb"
     # What the canonical tables look like (CONTRACT §7); SOURCES_DIR: the practice's own
     # folder of source files instead of a built-in profile's.
