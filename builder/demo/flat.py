@@ -586,31 +586,50 @@ class _Practice:
         table: str,
         row: dict[str, object],
         trap: str | None,
-        id_col: str,
+        id_key: str,
         created: int,
         mutate: Callable[[dict[str, object]], None],
     ) -> None:
-        """Write a row, applying the id trap and the duplicate traps."""
+        """Write a row with its trap, the same way in every layout: the layout's own
+        traps first (`_trap`), then the duplicate traps (`_emit_duplicated`), whose
+        second version is the row's copy (`_copy`) with its record mutated (`_record_of`)
+        and, re-ingested later, a later stamp (`_stamp_later`)."""
         if trap is None:
             self.sink.emit(table, _encode(row))
             return
-        if trap == "id_missing":
-            row[id_col] = self._missing()
-        for key in [k for k, v in row.items() if v is _ABSENT]:
-            del row[key]
+        record = self._trap(table, row, trap, id_key)
+        for key in [k for k, v in record.items() if v is _ABSENT]:
+            del record[key]
 
         def second_version() -> dict[str, object]:
-            copy = dict(row)
-            mutate(copy)
+            copy = self._copy(table, row, record)
+            mutate(self._record_of(table, copy))
             if trap == "dup_later":
-                later = self._later(created)
-                self.k += 1
-                copy["created_at"] = (
-                    self.clock.offset(later, -300) if self.k % 3 == 0 else self.clock.z(later)
-                )
+                self._stamp_later(table, row, copy, self._later(created))
             return copy
 
         self._emit_duplicated(table, _encode(row), trap, second_version)
+
+    # The flat layout's record is the row itself; `created_at` orders its duplicates.
+
+    def _trap(self, table: str, row: dict[str, object], trap: str, id_key: str) -> dict:
+        if trap == "id_missing":
+            row[id_key] = self._missing()
+        return row
+
+    def _copy(self, table: str, row: dict[str, object], record: dict) -> dict[str, object]:
+        return dict(row)
+
+    def _record_of(self, table: str, row: dict[str, object]) -> dict[str, object]:
+        return row
+
+    def _stamp_later(
+        self, table: str, row: dict[str, object], copy: dict[str, object], later: int
+    ) -> None:
+        self.k += 1
+        copy["created_at"] = (
+            self.clock.offset(later, -300) if self.k % 3 == 0 else self.clock.z(later)
+        )
 
     def _later(self, created: int) -> int:
         """When a `dup_later` re-ingestion of a record created at `created` happened."""

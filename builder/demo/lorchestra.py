@@ -381,27 +381,13 @@ class _Lorchestra(_Practice):
             "created_at": self._stamp(created),
         }
 
-    def _put(
-        self,
-        table: str,
-        row: dict[str, object],
-        trap: str | None,
-        id_key: str,
-        created: int,
-        mutate: Callable[[dict[str, object]], None],
-    ) -> None:
-        """Write a row, applying the id, schema and duplicate traps.
+    # The record (where the id and the mutated fields live) is the payload of a canonical
+    # object, the row itself for a form; `created_at` orders duplicates, or
+    # `processed_at` for a form. Rows are written by `_Practice._write`.
 
-        The record (where the id and the mutated fields live) is the payload of a
-        canonical object, the row itself for a form; the ordering column is
-        `created_at`, or `processed_at` for a form.
-        """
+    def _trap(self, table: str, row: dict[str, object], trap: str, id_key: str) -> dict:
         objects = table == OBJECTS
         record = _record(row)
-        stamp = "created_at" if objects else "processed_at"
-        if trap is None:
-            self.sink.emit(table, _encode(row))
-            return
         if trap == "id_missing":
             # a row keeps every column of the contract; a payload may lack the key
             record[id_key] = (
@@ -410,24 +396,27 @@ class _Lorchestra(_Practice):
         elif trap == "schema_next":
             row["canonical_schema"] = _other_version(row)
         elif trap in ("created_null", "processed_null"):
-            row[stamp] = None
-        for key in [k for k, v in record.items() if v is _ABSENT]:
-            del record[key]
+            row["created_at" if objects else "processed_at"] = None
+        return record
 
-        def second_version() -> dict[str, object]:
-            copy = dict(row)
-            if objects:
-                copy["payload"] = dict(record)
-            mutate(_record(copy))
-            if trap == "dup_later":
-                later = self._later(created)
-                offset = self._turn(f"{table}:offset", 3) == 0
-                copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
-                if objects and self._turn("version", 4) == 1:  # re-ingested as the other version
-                    copy["canonical_schema"] = _other_version(row)
-            return copy
+    def _copy(self, table: str, row: dict[str, object], record: dict) -> dict[str, object]:
+        copy = dict(row)
+        if table == OBJECTS:
+            copy["payload"] = dict(record)
+        return copy
 
-        self._emit_duplicated(table, _encode(row), trap, second_version)
+    def _record_of(self, table: str, row: dict[str, object]) -> dict[str, object]:
+        return _record(row)
+
+    def _stamp_later(
+        self, table: str, row: dict[str, object], copy: dict[str, object], later: int
+    ) -> None:
+        objects = table == OBJECTS
+        offset = self._turn(f"{table}:offset", 3) == 0
+        stamp = "created_at" if objects else "processed_at"
+        copy[stamp] = self.clock.offset(later, -300) if offset else self.clock.z(later)
+        if objects and self._turn("version", 4) == 1:  # re-ingested as the other version
+            copy["canonical_schema"] = _other_version(row)
 
     def _winner_first(self, table: str) -> bool:
         return self._turn(f"{table}:order", 5) < 2
@@ -623,7 +612,7 @@ class _Lorchestra(_Practice):
         if trap == "idem_empty":
             idem = (None, "")[self._turn(trap, 2)]
         row = self._object("clinical_session", payload, created, idem)
-        self._put(OBJECTS, row, trap, "session_id", created, self._mutate_session)
+        self._write(OBJECTS, row, trap, "session_id", created, self._mutate_session)
         self._session_extra(c, session_id, ts, created)
         if self.customer is not None and rng.random() < BILL_SHARE:
             self._bill(c, ts)
@@ -714,7 +703,7 @@ class _Lorchestra(_Practice):
             payload["description"] = ""
         created = self._created(ts)
         row = self._object("invoice", payload, created, f"stripe:invoice:{invoice_id}")
-        self._put(OBJECTS, row, trap, "invoice_id", created, self._mutate_invoice)
+        self._write(OBJECTS, row, trap, "invoice_id", created, self._mutate_invoice)
 
     @staticmethod
     def _mutate_invoice(payload: dict[str, object]) -> None:
@@ -750,7 +739,7 @@ class _Lorchestra(_Practice):
             row["created_at"] = clock.z(created + 900)
             self._emit(row)
             return payment_id
-        self._put(OBJECTS, row, trap, "payment_id", created, self._mutate_status)
+        self._write(OBJECTS, row, trap, "payment_id", created, self._mutate_status)
         return payment_id
 
     @staticmethod
@@ -791,7 +780,7 @@ class _Lorchestra(_Practice):
             payload["status"] = payload["currency"] = ""
         created = self._created(ts)
         row = self._object("refund", payload, created, f"stripe:refund:{refund_id}")
-        self._put(OBJECTS, row, trap, "refund_id", created, self._mutate_status)
+        self._write(OBJECTS, row, trap, "refund_id", created, self._mutate_status)
 
     # -- forms
 
@@ -819,7 +808,7 @@ class _Lorchestra(_Practice):
         }
         if trap == "empty_strings":
             row["event_subtype" if serial % 2 else "binding_id"] = ""
-        self._put(FORMS, row, trap, "measurement_event_id", processed, self._mutate_form)
+        self._write(FORMS, row, trap, "measurement_event_id", processed, self._mutate_form)
         if self.decks["form_extra"].draw() == "form_response":
             self._form_response(c, ts, processed, measure, form_id, response, serial)
 
@@ -903,7 +892,7 @@ class _Lorchestra(_Practice):
         created = self._created(ts)
         system = "gmail" if gmail else "exchange"
         row = self._object("email_jmap_lite", payload, created, f"{system}:{email_id}", system)
-        self._put(OBJECTS, row, trap, "id", created, self._mutate_mail)
+        self._write(OBJECTS, row, trap, "id", created, self._mutate_mail)
 
     @staticmethod
     def _mutate_mail(payload: dict[str, object]) -> None:
