@@ -22,8 +22,8 @@ pytest_plugins = ["test_api_support"]
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_WORKER = """
 import sys, time
-from app.jobs.manager import JobManager
-from builder.core.config import Settings
+from contact_events.app.jobs.manager import JobManager
+from contact_events.builder.core.config import Settings
 jobs = JobManager(Settings(mirror_path=sys.argv[1]), runner=lambda s: time.sleep(600))
 job, started = jobs.submit()
 assert started

@@ -427,8 +427,8 @@ def test_a_passing_check_is_recorded(built):
 SLOW_SYNC = r"""
 import sys, time
 from pathlib import Path
-import builder.stages.sync as s
-from builder.engine.adapters.duckdb import DuckDBWarehouse
+import contact_events.builder.stages.sync as s
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 
 s.BATCH_ROWS = 10
 
