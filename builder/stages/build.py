@@ -99,7 +99,7 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
 
     def staged(template: str, source: SourceFile, **params: object) -> Step:
         statement = warehouse.render_sources(
-            template, [(source.query, {})], source.label, json_text
+            template, [(source.query, {})], f"{template} <- {source.label}", json_text
         )
         return Step(f"source {source.name}", (statement,), dict(params), (source,))
 
@@ -161,7 +161,8 @@ def dry_run_statements(
             yield step.label, f"-- {step.note}", None
         for statement in step.statements:
             bound = statement.bind({**params, **step.params})
-            yield statement.name, statement.sql, warehouse.estimate(statement.sql, bound)
+            estimate = warehouse.estimate(statement.sql, bound, name=statement.name)
+            yield statement.name, statement.sql, estimate
 
 
 def tables_read(profile: Profile) -> dict[str, list[str]]:
@@ -276,7 +277,9 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
             report.records_resolved = n
     if profile.inputs is not None:
         statement = warehouse.render_sources(
-            "report/inputs", [(profile.inputs.query, {})], "report/inputs"
+            "report/inputs",
+            [(profile.inputs.query, {})],
+            f"report/inputs <- {profile.inputs.label}",
         )
         rows = warehouse.fetch(statement.sql, name=statement.name)
         report.inputs = [
