@@ -366,7 +366,7 @@ def mirror_truth(path: Path) -> tuple[str, dict[str, int]]:
 
 def test_readers_during_rebuilds_see_whole_mirrors(practice: Settings, tmp_path: Path):
     """Readers hammer a real server while the mirror is replaced (POST /rebuild, full) and
-    patched in place (`rebuild(incremental=True)`): every answer is 200 and matches, row
+    patched in place (`rebuild(mode="incremental")`): every answer is 200 and matches, row
     for row, the build its X-Ledger-Build-Id header names."""
     from datetime import UTC, datetime
 

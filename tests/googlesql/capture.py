@@ -26,6 +26,7 @@ from contact_events.builder.engine.adapters.bigquery import BigQueryWarehouse
 from contact_events.builder.stages.build import build
 from contact_events.builder.stages.load import load_directory
 from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import plan
 from contact_events.builder.stages.sync import sync
 from contact_events.builder.validate import validate
 
@@ -145,9 +146,9 @@ def build_and_check(
     assert full.mode == "full", full.strategy
     sync(wh, settings.mirror_path)
     if incremental:
-        again = build(wh, settings, incremental=True)
+        again = build(wh, settings, plan(wh, "incremental"))
         assert again.mode == "incremental", again.strategy
-        sync(wh, settings.mirror_path, incremental=True)
+        sync(wh, settings.mirror_path, plan(wh, "incremental", settings.mirror_path, built=True))
     result = validate(wh, settings, settings.mirror_path)
     assert result.ok, result.findings[:3]
 
