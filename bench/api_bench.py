@@ -54,8 +54,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from builder.mirror import connect_read_only
-from builder.queries import read_query
+from contact_events.builder.core.queries import read_query
+from contact_events.builder.mirror.store import connect_read_only
 
 DEFAULT_MIRROR = Path(__file__).parent / "out" / "sync-1000000" / "m.db"
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
@@ -192,7 +192,7 @@ def first_page(port: int, route: str, params: dict[str, object]) -> float:
 
 
 def sql_binds(sql: str, params: dict[str, object], as_of: str) -> dict[str, object]:
-    from app.timestamps import cutoff, parse_request_timestamp, to_mirror
+    from contact_events.app.core.timestamps import cutoff, parse_request_timestamp, to_mirror
 
     moment = parse_request_timestamp(as_of)
     binds: dict[str, object] = {

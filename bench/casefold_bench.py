@@ -39,15 +39,15 @@ from rich.table import Table
 from sqlglot import exp
 
 from bench.profile_bench import generate
-from builder import contract as c
-from builder import sql
-from builder.build import PREVIOUS_STAGE, STAGE, build, build_params
-from builder.cli import make_console
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.cli import make_console
+from contact_events.builder.core import contract as c
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+from contact_events.builder.engine import sql
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import PREVIOUS_STAGE, STAGE, build, build_params
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
 
 OUT = Path(__file__).parent / "out" / "casefold"
 STEPS = ("resolve/events", "resolve/contacts")

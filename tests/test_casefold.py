@@ -1,4 +1,4 @@
-"""The committed case-folding table (builder/casefold.py) is Unicode's simple case folding:
+"""The committed case-folding table (builder/core/casefold.py) is Unicode's simple case folding:
 known hard cases, its shape, and the Unicode data itself where the machine has it
 (Debian's `unicode-data` package: /usr/share/unicode/CaseFolding.txt)."""
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builder import casefold_generate
-from builder.casefold import SIMPLE_CASE_FOLDING, UNICODE_VERSION
-from builder.contract import CASEFOLD_FROM, CASEFOLD_TO, EMAIL_FOLD
+from contact_events.builder.core import casefold_generate
+from contact_events.builder.core.casefold import SIMPLE_CASE_FOLDING, UNICODE_VERSION
+from contact_events.builder.core.contract import CASEFOLD_FROM, CASEFOLD_TO, EMAIL_FOLD
 
 DEBIAN_SOURCE = Path("/usr/share/unicode/CaseFolding.txt")
 

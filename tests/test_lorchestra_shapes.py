@@ -16,14 +16,14 @@ from lorchestra_rows import measurement, obj
 from test_api_support import client_for, make_app
 from test_bigquery import MIRROR_TABLES, mirror_rows
 
-from builder.build import build
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.validate.api import validate
-from builder.warehouse.duckdb import DuckDBWarehouse
 from cli_support import run_cli
 from conftest import PRACTICE, by_record_id, ledger, make_settings, open_ro, write_canonicals
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.sync import sync
+from contact_events.builder.validate.api import validate
 
 T = "2024-03-{:02d}T10:00:00Z".format
 
@@ -320,8 +320,8 @@ def test_the_demo_practice_meets_both_shapes_and_resolves_upper_cased_accents(tm
     """`demo-data --profile lorchestra` holds both shapes, canonizer refunds, secondary
     emails and upper-cased accented addresses; built, every one of those addresses that
     is a contact's resolves to it, and validation agrees."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.demo_lorchestra import write_lorchestra_demo_data
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+    from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
 
     folder = tmp_path / "demo"
     write_lorchestra_demo_data(folder, DemoSize(contacts=200, events=3000, seed=3))

@@ -1,6 +1,6 @@
 -- Step 0: the profile's contacts file, as it reads them (CONTRACT §1 columns, and the
--- optional secondary email: NULL when the file does not select one, builder/profiles.py).
--- `source_rows` stands for the file's own SELECT (builder/sql.py render_source).
+-- optional secondary email: NULL when the file does not select one, stages/profiles.py).
+-- `source_rows` stands for the file's own SELECT (builder/engine/sql.py render_source).
 CREATE OR REPLACE TABLE proj_stage_contacts_raw AS
 SELECT
   s.contact_id,
