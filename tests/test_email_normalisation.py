@@ -21,6 +21,7 @@ from contact_events.builder.engine import sql
 from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 from contact_events.builder.stages.build import build
 from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.strategy import plan
 from contact_events.builder.stages.sync import sync
 from contact_events.builder.validate.api import validate
 from contact_events.builder.validate.mapping import norm_email
@@ -207,11 +208,11 @@ def test_the_first_build_after_the_rules_changed_is_a_full_one(tmp_path):
     with DuckDBWarehouse(settings.duckdb_path) as wh:
         load_directory(wh, folder)
         build(wh, settings)
-        assert build(wh, settings, incremental=True).mode == "incremental"
+        assert build(wh, settings, plan(wh, "incremental")).mode == "incremental"
         (report,) = wh.con.execute("SELECT report FROM proj_contact_events_build").fetchone()
         older = {k: v for k, v in json.loads(report).items() if k != "rules"}
         wh.con.execute("UPDATE proj_contact_events_build SET report = ?", [json.dumps(older)])
-        again = build(wh, settings, incremental=True)
+        again = build(wh, settings, plan(wh, "incremental"))
     assert again.mode == "full"
     assert "other resolution rules" in again.strategy["reason"]
     assert again.rules == c.RESOLUTION_RULES
