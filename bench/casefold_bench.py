@@ -10,7 +10,7 @@ the machine's speed hits every form:
 * the two statements that normalise emails row by row (`resolve/events`: every staged
   row's identity email; `resolve/contacts`: the contacts' emails), each followed by a
   `CHECKPOINT`, timed, in two forms: as the build runs them (the shipped case-folding
-  table, `TRANSLATE(x, @casefold_from, @casefold_to)`, which builder/sql.py runs on DuckDB
+  table, `TRANSLATE(x, @casefold_from, @casefold_to)`, which builder/engine/sql.py runs on DuckDB
   as a per-character lookup), and with the previous rule (`TRANSLATE(x, 'A..Z', 'a..z')`);
 * a whole full build in the same two forms (the previous rule rendered in place of the
   table by the same shim hook, everything else the build's own).

@@ -130,7 +130,7 @@ ASCII_LOWER = str.maketrans(ASCII_UPPER, ASCII_UPPER.lower())
 
 # What the ledger's resolution rules are, recorded with each build: an incremental build
 # on top of a build made under other rules would keep that build's answers for every
-# record it does not re-resolve, so it runs as a full one instead (builder/strategy.py).
+# record it does not re-resolve, so it runs as a full one instead (builder/stages/strategy.py).
 RESOLUTION_RULES = f"emails: unicode {UNICODE_VERSION} simple case folding; secondary emails"
 
 

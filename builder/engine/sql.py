@@ -84,7 +84,7 @@ def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.E
     return tree
 
 
-# The email rule's parameters: the case-folding table as two strings (builder.contract).
+# The email rule's parameters: the case-folding table as two strings (builder/core/contract.py).
 CASEFOLD_PARAMS = ("casefold_from", "casefold_to")
 # DuckDB: TRANSLATE(x, @casefold_from, @casefold_to) as a per-character lookup. An ASCII
 # string (as many bytes as characters) needs only A-Z lowered, the one ASCII folding;

@@ -62,7 +62,7 @@ class BuildReport:
     shapes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # the resolution rules the build applied (contract.RESOLUTION_RULES): an incremental
-    # build on top of a build of other rules runs as a full one (builder/strategy.py)
+    # build on top of a build of other rules runs as a full one (builder/stages/strategy.py)
     rules: str = RESOLUTION_RULES
 
     @property
@@ -100,7 +100,7 @@ class Step:
 def build_params(settings: Settings) -> dict[str, object]:
     """Query parameters of the projection (scalars: every engine binds those alike): the
     practice's own addresses, and the email rule's case-folding table as the two strings
-    of TRANSLATE (builder.contract)."""
+    of TRANSLATE (builder/core/contract.py)."""
     return {
         "practice_emails": ",".join(settings.practice_emails),
         "casefold_from": CASEFOLD_FROM,
