@@ -17,7 +17,7 @@ UTCDateTime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
 class NeedsFormRow(BaseModel):
     contact_id: str
     email: str | None = Field(
-        description="The contact's email as `contact_email` is: trimmed, its ASCII letters lower-cased."
+        description="The contact's email as `contact_email` is: trimmed, each character replaced by its Unicode simple case folding (CONTRACT §2)."
     )
     first_name: str | None
     last_name: str | None
@@ -36,7 +36,7 @@ class NeedsFormPage(BaseModel):
 class GoneQuietRow(BaseModel):
     contact_id: str
     email: str | None = Field(
-        description="The contact's email as `contact_email` is: trimmed, its ASCII letters lower-cased."
+        description="The contact's email as `contact_email` is: trimmed, each character replaced by its Unicode simple case folding (CONTRACT §2)."
     )
     first_name: str | None
     last_name: str | None
@@ -59,7 +59,7 @@ class GoneQuietPage(BaseModel):
 class NoSessionRow(BaseModel):
     contact_id: str
     email: str | None = Field(
-        description="The contact's email as `contact_email` is: trimmed, its ASCII letters lower-cased."
+        description="The contact's email as `contact_email` is: trimmed, each character replaced by its Unicode simple case folding (CONTRACT §2)."
     )
     first_name: str | None
     last_name: str | None
