@@ -52,6 +52,7 @@ CLIENT_VARIABLES = {
 }
 MIN_TOKEN_CHARS = 32
 MAKE_A_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105 - a command, not a token
+MAX_SESSION_HOURS = 24 * 7
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECRET_SETTINGS = frozenset({"api_tokens", "admin_token"})
 
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     # Wrong bearer tokens one client address may present per minute before it is blocked
     # for a minute (429); app/auth.py.
     auth_failures_per_minute: int = 10
+    # The pages (/ui): the time zone their times are shown in (an IANA name; UTC on
+    # hover), and how long a login lasts.
+    display_tz: str = "UTC"
+    session_hours: float = 8.0
     # The command line's log level (`-v` is INFO, `-vv` DEBUG).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
@@ -157,6 +162,23 @@ class Settings(BaseSettings):
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
             raise ValueError("expected 1 or more")
+        return value
+
+    @field_validator("display_tz")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        from builder.timezones import zone_or_error
+
+        zone_or_error(value)
+        return value
+
+    @field_validator("session_hours")
+    @classmethod
+    def _session_length(cls, value: float) -> float:
+        if not 0 < value <= MAX_SESSION_HOURS:
+            raise ValueError(
+                f"expected a number of hours greater than 0, at most {MAX_SESSION_HOURS}"
+            )
         return value
 
     @field_validator("bq_retries")
