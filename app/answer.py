@@ -149,6 +149,18 @@ async def answer(
     client: str = "unknown",
 ) -> Reply:
     authorize(api.auth, authorization, client)
+    return await answer_authorized(api, canned, path, query, if_none_match)
+
+
+async def answer_authorized(
+    api: Api,
+    canned: Canned,
+    path: Mapping[str, str],
+    query: Iterable[tuple[str, str]],
+    if_none_match: str | None = None,
+) -> Reply:
+    """`answer` for a caller that has authenticated the request its own way (the pages'
+    session cookie, app/ui/): everything after the token check, identically."""
     values = canned.params.parse(path, query)
     page = None
     if canned.is_list:
@@ -183,7 +195,7 @@ def _run(api: Api, q: Question, if_none_match: str | None, blocking: bool = True
             for param in q.canned.known:
                 value = q.values[param.name]
                 if value is not None and not q.values.get("allow_unseen"):
-                    known = api.mirror.memo(build, "known_values", lambda: _known_values(db))
+                    known = known_values(api, db, build)
                     check_known(param, value, known.get(param.known, ()))
             tag = _tag(api, db, q, build)
             headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
@@ -222,8 +234,13 @@ def _tag(api: Api, db: Reader, q: Question, build: Build) -> str:
     return etag.tag_of(parts)
 
 
+def known_values(api: Api, db: Reader, build: Build) -> dict[str, tuple[str, ...]]:
+    """The values each `Known` filter may take (the pages list them too), once per build."""
+    return api.mirror.memo(build, "known_values", lambda: _known_values(db))
+
+
 def _known_values(db: Reader) -> dict[str, tuple[str, ...]]:
-    """The values each `Known` filter may take: what the mirror has (once per build)."""
+    """The values each `Known` filter may take: what the mirror has."""
     _, rows = db.rows("known_values", {}, KNOWN_VALUES_CAP, time_limited=True)
     found: dict[str, list[str]] = {}
     for kind, value in rows:
