@@ -31,6 +31,7 @@ from app.limits import RequestLimits
 from app.middleware import AccessLogMiddleware, ConditionalMiddleware
 from app.pool import Mirror
 from app.routers import contacts, events, health, rebuild, status
+from app.ui.pages import create_pages
 from app.version import VERSION
 from builder.config import Settings, load_settings
 
@@ -165,6 +166,8 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     for module in (contacts, events, status, rebuild, health):
         app.include_router(module.router)
+    # The pages for people: their own small app, so the JSON routes never pass through it.
+    app.mount("/ui", create_pages(api, app.state.jobs, conf))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,0 +1,157 @@
+"""What the pages read, and from where: the API's own data path wherever the API answers
+the question, the pages' few SQL files (queries/ui/) where it does not.
+
+- Timeline, a contact's counts, needs-form, gone-quiet: the canned queries
+  (app/canned.py) through their one handler (`app.answer.answer_authorized`), exactly as a
+  JSON request is answered (same checks, paging, cursors, errors, kept answers); the
+  page reads the JSON it would have sent.
+- The latest build, rows by source, rejects by reason, verification: GET /status's own
+  function; starting a rebuild: POST /rebuild's own function (the same job).
+- Known measures and lifecycle stages (the lists' choices): the API's `known_values`,
+  kept per build.
+- The pages' own questions (a contact's row, events per week, finding a client, the
+  rejects table): queries/ui/*.sql on the same pool of read-only connections, in the
+  thread pool under the query time limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Response
+from starlette.concurrency import run_in_threadpool
+
+from app.answer import Api, answer_authorized, known_values
+from app.canned import Canned
+from app.db import Build, Reader
+from app.jobs import JobManager
+from app.routers import rebuild as rebuild_route
+from app.routers import status as status_route
+from builder.contract import ASCII_LOWER, TRIM_CHARS
+
+T = TypeVar("T")
+FIND_LIMIT = 50  # clients shown for one search
+REJECTS_PAGE = 50
+RECENT_JOBS = 10
+
+
+def normalise_email(text: str) -> str:
+    """An email as the mirror stores it (README "Emails"): trimmed, then folded as every
+    email is (`builder.contract`), nothing else."""
+    return text.strip(TRIM_CHARS).translate(ASCII_LOWER)
+
+
+def name_words(text: str) -> list[str]:
+    return [word.casefold() for word in text.split() if word]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A list answer as the API sends it, and the population it names (X-Contact-Scope)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    scope: str | None = None
+
+
+class PageData:
+    def __init__(self, api: Api, jobs: JobManager) -> None:
+        self.api = api
+        self.jobs = jobs
+
+    # -- through the API's handler ------------------------------------------------------
+
+    async def canned(
+        self, canned: Canned, path: Mapping[str, str], query: Iterable[tuple[str, str]]
+    ) -> Any:
+        """The JSON the route answers (ApiError as the route raises it)."""
+        reply = await answer_authorized(self.api, canned, path, list(query))
+        return orjson.loads(reply.body)
+
+    async def page(
+        self, canned: Canned, path: Mapping[str, str], query: Iterable[tuple[str, str]]
+    ) -> Page:
+        reply = await answer_authorized(self.api, canned, path, list(query))
+        found = orjson.loads(reply.body)
+        scope = dict(reply.headers).get(b"x-contact-scope")
+        return Page(found["items"], found["next_cursor"], scope.decode() if scope else None)
+
+    async def status(self) -> dict[str, Any]:
+        return await status_route.status(Response(), self.api.mirror)
+
+    async def start_rebuild(self) -> dict[str, Any]:
+        return await rebuild_route.start_rebuild(Response(), self.jobs)
+
+    async def recent_jobs(self) -> list[dict[str, Any]]:
+        return await run_in_threadpool(rebuild_route.job_store, self.jobs.recent, RECENT_JOBS)
+
+    async def known(self) -> dict[str, tuple[str, ...]]:
+        return await self._read(lambda db, build: known_values(self.api, db, build))
+
+    # -- the pages' own SQL -------------------------------------------------------------
+
+    async def _read(self, work: Callable[[Reader, Build], T]) -> T:
+        def run() -> T:
+            with self.api.mirror.reader() as db:
+                build = db.begin()
+                try:
+                    return work(db, build)
+                finally:
+                    db.end()
+
+        return await run_in_threadpool(run)
+
+    async def contact(self, contact_id: str) -> dict[str, Any] | None:
+        rows = await self._read(
+            lambda db, _: db.dicts("contact", {"contact_id": contact_id}, 1, folder="ui")
+        )
+        return rows[0] if rows else None
+
+    async def weeks(self, contact_id: str, since: str, as_of: str, shift: str) -> dict[str, int]:
+        params = {"contact_id": contact_id, "since": since, "as_of": as_of, "shift": shift}
+        rows = await self._read(lambda db, _: db.dicts("contact_weeks", params, 1000, folder="ui"))
+        return {str(row["week"]): int(row["n"]) for row in rows}
+
+    async def find(self, text: str) -> tuple[list[dict[str, Any]], bool]:
+        """Contacts whose id, email or name holds `text` (at most FIND_LIMIT), best first:
+        the exact id, then the exact email, then the rest by name; and whether there were
+        more."""
+        email = normalise_email(text)
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params = {
+            "text": text,
+            "like": like,
+            "email": email if len(email) >= 2 else "",
+            "limit": self.api.mirror.max_rows,
+        }
+        rows = await self._read(
+            lambda db, _: db.dicts("find_contacts", params, params["limit"], folder="ui")
+        )
+        words = name_words(text)
+        found = []
+        for row in rows:
+            name = f"{row['first_name'] or ''} {row['last_name'] or ''}".casefold()
+            by_name = bool(words) and all(word in name for word in words)
+            if row["id_part"] or row["email_part"] or by_name:
+                found.append(row)
+        found.sort(key=lambda row: (not row["id_exact"], not row["email_exact"]))
+        return found[:FIND_LIMIT], len(found) > FIND_LIMIT
+
+    async def rejects(
+        self, reason: str | None, source: str | None, after: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of the rejects table and the rowid the next page starts after."""
+        params = {"reason": reason, "source": source, "after": after, "limit": REJECTS_PAGE + 1}
+        rows = await self._read(
+            lambda db, _: db.dicts("rejects", params, REJECTS_PAGE + 1, folder="ui")
+        )
+        more = len(rows) > REJECTS_PAGE
+        rows = rows[:REJECTS_PAGE]
+        return rows, (int(rows[-1]["rowid"]) if more else None)
+
+    async def reject_sources(self) -> dict[str, int]:
+        rows = await self._read(lambda db, _: db.dicts("reject_sources", {}, 10_000, folder="ui"))
+        return {str(row["source_system"]): int(row["n"]) for row in rows}
