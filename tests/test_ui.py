@@ -8,9 +8,11 @@ import copy
 import html
 import os
 import re
+import sqlite3
 import stat
 import threading
 import warnings
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,11 +30,13 @@ from ui_support import (
 )
 
 from app.auth import Authenticator
+from app.ui import charts
 from app.ui.pages import Pages
 from app.ui.session import SESSION_COOKIE, Sessions, load_or_create_key
 from builder.config import Settings, load_settings
 from builder.errors import ConfigError
 from builder.pipeline import rebuild
+from builder.queries import QUERIES_DIR, read_query
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -498,3 +502,87 @@ def test_a_bad_display_zone_is_one_line_naming_the_setting(monkeypatch, tmp_path
     message = str(raised.value)
     assert "CONTACT_EVENTS_DISPLAY_TZ" in message and "Europe/Lodnon" in message
     assert "\n" not in message
+
+
+# -- the pages' SQL and charts ---------------------------------------------------------------
+
+UI_QUERIES = sorted(path.stem for path in (QUERIES_DIR / "ui").glob("*.sql"))
+SAMPLE = {
+    "contact": {"contact_id": "c1"},
+    "contact_weeks": {"contact_id": MANY, "since": "2000-01-01 00:00:00.000000",
+                      "as_of": "2999-01-01 00:00:00.000000", "shift": "+0 minutes"},
+    "find_contacts": {"text": "ada", "like": "%ada%", "email": "ada", "limit": 100},
+    "rejects": {"reason": None, "source": None, "after": 0, "limit": 51},
+    "reject_sources": {},
+}  # fmt: skip
+
+
+def test_every_pages_query_has_sample_parameters():
+    assert set(UI_QUERIES) == set(SAMPLE)
+
+
+@pytest.mark.parametrize("name", UI_QUERIES)
+def test_the_pages_sql_files_are_readable_and_run(practice, name):
+    text = read_query(f"ui/{name}")
+    assert text.startswith("-- "), "a comment header says what the query answers"
+    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    assert "?" not in code and "{" not in code and "%s" not in code
+    header = "\n".join(line for line in text.splitlines() if line.startswith("--"))
+    for param in set(re.findall(r":([a-z_]+)", code)):
+        assert f":{param}" in header, f"{name}: :{param} is not documented in the header"
+    con = sqlite3.connect(f"file:{practice.mirror_path}?mode=ro", uri=True)
+    try:
+        assert con.execute(text, SAMPLE[name]).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_weekly_counts_read_one_contacts_rows_by_index(practice):
+    con = sqlite3.connect(f"file:{practice.mirror_path}?mode=ro", uri=True)
+    try:
+        plan = " ".join(
+            row[3]
+            for row in con.execute(
+                "EXPLAIN QUERY PLAN " + read_query("ui/contact_weeks"), SAMPLE["contact_weeks"]
+            )
+        )
+        weeks = con.execute(read_query("ui/contact_weeks"), SAMPLE["contact_weeks"]).fetchall()
+    finally:
+        con.close()
+    assert "contact_events_contact_time" in plan
+    assert sum(n for _, n in weeks) == MANY_EVENTS
+    assert all(date.fromisoformat(week).weekday() == 0 for week, _ in weeks)  # Mondays
+
+
+def test_the_activity_strip():
+    strip = charts.activity_strip({"2024-06-03": 4, "2024-06-10": 1}, date(2024, 6, 12))
+    assert len(strip.bars) == charts.WEEKS
+    last, before = strip.bars[-1], strip.bars[-2]
+    assert (last.count, before.count) == (1, 4)
+    assert before.height == charts.STRIP_HEIGHT and before.y == 0  # the busiest: full height
+    assert 2 < last.height < before.height
+    assert {bar.height for bar in strip.bars[:-2]} == {2}  # empty weeks: a stub
+    assert last.label == "week of 10 Jun 2024: 1 event"
+    assert strip.summary == (
+        "Events per week over the last year: 5 in 2 of 53 weeks; the busiest, week of "
+        "3 Jun 2024, had 4."
+    )
+    assert "none in the last 53 weeks" in charts.activity_strip({}, date(2024, 6, 12)).summary
+    assert strip.months[0].text == "Jun" and strip.months[1].text == "Jul"
+
+
+def test_the_bar_chart():
+    chart = charts.bar_chart({"a": 10, "b": 0, "c": 5, "orphan": 1}, ("orphan",))
+    assert [bar.width for bar in chart.bars] == [charts.BAR_MAX, 0, charts.BAR_MAX // 2, 30]
+    assert [bar.warning for bar in chart.bars] == [False, False, False, True]
+    assert chart.summary == "Rejects and warnings by reason: a 10, b 0, c 5, orphan 1."
+
+
+def test_without_a_mirror_the_pages_say_so(tmp_path):
+    settings = Settings(mirror_path=tmp_path / "none.db", duckdb_path=tmp_path / "w.duckdb")
+    with TestClient(make_app(settings), follow_redirects=False) as browser:
+        assert login(browser, READ).status_code == 303  # signing in needs no mirror
+        page = browser.get("/ui/")
+        assert page.status_code == 503
+        assert "The ledger is not available" in page.text and "contact-events run" in page.text
+        assert page.headers["cache-control"] == "no-store"
