@@ -30,6 +30,11 @@ reclaims cold pages while it waits), then measures, alternating which server goe
 - the timeline of random contacts under wrk at 16 connections, each server in turn, and
   contact-events at 1 connection (p99).
 
+With `--baseline DIR` (another checkout's source tree, e.g. `git archive main | tar -x -C
+DIR`), that tree's `serve` is started too, on the same mirror with the same settings, and
+its timeline is measured in every round beside this one's (order alternating): the
+ratio this / baseline says what a change costs the timeline, measured in one run.
+
 Prints each round and, at the end, the medians and the median ratios. Servers are
 stopped by pid.
 """
@@ -338,6 +343,9 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=900, help="seconds to wait for quiet")
     parser.add_argument("--skip-whole", action="store_true")
     parser.add_argument("--skip-timeline", action="store_true")
+    parser.add_argument(
+        "--baseline", type=Path, help="another source tree whose timeline to measure alongside"
+    )
     args = parser.parse_args()
     if not args.mirror.exists():
         raise SystemExit(f"no mirror at {args.mirror}: run `python -m bench.sync_bench` first")
@@ -356,6 +364,20 @@ def main() -> None:
         ours_port,
         "/health",
     )
+    baseline = None
+    if args.baseline is not None:
+        base_port = free_port()
+        baseline = Server(
+            [sys.executable, "-m", "builder.cli", "serve", "--port", str(base_port)],
+            {
+                "PYTHONPATH": str(args.baseline.resolve()),
+                "CONTACT_EVENTS_MIRROR_PATH": str(args.mirror),
+                "CONTACT_EVENTS_API_TOKENS": TOKEN,
+                "CONTACT_EVENTS_QUERY_TIME_LIMIT_MS": "60000",
+            },
+            base_port,
+            "/health",
+        )
     tmp = tempfile.TemporaryDirectory()
     queries = {
         route: datasette_sql(statement, sql_binds(sql, params, AS_OF.format(round=0)))
@@ -404,6 +426,8 @@ def main() -> None:
         if not args.skip_timeline:
             run_wrk(ours_port, "/contacts/{id}/timeline?limit=50", ids, auth, 16, 3)
             run_wrk(ds_port, ds_timeline, ids, {}, 16, 3)
+            if baseline is not None:
+                run_wrk(baseline.port, "/contacts/{id}/timeline?limit=50", ids, auth, 16, 3)
         for r in range(1, args.rounds + 1):
             load, quiet = wait_quiet(args.max_load, args.wait)
             row: dict = {"round": r, "load_before": round(load, 2), "quiet": quiet, "whole": {}}
@@ -462,6 +486,8 @@ def main() -> None:
                         {},
                     ),
                 ]
+                if baseline is not None:
+                    runs.insert(1, ("baseline", baseline.port, ours_path, auth))
                 timeline: dict = {}
                 for name, port, template, headers in reversed(runs) if flip else runs:
                     timeline[name] = run_wrk(port, template, ids, headers, 16, args.duration)
@@ -483,11 +509,21 @@ def main() -> None:
                     f" p99 {one['p99']:.2f} ms",
                     flush=True,
                 )
+                if baseline is not None:
+                    base = timeline["baseline"]
+                    print(
+                        f"  timeline 16 conns: baseline {base['rps']:,.0f} req/s"
+                        f" (p99 {base['p99']:.2f} ms, non-2xx {base['non2xx']})"
+                        f" | this / baseline {ours['rps'] / base['rps']:.3f}",
+                        flush=True,
+                    )
             row["load_after"] = round(os.getloadavg()[0], 2)
             results.append(row)
     finally:
         ours_server.stop()
         datasette.stop()
+        if baseline is not None:
+            baseline.stop()
         tmp.cleanup()
 
     print(f"\nmedians over {len(results)} rounds:")
@@ -513,6 +549,12 @@ def main() -> None:
         )
         p99 = med(r["timeline"]["contact-events, 1 conn"]["p99"] for r in results)
         print(f"  timeline, 16 conns: median ratio contact-events / datasette {ratio:.2f}")
+        if baseline is not None:
+            versus = med(
+                r["timeline"]["contact-events"]["rps"] / r["timeline"]["baseline"]["rps"]
+                for r in results
+            )
+            print(f"  timeline, 16 conns: median ratio this / baseline {versus:.3f}")
         print(f"  timeline, 1 conn: median p99 {p99:.2f} ms")
     print(json.dumps(results))
 

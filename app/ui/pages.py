@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -84,6 +85,7 @@ class Pages:
     sessions: Sessions = field(init=False)
     data: PageData = field(init=False)
     clock: Clock = field(init=False)
+    env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
         key = MirrorFiles.at(self.settings.mirror_path).session_key
