@@ -33,7 +33,8 @@ reclaims cold pages while it waits), then measures, alternating which server goe
 With `--baseline DIR` (another checkout's source tree, e.g. `git archive main | tar -x -C
 DIR`), that tree's `serve` is started too, on the same mirror with the same settings, and
 its timeline is measured in every round beside this one's (order alternating): the
-ratio this / baseline says what a change costs the timeline, measured in one run.
+ratios this / baseline (requests per second, and each server's CPU time per request,
+which a loaded machine disturbs far less) say what a change costs the timeline.
 
 Prints each round and, at the end, the medians and the median ratios. Servers are
 stopped by pid.
@@ -291,16 +292,41 @@ def parse_wrk(out: str) -> dict[str, float]:
         return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "requests": requests,
+    }
 
 
-def run_wrk(port: int, template: str, ids: list[str], headers, conns: int, duration: int):
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    port: int,
+    template: str,
+    ids: list[str],
+    headers,
+    conns: int,
+    duration: int,
+    pid: int | None = None,
+):
+    """wrk's numbers; with the server's `pid`, also its CPU time per request (`cpu_us`):
+    on a shared, loaded machine throughput swings with the neighbours, the CPU a server
+    spends on each request much less."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua_script(template, ids, headers))
         script = fh.name
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     try:
         out = subprocess.run(
             [
@@ -319,7 +345,10 @@ def run_wrk(port: int, template: str, ids: list[str], headers, conns: int, durat
         ).stdout
     finally:
         os.unlink(script)
-    return parse_wrk(out)
+    found = parse_wrk(out)
+    if pid is not None:
+        found["cpu_us"] = (cpu_seconds(pid) - cpu_before) * 1e6 / max(found["requests"], 1)
+    return found
 
 
 def random_contacts(mirror: Path, n: int = 2000) -> list[str]:
@@ -478,19 +507,22 @@ def main() -> None:
                 auth = {"Authorization": f"Bearer {TOKEN}"}
                 ours_path = "/contacts/{id}/timeline?limit=50"
                 runs = [
-                    ("contact-events", ours_port, ours_path, auth),
+                    ("contact-events", ours_port, ours_path, auth, ours_server.proc.pid),
                     (
                         "datasette",
                         ds_port,
                         f"/{db}/timeline.json?_shape=array&contact_id={{id}}",
                         {},
+                        None,
                     ),
                 ]
                 if baseline is not None:
-                    runs.insert(1, ("baseline", baseline.port, ours_path, auth))
+                    runs.insert(1, ("baseline", baseline.port, ours_path, auth, baseline.proc.pid))
                 timeline: dict = {}
-                for name, port, template, headers in reversed(runs) if flip else runs:
-                    timeline[name] = run_wrk(port, template, ids, headers, 16, args.duration)
+                for name, port, template, headers, pid in reversed(runs) if flip else runs:
+                    timeline[name] = run_wrk(
+                        port, template, ids, headers, 16, args.duration, pid=pid
+                    )
                 timeline["contact-events, 1 conn"] = run_wrk(
                     ours_port, ours_path, ids, auth, 1, args.duration
                 )
@@ -514,7 +546,10 @@ def main() -> None:
                     print(
                         f"  timeline 16 conns: baseline {base['rps']:,.0f} req/s"
                         f" (p99 {base['p99']:.2f} ms, non-2xx {base['non2xx']})"
-                        f" | this / baseline {ours['rps'] / base['rps']:.3f}",
+                        f" | this / baseline {ours['rps'] / base['rps']:.3f}"
+                        f" | CPU per request: this {ours['cpu_us']:.0f} us,"
+                        f" baseline {base['cpu_us']:.0f} us,"
+                        f" this / baseline {ours['cpu_us'] / base['cpu_us']:.3f}",
                         flush=True,
                     )
             row["load_after"] = round(os.getloadavg()[0], 2)
@@ -554,7 +589,12 @@ def main() -> None:
                 r["timeline"]["contact-events"]["rps"] / r["timeline"]["baseline"]["rps"]
                 for r in results
             )
-            print(f"  timeline, 16 conns: median ratio this / baseline {versus:.3f}")
+            cpu = med(
+                r["timeline"]["contact-events"]["cpu_us"] / r["timeline"]["baseline"]["cpu_us"]
+                for r in results
+            )
+            print(f"  timeline, 16 conns: median ratio this / baseline {versus:.3f} (req/s)")
+            print(f"  timeline, 16 conns: median ratio this / baseline {cpu:.3f} (CPU per request)")
         print(f"  timeline, 1 conn: median p99 {p99:.2f} ms")
     print(json.dumps(results))
 

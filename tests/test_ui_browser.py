@@ -51,6 +51,7 @@ ZONE = "Europe/London"
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SERIOUS = ("serious", "critical")
+AXE_FOUND: dict[str, list[tuple[str, str, int]]] = {}  # every finding, in artifacts/axe.json
 
 
 @pytest.fixture(scope="session")
@@ -198,11 +199,15 @@ def visit(browser, served) -> Iterator[Visit]:
 
 
 def check_axe(page: Any, name: str) -> list[dict[str, Any]]:
-    """axe-core on the page as it is: no serious or critical violation. Returns all."""
+    """axe-core on the page as it is: no serious or critical violation. Returns all (and
+    records them in tests/artifacts/axe.json)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     violations = results.response["violations"]
+    AXE_FOUND[name] = [(v["id"], v["impact"], len(v["nodes"])) for v in violations]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "axe.json").write_text(json.dumps(AXE_FOUND, indent=1))
     serious = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
         for v in violations
@@ -230,6 +235,7 @@ def test_a_timeline_found_by_name_filtered_and_paged(visit):
     page.fill("#q", "manyevents")
     visit.follow("button:has-text('Find')")
     assert visit.path() == "/ui/"  # a posted search: the name is in no URL
+    check_axe(page, "home with results")
     visit.follow("a:has-text('Mary Manyevents')")
     assert visit.path() == f"/ui/contacts/{MANY}"
     assert page.locator("h1").inner_text() == "Mary Manyevents"
@@ -241,6 +247,7 @@ def test_a_timeline_found_by_name_filtered_and_paged(visit):
     assert first.locator(".tz").inner_text() in ("GMT", "BST")  # the display zone
     assert page.locator("figure.strip svg rect.bar").count() == 53
     shoot(page, "timeline", full_page=False)
+    check_axe(page, "timeline")
     visit.follow("a:has-text('Older events')")
     assert events_on(page) == 100 and "cursor=" in visit.path()
     visit.follow("a:has-text('Older events')")
@@ -253,6 +260,7 @@ def test_a_timeline_found_by_name_filtered_and_paged(visit):
     visit.follow("button:has-text('Apply')")
     assert "event_type=system" in visit.path()
     assert events_on(page) == 0 and "No events match these filters." in page.content()
+    check_axe(page, "timeline with no events")
     page.select_option("#f-type", "message")
     visit.follow("button:has-text('Apply')")
     assert events_on(page) == 100
@@ -291,6 +299,7 @@ def test_a_demo_clients_timeline(visit, demo):
     page.locator("details summary").nth(1).click()
     assert page.locator("pre.payload").nth(1).is_visible()
     shoot(page, "timeline-demo", full_page=False)
+    check_axe(page, "demo timeline, a payload open")
 
 
 def test_a_hostile_payload_is_text_and_runs_nothing(visit):
@@ -303,6 +312,7 @@ def test_a_hostile_payload_is_text_and_runs_nothing(visit):
     assert page.locator("img").count() == 0 and page.locator("script").count() == 0
     assert "<b>Hostile</b>" in page.locator("h1").inner_text()
     shoot(page, "hostile")
+    check_axe(page, "hostile payload, open")
 
 
 def test_a_missing_or_forged_cookie_goes_to_the_login_page(browser, served):
