@@ -511,7 +511,9 @@ SAMPLE = {
     "contact": {"contact_id": "c1"},
     "contact_weeks": {"contact_id": MANY, "since": "2000-01-01 00:00:00.000000",
                       "as_of": "2999-01-01 00:00:00.000000", "shift": "+0 minutes"},
-    "find_contacts": {"text": "ada", "like": "%ada%", "email": "ada", "limit": 100},
+    "find_contacts": {"text": "c", "like": "%c%", "email": "ada", "by_name": '["c2"]',
+                      "limit": 100},
+    "contact_names": {},
     "rejects": {"reason": None, "source": None, "after": 0, "limit": 51},
     "reject_sources": {},
 }  # fmt: skip
@@ -586,3 +588,15 @@ def test_without_a_mirror_the_pages_say_so(tmp_path):
         assert page.status_code == 503
         assert "The ledger is not available" in page.text and "contact-events run" in page.text
         assert page.headers["cache-control"] == "no-store"
+
+
+def test_find_shows_the_exact_id_first_and_says_when_there_are_more(client, monkeypatch):
+    from app.ui import data
+
+    monkeypatch.setattr(data, "FIND_LIMIT", 2)
+    nonce = csrf_of(client.get("/ui/").text)
+    page = client.post("/ui/", data={"q": "c-many", "csrf": nonce}).text
+    assert links_to_timelines(page)[0] == MANY  # "Mary Manyevents" by id, first
+    many = client.post("/ui/", data={"q": "example", "csrf": nonce}).text  # every email
+    assert len(links_to_timelines(many)) == 2
+    assert "2+ clients found (the first 2; type more to narrow)" in many

@@ -48,6 +48,16 @@ def name_words(text: str) -> list[str]:
     return [word.casefold() for word in text.split() if word]
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _names(db: Reader) -> list[tuple[str, str]]:
+    """(contact_id, first and last name case-folded) of every contact."""
+    _, rows = db.rows("contact_names", {}, 10_000_000, time_limited=True, folder="ui")
+    return [(cid, f"{first or ''} {last or ''}".casefold()) for cid, first, last in rows]
+
+
 @dataclass(frozen=True)
 class Page:
     """A list answer as the API sends it, and the population it names (X-Contact-Scope)."""
@@ -118,27 +128,25 @@ class PageData:
     async def find(self, text: str) -> tuple[list[dict[str, Any]], bool]:
         """Contacts whose id, email or name holds `text` (at most FIND_LIMIT), best first:
         the exact id, then the exact email, then the rest by name; and whether there were
-        more."""
+        more. Names: every word typed is part of the first or last name, compared with
+        Unicode case folding over the names kept per build."""
         email = normalise_email(text)
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params = {
-            "text": text,
-            "like": like,
-            "email": email if len(email) >= 2 else "",
-            "limit": self.api.mirror.max_rows,
-        }
-        rows = await self._read(
-            lambda db, _: db.dicts("find_contacts", params, params["limit"], folder="ui")
-        )
         words = name_words(text)
-        found = []
-        for row in rows:
-            name = f"{row['first_name'] or ''} {row['last_name'] or ''}".casefold()
-            by_name = bool(words) and all(word in name for word in words)
-            if row["id_part"] or row["email_part"] or by_name:
-                found.append(row)
-        found.sort(key=lambda row: (not row["id_exact"], not row["email_exact"]))
-        return found[:FIND_LIMIT], len(found) > FIND_LIMIT
+
+        def work(db: Reader, build: Build) -> list[dict[str, Any]]:
+            names = self.api.mirror.memo(build, "ui_contact_names", lambda: _names(db))
+            by_name = [cid for cid, name in names if words and all(w in name for w in words)]
+            params = {
+                "text": text,
+                "like": "%" + _like_escape(text) + "%",
+                "email": email if len(email) >= 2 else "",
+                "by_name": orjson.dumps(by_name[: FIND_LIMIT + 1]).decode(),
+                "limit": FIND_LIMIT + 1,
+            }
+            return db.dicts("find_contacts", params, FIND_LIMIT + 1, folder="ui")
+
+        rows = await self._read(work)
+        return rows[:FIND_LIMIT], len(rows) > FIND_LIMIT
 
     async def rejects(
         self, reason: str | None, source: str | None, after: int

@@ -1,19 +1,18 @@
--- The pages (/ui/): find a client by id, email or name. Every contact, with whether the
--- text is its id (exactly, or part of it, A-Z without case) and whether the normalised
--- email text is (part of) its email, normalised as the API's answers normalise it
--- (README "Emails"; as needs_form_items.sql writes it). The page keeps the rows that
--- match by id, by email or by name: names are compared in Python with Unicode case
--- folding, which SQLite's lower() and LIKE (A-Z only) cannot do ("østergaard" must find
--- "Østergaard").
+-- The pages (/ui/): find a client by id, email or name. The contacts whose id holds the
+-- text (A-Z without case), whose email holds the normalised email text (normalised as
+-- the API's answers normalise emails: README "Emails", as needs_form_items.sql writes
+-- it), or whose id the page found by name (:by_name, from contact_names.sql); the exact
+-- id first, then the exact email, then by name.
 --
--- Result: contact_id, email, first_name, last_name, lifecycle_stage, id_exact, id_part,
--- email_exact, email_part; ordered by last name, first name, id.
+-- Result: contact_id, email, first_name, last_name, lifecycle_stage, id_exact,
+-- email_exact.
 --
 -- Parameters:
---   :text   the text as typed, trimmed
---   :like   the text as a LIKE pattern: '%' || text || '%', with %, _ and \ escaped
---   :email  the text normalised as an email ('' when it is too short to search emails)
---   :limit  at most this many rows (the row cap)
+--   :text     the text as typed, trimmed
+--   :like     the text as a LIKE pattern: '%' || text || '%', with %, _ and \ escaped
+--   :email    the text normalised as an email ('' when it is too short to search emails)
+--   :by_name  a JSON array of the contact ids whose name matches
+--   :limit    at most this many rows
 SELECT
   c.contact_id,
   NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), '') AS email,
@@ -21,9 +20,10 @@ SELECT
   c.last_name,
   c.lifecycle_stage,
   c.contact_id = :text AS id_exact,
-  c.contact_id LIKE :like ESCAPE '\' AS id_part,
-  :email <> '' AND lower(trim(c.email, char(32, 9, 10, 13))) = :email AS email_exact,
-  :email <> '' AND instr(lower(trim(c.email, char(32, 9, 10, 13))), :email) > 0 AS email_part
+  :email <> '' AND lower(trim(c.email, char(32, 9, 10, 13))) = :email AS email_exact
 FROM contacts AS c
-ORDER BY c.last_name, c.first_name, c.contact_id
+WHERE c.contact_id LIKE :like ESCAPE '\'
+  OR (:email <> '' AND instr(lower(trim(c.email, char(32, 9, 10, 13))), :email) > 0)
+  OR c.contact_id IN (SELECT value FROM json_each(:by_name))
+ORDER BY id_exact DESC, email_exact DESC, c.last_name, c.first_name, c.contact_id
 LIMIT :limit
