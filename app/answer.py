@@ -195,7 +195,7 @@ def _run(api: Api, q: Question, if_none_match: str | None, blocking: bool = True
             for param in q.canned.known:
                 value = q.values[param.name]
                 if value is not None and not q.values.get("allow_unseen"):
-                    known = known_values(api, db, build)
+                    known = api.mirror.memo(build, "known_values", lambda: _known_values(db))
                     check_known(param, value, known.get(param.known, ()))
             tag = _tag(api, db, q, build)
             headers = [*build.headers(), (b"etag", tag.encode()), CACHE_CONTROL]
@@ -234,13 +234,8 @@ def _tag(api: Api, db: Reader, q: Question, build: Build) -> str:
     return etag.tag_of(parts)
 
 
-def known_values(api: Api, db: Reader, build: Build) -> dict[str, tuple[str, ...]]:
-    """The values each `Known` filter may take (the pages list them too), once per build."""
-    return api.mirror.memo(build, "known_values", lambda: _known_values(db))
-
-
 def _known_values(db: Reader) -> dict[str, tuple[str, ...]]:
-    """The values each `Known` filter may take: what the mirror has."""
+    """The values each `Known` filter may take: what the mirror has (once per build)."""
     _, rows = db.rows("known_values", {}, KNOWN_VALUES_CAP, time_limited=True)
     found: dict[str, list[str]] = {}
     for kind, value in rows:

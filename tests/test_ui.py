@@ -429,6 +429,20 @@ def test_the_start_page_offers_the_mirrors_measures_stages_and_types(client):
         assert f'<option value="{value}">' in page, value
 
 
+def test_choices_that_take_too_long_become_text_fields(client, monkeypatch):
+    from app.db import QueryTimeout
+    from app.ui import data
+
+    def too_slow(db):
+        raise QueryTimeout(5000)
+
+    monkeypatch.setattr(data, "_choices", too_slow)
+    page = client.get("/ui/needs-form?measure=phq9")
+    assert page.status_code == 200
+    assert '<input id="l-measure" name="measure" type="text" value="phq9"' in page.text
+    assert links_to_timelines(page.text)  # the list itself is answered
+
+
 # -- the ledger's health -----------------------------------------------------------------
 
 
@@ -514,6 +528,7 @@ SAMPLE = {
     "find_contacts": {"text": "c", "like": "%c%", "email": "ada", "by_name": '["c2"]',
                       "limit": 100},
     "contact_names": {},
+    "list_choices": {},
     "rejects": {"reason": None, "source": None, "after": 0, "limit": 51},
     "reject_sources": {},
 }  # fmt: skip

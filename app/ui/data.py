@@ -7,8 +7,8 @@ the question, the pages' few SQL files (queries/ui/) where it does not.
   page reads the JSON it would have sent.
 - The latest build, rows by source, rejects by reason, verification: GET /status's own
   function; starting a rebuild: POST /rebuild's own function (the same job).
-- Known measures and lifecycle stages (the lists' choices): the API's `known_values`,
-  kept per build.
+- The lists' choices (measures, lifecycle stages): queries/ui/list_choices.sql, kept per
+  build; the build's event types.
 - The pages' own questions (a contact's row, events per week, finding a client, the
   rejects table): queries/ui/*.sql on the same pool of read-only connections, in the
   thread pool under the query time limit.
@@ -24,9 +24,9 @@ import orjson
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
-from app.answer import Api, answer_authorized, known_values
+from app.answer import Api, answer_authorized
 from app.canned import Canned
-from app.db import Build, Reader
+from app.db import Build, QueryTimeout, Reader
 from app.jobs import JobManager
 from app.routers import rebuild as rebuild_route
 from app.routers import status as status_route
@@ -56,6 +56,21 @@ def _names(db: Reader) -> list[tuple[str, str]]:
     """(contact_id, first and last name case-folded) of every contact."""
     _, rows = db.rows("contact_names", {}, 10_000_000, time_limited=True, folder="ui")
     return [(cid, f"{first or ''} {last or ''}".casefold()) for cid, first, last in rows]
+
+
+@dataclass(frozen=True)
+class Choices:
+    event_types: tuple[str, ...]
+    measures: tuple[str, ...] | None
+    stages: tuple[str, ...] | None
+
+
+def _choices(db: Reader) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {"measure": [], "lifecycle_stage": []}
+    _, rows = db.rows("list_choices", {}, 1_000_000, time_limited=True, folder="ui")
+    for kind, value in rows:
+        found[kind].append(value)
+    return {kind: tuple(values) for kind, values in found.items()}
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,19 @@ class PageData:
     async def recent_jobs(self) -> list[dict[str, Any]]:
         return await run_in_threadpool(rebuild_route.job_store, self.jobs.recent, RECENT_JOBS)
 
-    async def known(self) -> dict[str, tuple[str, ...]]:
-        return await self._read(lambda db, build: known_values(self.api, db, build))
+    async def choices(self) -> Choices:
+        """What the lists' forms offer: the build's event types, and the measures and
+        stages the mirror has (kept per build); None for those two when they could not
+        be read in time (the forms then take typed text, which the API checks)."""
+
+        def work(db: Reader, build: Build) -> Choices:
+            try:
+                found = self.api.mirror.memo(build, "ui_list_choices", lambda: _choices(db))
+            except QueryTimeout:
+                return Choices(build.event_types, None, None)
+            return Choices(build.event_types, found["measure"], found["lifecycle_stage"])
+
+        return await self._read(work)
 
     # -- the pages' own SQL -------------------------------------------------------------
 

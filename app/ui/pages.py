@@ -380,14 +380,13 @@ def _defaults(canned: Any) -> dict[str, Any]:
 
 
 async def _list_choices(pages: Pages) -> dict[str, Any]:
-    """The choices the lists' forms offer: the mirror's measures, stages and event types,
-    and whether the API takes `scope` (current clients or everyone)."""
-    known = await pages.data.known()
-    status = await pages.data.status()
+    """The choices the lists' forms offer (app/ui/data.py), and whether the API takes
+    `scope` (current clients or everyone)."""
+    found = await pages.data.choices()
     return {
-        "measures": known.get("measure", ()),
-        "stages": known.get("lifecycle_stage", ()),
-        "event_types": status["event_types"],
+        "measures": found.measures,
+        "stages": found.stages,
+        "event_types": found.event_types,
         "scope": "scope" in NEEDS_FORM.params.by_name,
     }
 
