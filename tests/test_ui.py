@@ -355,6 +355,8 @@ def test_the_timeline_filters_by_type_and_day(client):
     assert "“From” is after “To”." in backwards.text and records(backwards.text) == []
     not_a_date = client.get("/ui/contacts/c1?from=yesterday")
     assert "is not a date" in not_a_date.text
+    far = client.get("/ui/contacts/c1?to=9999-12-31")
+    assert far.status_code == 200 and "out of range" in far.text
     unknown = client.get("/ui/contacts/c1?event_type=invoice")
     assert "the mirror's event types" in html.unescape(unknown.text)  # the API's 400, shown
     # the filter form posts; without searched text the answer is the bookmarkable page
@@ -615,3 +617,26 @@ def test_find_shows_the_exact_id_first_and_says_when_there_are_more(client, monk
     many = client.post("/ui/", data={"q": "example", "csrf": nonce}).text  # every email
     assert len(links_to_timelines(many)) == 2
     assert "2+ clients found (the first 2; type more to narrow)" in many
+
+
+ODD = ["", " ", "x" * 600, "\x00", "'; DROP TABLE contacts; --", "<script>", "2024-13-45",
+       "0001-01-01", "9999-12-31", "Ø", "-1", "1e9", "eyJ2IjoxLCJrIjoi"]  # fmt: skip
+ODD_PARAMS = {
+    "/ui/contacts/c1": ("event_type", "from", "to", "cursor"),
+    "/ui/needs-form": ("days", "measure", "lifecycle_stage", "cursor"),
+    "/ui/gone-quiet": ("days", "event_type", "lifecycle_stage", "cursor"),
+    "/ui/status": ("reason", "source", "after"),
+}
+
+
+@pytest.mark.parametrize("path", list(ODD_PARAMS))
+def test_odd_parameters_never_break_a_page(client, path):
+    for name in ODD_PARAMS[path]:
+        for value in ODD:
+            response = client.get(path, params={name: value})
+            assert response.status_code < 500, (path, name, value)
+    nonce = csrf_of(client.get("/ui/").text)
+    for value in ODD:
+        assert client.post("/ui/", data={"q": value, "csrf": nonce}).status_code == 200
+        posted = client.post("/ui/contacts/c1", data={"csrf": nonce, "from": value, "q": value})
+        assert posted.status_code in (200, 303), value

@@ -247,6 +247,11 @@ router = APIRouter()
 # -- login ---------------------------------------------------------------------------------
 
 
+def _sentence(text: str) -> str:
+    """An API message as a sentence on a page."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def _safe_next(value: str | None) -> str:
     """Where to go after logging in: a page of ours, else the start page."""
     if not value:
@@ -305,9 +310,7 @@ async def login(request: Request) -> Response:
         authorize(pages.api.auth, f"Bearer {token}", client_address(request.scope.get("client")))
     except ApiError as e:
         if e.status == 429:
-            return _login_page(
-                request, 429, next_path, e.message[:1].upper() + e.message[1:] + ".", e.headers
-            )
+            return _login_page(request, 429, next_path, _sentence(e.message), e.headers)
         message = "Enter your access token." if not token else "That token is not valid."
         return _login_page(request, 401, next_path, message)
     response = RedirectResponse(next_path, status_code=303)
@@ -473,17 +476,21 @@ class TimelineFilters:
         return urlencode([(k, v) for k, v in pairs if v])
 
     def api_query(self, clock: Clock) -> list[tuple[str, str]]:
-        """The canned timeline's parameters, or FormError naming the bad date."""
+        """The canned timeline's parameters, or ValueError saying what is wrong with a day."""
         pairs = [("limit", str(PAGE_SIZE))]
         if self.event_type:
             pairs.append(("event_type", self.event_type))
         start, end = _day(self.start, "From"), _day(self.end, "To")
         if start and end and start > end:
             raise ValueError("“From” is after “To”.")
-        if start:
-            pairs.append(("since", _rfc3339(clock.local_midnight_utc(start))))
-        if end:  # through the end of that local day
-            pairs.append(("until", _rfc3339(clock.local_midnight_utc(end + timedelta(days=1)))))
+        try:
+            if start:
+                pairs.append(("since", _rfc3339(clock.local_midnight_utc(start))))
+            if end:  # through the end of that local day
+                until = clock.local_midnight_utc(end + timedelta(days=1))
+                pairs.append(("until", _rfc3339(until)))
+        except OverflowError:
+            raise ValueError("A day is out of range (years 1 to 9998).") from None
         if self.q:
             pairs.append(("q", self.q))
         if self.cursor:
@@ -670,7 +677,7 @@ async def rebuild(request: Request, session: Session = SessionDep) -> Response:
         )
     except ApiError as e:
         if e.status == 429:
-            return await _status(request, session, 429, e.message[:1].upper() + e.message[1:] + ".")
+            return await _status(request, session, 429, _sentence(e.message))
         return await _status(
             request,
             session,

@@ -1,0 +1,1 @@
+"""contact-events read API: FastAPI over the SQLite mirror (CONTRACT §5)."""

@@ -1,0 +1,157 @@
+"""The warehouse interface: the only thing the builder knows about an engine.
+
+SQLMesh's engine adapters are the model: this base class holds every procedure that is
+the same on each engine (running a queries/ file, tracing each statement, the
+stage-then-swap of `replace_tables`), and an adapter implements a handful of hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import pyarrow as pa
+
+from builder import sql, trace
+
+log = logging.getLogger("contact_events.warehouse")
+
+Params = Mapping[str, object]
+STAGING_SUFFIX = "__incoming"
+
+
+def staging_name(table: str) -> str:
+    """Where `load` writes a canonical table before swapping it in."""
+    return f"{table}{STAGING_SUFFIX}"
+
+
+class Warehouse(ABC):
+    """One engine. Adapters implement the hooks; nothing else is engine-aware."""
+
+    kind: str
+    dialect: str  # sqlglot dialect name
+
+    # --- hooks -----------------------------------------------------------------------
+    @abstractmethod
+    def _execute(self, statement: str, params: Params | None) -> None:
+        """Run one statement that returns nothing worth reading."""
+
+    @abstractmethod
+    def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
+        """Run one query with a small result and return it as dicts."""
+
+    @abstractmethod
+    def _load_staging(self, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]):
+        """Write `batches` into the (new or emptied) table `table` with `schema`."""
+
+    @abstractmethod
+    def _swap(self, tables: Sequence[str]) -> None:
+        """Replace each table with its staging table, all or nothing where the engine can."""
+
+    @abstractmethod
+    def read_batches(
+        self, table: str, columns: Sequence[str] | None = None, batch_rows: int = 50_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a whole table as Arrow record batches (memory does not grow with it)."""
+
+    @abstractmethod
+    def table_exists(self, table: str) -> bool: ...
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the tables in the warehouse (dataset)."""
+
+    def row_count(self, table: str) -> int:
+        """How many rows `table` holds."""
+        (row,) = self.fetch_query_file("engine/row_count", target=table)
+        return int(row["n"])  # type: ignore[call-overload]
+
+    def leftover_staging(self) -> list[str]:
+        """`<table>__incoming` tables a killed load left behind (only a writer holding the
+        lock may drop them: then no load is running)."""
+        return [t for t in self.tables() if t.endswith(STAGING_SUFFIX)]
+
+    def estimate(self, statement: str, params: Params | None = None) -> str | None:
+        """What running `statement` would cost, where the engine can say (dry run)."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def json_text_columns(self, tables: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+        """Of `tables`' JSON columns (contract types), those this warehouse holds as text
+        that its JSON functions do not read as JSON (CONTRACT §7: a STRING holding JSON)."""
+        return {}
+
+    def qualifier(self) -> tuple[str | None, str | None]:
+        """(catalog, db) to prefix table names with; none for an embedded engine."""
+        return (None, None)
+
+    # --- running SQL: every statement is traced ---------------------------------------
+    def execute(self, statement: str, params: Params | None = None, *, name: str = "") -> None:
+        trace.statement(self.kind, statement, params, name=name or None)
+        self._execute(statement, params)
+
+    def fetch(
+        self, statement: str, params: Params | None = None, *, name: str = ""
+    ) -> list[dict[str, object]]:
+        trace.statement(self.kind, statement, params, name=name or None)
+        return self._fetch(statement, params)
+
+    def statements(self, query_name: str, **tables: str) -> tuple[sql.Statement, ...]:
+        """`queries/<query_name>.sql` rendered for this engine; `tables` fills placeholders."""
+        catalog, db = self.qualifier()
+        return sql.render(query_name, self.dialect, catalog, db, tables=tuple(tables.items()))
+
+    def run(self, statement: sql.Statement, params: Params | None = None) -> None:
+        self.execute(statement.sql, statement.bind(params), name=statement.name)
+
+    def run_query_file(self, query_name: str, params: Params | None = None, **tables: str):
+        """Run every statement of `queries/<query_name>.sql`."""
+        for statement in self.statements(query_name, **tables):
+            self.run(statement, params)
+
+    def fetch_query_file(
+        self, query_name: str, params: Params | None = None, **tables: str
+    ) -> list[dict[str, object]]:
+        (statement,) = self.statements(query_name, **tables)
+        return self.fetch(statement.sql, statement.bind(params), name=statement.name)
+
+    # --- stage, then swap ---------------------------------------------------------------
+    def replace_tables(
+        self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
+    ) -> None:
+        """Replace each named table with the given rows, all or nothing.
+
+        Every table is written to `<name>__incoming` first (rows stream in batch by batch);
+        only once all have loaded does the engine swap them in at once (`_swap`). A
+        failure anywhere leaves every table as it was; the staging tables are dropped
+        either way, best effort, never hiding the error being handled."""
+        staged: list[str] = []
+        try:
+            for name, (schema, batches) in tables.items():
+                staged.append(name)
+                self._load_staging(staging_name(name), schema, batches)
+            self._swap(staged)
+        finally:
+            for name in staged:
+                self.drop_quietly(staging_name(name))
+
+    def keep_table(self, source: str, target: str) -> None:
+        """Make `target` hold what `source` holds now, replacing it (a rename where the
+        engine renames for free; `source` may be gone afterwards)."""
+        self.run_query_file(f"engine/{self.kind}/keep_table", source=source, target=target)
+
+    def drop_quietly(self, table: str) -> None:
+        """Drop `table` if it exists; a failure is logged, never raised (cleanup only)."""
+        try:
+            self.run_query_file("engine/drop_table", target=table)
+        except Exception as e:  # noqa: BLE001 - the first error is the one to report
+            log.warning("could not drop %s (%s); the next load replaces it", table, e)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
