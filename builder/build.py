@@ -103,7 +103,7 @@ def plan(warehouse: Warehouse, profile: Profile, strategy: Strategy) -> list[Ste
         statement = sql.render_sources(
             template,
             [(source.query, {})],
-            source.label,
+            f"{template} <- {source.label}",
             warehouse.dialect,
             catalog,
             db,
@@ -172,7 +172,8 @@ def dry_run_statements(
             yield step.label, f"-- {step.note}", None
         for statement in step.statements:
             bound = statement.bind({**params, **step.params})
-            yield statement.name, statement.sql, warehouse.estimate(statement.sql, bound)
+            estimate = warehouse.estimate(statement.sql, bound, name=statement.name)
+            yield statement.name, statement.sql, estimate
 
 
 def tables_read(profile: Profile) -> dict[str, list[str]]:
@@ -326,7 +327,7 @@ def _collect_report(warehouse: Warehouse, profile: Profile, report: BuildReport)
         statement = sql.render_sources(
             "report/inputs",
             [(profile.inputs.query, {})],
-            "report/inputs",
+            f"report/inputs <- {profile.inputs.label}",
             warehouse.dialect,
             catalog,
             db,

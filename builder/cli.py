@@ -381,6 +381,8 @@ def load(
         say(f"missing (loaded as empty): {', '.join(report.missing_files)}")
     for table, fields in report.ignored_fields.items():
         say(f"ignored unknown fields in {table}: {', '.join(fields)}")
+    for note in report.notes:
+        say(note)
 
 
 @command()

@@ -61,6 +61,8 @@ class LoadReport:
     rows: dict[str, int] = field(default_factory=dict)
     missing_files: list[str] = field(default_factory=list)
     ignored_fields: dict[str, list[str]] = field(default_factory=dict)
+    # columns the warehouse keeps otherwise than the contract's type (a STRING payload)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -323,6 +325,6 @@ def load_directory(
         else:
             report.missing_files.append(path.name)
             replacing[table] = (schema, ())
-    warehouse.replace_tables(replacing)
+    report.notes = warehouse.replace_tables(replacing)
     report.seconds = time.perf_counter() - started
     return report

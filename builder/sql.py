@@ -11,7 +11,11 @@ copy of the template's SELECT given its source's declared `@source_system` and
 `@event_type` as string literals (both `render_sources`).
 
 Documented shims, applied after parsing:
-- PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them.
+- PARTITION BY / CLUSTER BY are BigQuery storage options; other engines drop them. A
+  CREATE TABLE ... AS SELECT clustered on BigQuery is written in its CLUSTER BY order
+  instead (DuckDB keeps the order rows are written in: the same co-location). The
+  GoogleSQL itself never orders what it writes: BigQuery refuses an ORDER BY into a
+  partitioned or clustered table.
 - Executed SQL carries no comments (the BigQuery emulator mistakes an `@name` inside a
   comment for a parameter).
 """
@@ -75,6 +79,10 @@ def _qualify(tree: exp.Expression, catalog: str | None, db: str | None) -> exp.E
 
 def _shim(tree: exp.Expression, dialect: str) -> exp.Expression:
     if dialect != SOURCE_DIALECT:
+        cluster = tree.find(exp.ClusterProperty)
+        query = tree.expression if isinstance(tree, exp.Create) else None
+        if cluster is not None and isinstance(query, exp.Query) and not query.args.get("order"):
+            query.order_by(*(key.copy() for key in cluster.expressions), copy=False)
         for node in list(tree.find_all(exp.PartitionedByProperty, exp.ClusterProperty)):
             node.pop()
     return tree

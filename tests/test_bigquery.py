@@ -134,9 +134,9 @@ def test_sync_before_any_build_is_a_clear_error(tmp_path, bigquery_warehouse):
 
 def test_projection_sql_for_bigquery_is_partitioned_clustered_and_qualified(bigquery_warehouse):
     statements = [s.sql for s in bigquery_warehouse.statements("publish/full")]
-    target = f"CREATE OR REPLACE TABLE `contact-events-test`.`{bigquery_warehouse.dataset}`."
+    target = f"CREATE TABLE `contact-events-test`.`{bigquery_warehouse.dataset}`."
     ledger = next(s for s in statements if s.startswith(target + "proj_contact_events\n"))
-    assert "PARTITION BY DATE(event_timestamp)" in ledger
+    assert "PARTITION BY TIMESTAMP_TRUNC(event_timestamp, MONTH)" in ledger
     assert "CLUSTER BY contact_id, event_type" in ledger
     # every table is qualified with project and dataset
     assert "FROM `contact-events-test`.`" in ledger
@@ -159,9 +159,7 @@ def test_build_dry_run_prints_sql_and_estimates_without_running(
     }
     result = CliRunner().invoke(app, ["build", "--dry-run"], env=env)
     assert result.exit_code == 0, result.output
-    assert "CREATE OR REPLACE TABLE `contact-events-test`.`t_dry_run`.proj_contact_events" in (
-        result.output
-    )
+    assert "CREATE TABLE `contact-events-test`.`t_dry_run`.proj_contact_events" in (result.output)
     # every source file is staged by one statement, named after the files it reads
     (staging,) = [line for line in result.output.splitlines() if "resolve/stage_sources" in line]
     assert staging.startswith("-- resolve/stage_sources <- ") and (

@@ -72,12 +72,21 @@ class Warehouse(ABC):
         lock may drop them: then no load is running)."""
         return [t for t in self.tables() if t.endswith(STAGING_SUFFIX)]
 
-    def estimate(self, statement: str, params: Params | None = None) -> str | None:
-        """What running `statement` would cost, where the engine can say (dry run)."""
+    def estimate(
+        self, statement: str, params: Params | None = None, *, name: str = ""
+    ) -> str | None:
+        """What running `statement` (of the queries/ file `name`) would cost, where the
+        engine can say (dry run)."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def _storage_schema(self, table: str, schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
+        """The schema `load` writes `table` with (the contract's, unless the engine keeps
+        a column of an existing table otherwise), and notes saying where it differs.
+        Raises before anything is written when the table cannot take the rows."""
+        return schema, []
 
     def json_text_columns(self, tables: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
         """Of `tables`' JSON columns (contract types), those this warehouse holds as text
@@ -121,22 +130,30 @@ class Warehouse(ABC):
     # --- stage, then swap ---------------------------------------------------------------
     def replace_tables(
         self, tables: Mapping[str, tuple[pa.Schema, Iterable[pa.RecordBatch]]]
-    ) -> None:
-        """Replace each named table with the given rows, all or nothing.
+    ) -> list[str]:
+        """Replace each named table with the given rows, all or nothing; returns notes on
+        columns written otherwise than the schema says (`_storage_schema`).
 
-        Every table is written to `<name>__incoming` first (rows stream in batch by batch);
-        only once all have loaded does the engine swap them in at once (`_swap`). A
-        failure anywhere leaves every table as it was; the staging tables are dropped
-        either way, best effort, never hiding the error being handled."""
+        Every table's schema is settled before anything is written. Every table is
+        written to `<name>__incoming` first (rows stream in batch by batch); only once
+        all have loaded does the engine swap them in at once (`_swap`). A failure
+        anywhere leaves every table as it was; the staging tables are dropped either
+        way, best effort, never hiding the error being handled."""
+        notes: list[str] = []
+        schemas: dict[str, pa.Schema] = {}
+        for name, (schema, _) in tables.items():
+            schemas[name], said = self._storage_schema(name, schema)
+            notes += said
         staged: list[str] = []
         try:
-            for name, (schema, batches) in tables.items():
+            for name, (_, batches) in tables.items():
                 staged.append(name)
-                self._load_staging(staging_name(name), schema, batches)
+                self._load_staging(staging_name(name), schemas[name], batches)
             self._swap(staged)
         finally:
             for name in staged:
                 self.drop_quietly(staging_name(name))
+        return notes
 
     def keep_table(self, source: str, target: str) -> None:
         """Make `target` hold what `source` holds now, replacing it (a rename where the

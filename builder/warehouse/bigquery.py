@@ -103,6 +103,9 @@ class BigQueryWarehouse(Warehouse):
         self._channel = None
         # "storage" or "rest" per table read, for the report, tests and logs
         self.read_paths: dict[str, str] = {}
+        # the schema each staging table was loaded with, for the swap to create a missing
+        # table with (the tables API takes it exactly; a CREATE ... AS SELECT might not)
+        self._staged_fields: dict[str, list[Any]] = {}
         self.call(
             self.client.create_dataset,
             f"creating dataset {project}.{dataset}",
@@ -195,14 +198,12 @@ class BigQueryWarehouse(Warehouse):
 
         query_params = []
         for name, value in (params or {}).items():
-            if isinstance(value, list | tuple):
-                query_params.append(bigquery.ArrayQueryParameter(name, "STRING", list(value)))
-            elif isinstance(value, bool):
-                query_params.append(bigquery.ScalarQueryParameter(name, "BOOL", value))
-            elif isinstance(value, int):
-                query_params.append(bigquery.ScalarQueryParameter(name, "INT64", value))
+            kind = parameter_type(value)
+            if kind.startswith("ARRAY<"):
+                element = kind.removeprefix("ARRAY<").removesuffix(">")
+                query_params.append(bigquery.ArrayQueryParameter(name, element, list(value)))
             else:
-                query_params.append(bigquery.ScalarQueryParameter(name, "STRING", value))
+                query_params.append(bigquery.ScalarQueryParameter(name, kind, value))
         return bigquery.QueryJobConfig(
             query_parameters=query_params,
             labels=JOB_LABELS,
@@ -237,7 +238,10 @@ class BigQueryWarehouse(Warehouse):
     def _fetch(self, statement: str, params: Params | None) -> list[dict[str, object]]:
         return [dict(row.items()) for row in self._query(statement, params)]
 
-    def estimate(self, statement: str, params: Params | None = None) -> str | None:
+    def estimate(
+        self, statement: str, params: Params | None = None, *, name: str = ""
+    ) -> str | None:
+        trace.statement(self.kind, statement, params, name=f"dry run: {name or 'statement'}")
         try:
             job = self.client.query(
                 statement,
@@ -249,22 +253,74 @@ class BigQueryWarehouse(Warehouse):
 
     def _swap(self, tables: Sequence[str]) -> None:
         """One multi-statement transaction (DELETE + INSERT per table): a failed swap
-        changes nothing. A table that did not exist before is created empty first (DDL
-        cannot run inside a transaction)."""
+        changes nothing. A table that did not exist before is created empty first, with
+        the schema its staging table was loaded with (DDL cannot run inside a
+        transaction)."""
         begin, commit = self.statements("engine/bigquery/transaction")
         script = [begin.sql]
         for table in tables:
+            if not self.table_exists(table):
+                self._create_table(table, self._staged_fields[staging_name(table)])
             pair = {"target": table, "incoming": staging_name(table)}
-            self.run_query_file("engine/bigquery/swap_prepare", **pair)
             script += [s.sql for s in self.statements("engine/bigquery/swap", **pair)]
         script.append(commit.sql)
-        self.execute(";\n".join(script) + ";", name="engine/bigquery/swap")
+        self.execute(
+            ";\n".join(script) + ";", name="engine/bigquery/transaction <- engine/bigquery/swap"
+        )
+
+    def _create_table(self, table: str, fields: Sequence[Any]) -> None:
+        """Create `table`, empty, with `fields` (SchemaFields), through the tables API."""
+        from google.cloud import bigquery
+
+        trace.job(
+            self.kind,
+            f"create table {table}",
+            trace.Job("create", table, columns=tuple(_column_types(fields).items())),
+        )
+        self.call(
+            self.client.create_table,
+            f"creating {table}",
+            bigquery.Table(self.table_id(table), schema=list(fields)),
+        )
+
+    def _storage_schema(self, table: str, schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
+        """The contract's `schema`, except for a JSON column that the dataset's `table`
+        already holds as STRING (CONTRACT §7 allows both): that one is loaded as the JSON
+        text, a STRING, since BigQuery does not insert JSON into STRING. A JSON column
+        the table holds as anything else is an error, before anything is written."""
+        if pa.json_() not in schema.types:
+            return schema, []
+        held = self.column_types(table)
+        if held is None:
+            return schema, []
+        fields, notes = [], []
+        for field in schema:
+            kind = held.get(field.name)
+            if field.type == pa.json_() and kind == "STRING":
+                fields.append(pa.field(field.name, pa.string()))
+                notes.append(
+                    f"{table}.{field.name} is a STRING column in {self.project}.{self.dataset}: "
+                    "loaded as JSON text, as it holds it"
+                )
+            elif field.type == pa.json_() and kind not in (None, "JSON"):
+                raise WarehouseError(
+                    f"{table}.{field.name} is {kind} in {self.project}.{self.dataset}, and a "
+                    f"{field.name} is a JSON object: make the column JSON or STRING, or drop "
+                    f"the table, then load again (nothing was changed)"
+                )
+            else:
+                fields.append(field)
+        return pa.schema(fields), notes
 
     def keep_table(self, source: str, target: str) -> None:
         """A copy job: free of query bytes in BigQuery (a table-to-table metadata copy)."""
         from google.cloud import bigquery
 
-        trace.statement(self.kind, f"-- copy job: {source} -> {target} (write truncate)")
+        trace.job(
+            self.kind,
+            f"copy job: {source} -> {target} (write truncate)",
+            trace.Job("copy", target, source=source),
+        )
         config = bigquery.CopyJobConfig(write_disposition="WRITE_TRUNCATE", labels=JOB_LABELS)
         doing = f"keeping {source} as {target}"
         job = self.call(
@@ -278,6 +334,7 @@ class BigQueryWarehouse(Warehouse):
 
     def drop_quietly(self, table: str) -> None:
         """Best-effort cleanup: one API call, a timeout and no retries, never raising."""
+        trace.job(self.kind, f"delete table {table} (if it exists)", trace.Job("delete", table))
         try:
             self.client.delete_table(
                 self.table_id(table), not_found_ok=True, timeout=self.timeout or 60, retry=None
@@ -288,17 +345,20 @@ class BigQueryWarehouse(Warehouse):
     def _load_staging(
         self, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
     ) -> None:
-        """Stream `batches` into `table`, one load job per chunk of JSON lines."""
+        """Stream `batches` into `table` with `schema` (a JSON column of the batches goes
+        in as text where the schema says STRING), one load job per chunk of JSON lines."""
         from google.cloud import bigquery
 
         fields = [bigquery.SchemaField(f.name, *ARROW_TO_BQ[f.type]) for f in schema]
+        self._staged_fields[table] = fields
+        columns = tuple(_column_types(fields).items())
         target = self.table_id(table)
         disposition = bigquery.WriteDisposition.WRITE_TRUNCATE
-        for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES):
+        for chunk in _ndjson_chunks(batches, LOAD_CHUNK_BYTES, schema):
             try:
                 if not chunk:  # an empty table: create it, an empty upload is no load
-                    self.client.delete_table(target, not_found_ok=True)
-                    self.client.create_table(bigquery.Table(target, schema=fields))
+                    self.drop_quietly(table)
+                    self._create_table(table, fields)
                     continue
                 config = bigquery.LoadJobConfig(
                     schema=fields,
@@ -306,7 +366,16 @@ class BigQueryWarehouse(Warehouse):
                     write_disposition=disposition,
                     labels=JOB_LABELS,
                 )
-                trace.statement(self.kind, f"-- load job: {chunk.count(10):,} rows into {table}")
+                trace.job(
+                    self.kind,
+                    f"load job: {chunk.count(10):,} rows into {table}",
+                    trace.Job(
+                        "load",
+                        table,
+                        columns=columns,
+                        replace=disposition == bigquery.WriteDisposition.WRITE_TRUNCATE,
+                    ),
+                )
                 self.client.load_table_from_file(
                     io.BytesIO(chunk), target, job_config=config
                 ).result(timeout=self.timeout)
@@ -404,16 +473,25 @@ class BigQueryWarehouse(Warehouse):
                 message = response.arrow_record_batch.serialized_record_batch
                 yield pa.ipc.read_record_batch(pa.py_buffer(message), schema)
 
+    def column_types(self, table: str) -> dict[str, str] | None:
+        """The type of each column of `table` as the dataset reports it (`STRING`,
+        `JSON`, `ARRAY<STRING>`, ...), or None when there is no such table. The one place
+        the adapter learns what a table holds: `json_text_columns` (which SQL a build
+        sends) and `load` (what it writes into a JSON column) both ask here."""
+        if not self.table_exists(table):
+            return None
+        ref = self.call(self.client.get_table, f"reading {table}", self.table_id(table))
+        return _column_types(ref.schema)
+
     def json_text_columns(self, tables: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
         """JSON columns (by the contract) that this dataset holds as STRING: BigQuery's
         JSON_QUERY returns a STRING for those, so the build parses them first."""
         found: dict[str, list[str]] = {}
         for table, columns in tables.items():
             wanted = [name for name, kind in columns.items() if kind == "JSON"]
-            if not wanted or not self.table_exists(table):
+            held = self.column_types(table) if wanted else None
+            if held is None:
                 continue
-            ref = self.call(self.client.get_table, f"reading {table}", self.table_id(table))
-            held = {f.name: f.field_type for f in ref.schema}
             strings = [name for name in wanted if held.get(name) == "STRING"]
             if strings:
                 found[table] = strings
@@ -441,15 +519,44 @@ class BigQueryWarehouse(Warehouse):
             self._channel.close()
 
 
-def _ndjson_chunks(batches: Iterable[pa.RecordBatch], limit: int) -> Iterator[bytes]:
+def parameter_type(value: object) -> str:
+    """The BigQuery type a bound parameter value is sent as (`_job_config`); the
+    GoogleSQL gate of the tests declares parameters with the same types."""
+    if isinstance(value, list | tuple):
+        return "ARRAY<STRING>"
+    if isinstance(value, bool):
+        return "BOOL"
+    if isinstance(value, int):
+        return "INT64"
+    return "STRING"
+
+
+# the tables API's legacy type names -> GoogleSQL's
+LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
+
+
+def _column_types(fields: Iterable[Any]) -> dict[str, str]:
+    """SchemaFields -> {name: GoogleSQL type}, a repeated field as `ARRAY<type>`."""
+    types = {}
+    for f in fields:
+        kind = LEGACY_TYPES.get(f.field_type, f.field_type)
+        types[f.name] = f"ARRAY<{kind}>" if f.mode == "REPEATED" else kind
+    return types
+
+
+def _ndjson_chunks(
+    batches: Iterable[pa.RecordBatch], limit: int, schema: pa.Schema | None = None
+) -> Iterator[bytes]:
     """Rows as newline-delimited JSON, in load-job sized chunks (at least one, maybe empty).
 
     A JSON column's text goes in as the JSON value it holds (a load job reads an object
-    into a JSON column), a timestamp as RFC 3339."""
+    into a JSON column), or as that text where `schema` (the table's) says STRING; a
+    timestamp as RFC 3339."""
     buffer = bytearray()
     sent = False
     for batch in batches:
-        encoders = [_encoder(field.type) for field in batch.schema]
+        types = schema.types if schema is not None else batch.schema.types
+        encoders = [_encoder(kind) for kind in types]
         names = batch.schema.names
         for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
             record = {
