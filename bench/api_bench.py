@@ -30,9 +30,12 @@ reclaims cold pages while it waits), then measures, alternating which server goe
 - the timeline of random contacts under wrk at 16 connections, each server in turn, and
   contact-events at 1 connection (p99).
 
-With `--baseline DIR` (another checkout's source tree, e.g. `git archive main | tar -x -C
-DIR`), that tree's `serve` is started too, on the same mirror with the same settings, and
-its timeline is measured in every round beside this one's (order alternating): the
+With `--baseline PATH` another build's `serve` is started too, on the same mirror with the
+same settings: PATH is another install's `contact-events` executable (a venv made from
+another checkout), or the source tree of a release from before the `contact_events`
+package (its `builder.cli` run with the tree on PYTHONPATH, e.g. `git archive c8aac32 |
+tar -x -C DIR`). Its timeline is measured in every round beside this one's (order
+alternating): the
 ratios this / baseline (requests per second, and each server's CPU time per request,
 which a loaded machine disturbs far less) say what a change costs the timeline.
 
@@ -60,8 +63,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from builder.mirror import connect_read_only
-from builder.queries import read_query
+from contact_events.builder.core.queries import read_query
+from contact_events.builder.mirror.store import connect_read_only
 
 DEFAULT_MIRROR = Path(__file__).parent / "out" / "sync-1000000" / "m.db"
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
@@ -198,7 +201,7 @@ def first_page(port: int, route: str, params: dict[str, object]) -> float:
 
 
 def sql_binds(sql: str, params: dict[str, object], as_of: str) -> dict[str, object]:
-    from app.timestamps import cutoff, parse_request_timestamp, to_mirror
+    from contact_events.app.core.timestamps import cutoff, parse_request_timestamp, to_mirror
 
     moment = parse_request_timestamp(as_of)
     binds: dict[str, object] = {
@@ -373,7 +376,9 @@ def main() -> None:
     parser.add_argument("--skip-whole", action="store_true")
     parser.add_argument("--skip-timeline", action="store_true")
     parser.add_argument(
-        "--baseline", type=Path, help="another source tree whose timeline to measure alongside"
+        "--baseline",
+        type=Path,
+        help="another install's contact-events, or an older source tree, to measure alongside",
     )
     args = parser.parse_args()
     if not args.mirror.exists():
@@ -396,10 +401,15 @@ def main() -> None:
     baseline = None
     if args.baseline is not None:
         base_port = free_port()
+        if args.baseline.is_file():  # another install's executable
+            argv, where = [str(args.baseline.resolve())], {}
+        else:  # a source tree from before the package: its modules on the path
+            argv = [sys.executable, "-m", "builder.cli"]
+            where = {"PYTHONPATH": str(args.baseline.resolve())}
         baseline = Server(
-            [sys.executable, "-m", "builder.cli", "serve", "--port", str(base_port)],
+            [*argv, "serve", "--port", str(base_port)],
             {
-                "PYTHONPATH": str(args.baseline.resolve()),
+                **where,
                 "CONTACT_EVENTS_MIRROR_PATH": str(args.mirror),
                 "CONTACT_EVENTS_API_TOKENS": TOKEN,
                 "CONTACT_EVENTS_QUERY_TIME_LIMIT_MS": "60000",

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from rich.table import Table
 
-from builder.build import build
-from builder.cli import make_console
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.sync import sync
-from builder.warehouse.bigquery import BigQueryWarehouse
+from contact_events.builder.cli import make_console
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine.adapters.bigquery import BigQueryWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.sync import sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bq_emulator import LocalBigQuery  # noqa: E402

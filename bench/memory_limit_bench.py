@@ -20,16 +20,16 @@ from pathlib import Path
 from rich.table import Table
 
 from bench.sync_bench import OUT, peak_rss_mib
-from builder.cli import make_console
+from contact_events.builder.cli import make_console
 
 WAREHOUSE = OUT / "sync-1000000" / "warehouse.duckdb"
 
 
 def child(warehouse: str, limit: str) -> None:
-    from builder.build import build
-    from builder.config import Settings
-    from builder.demo_data import PRACTICE_EMAILS
-    from builder.warehouse import open_warehouse
+    from contact_events.builder.core.config import Settings
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS
+    from contact_events.builder.engine import open_warehouse
+    from contact_events.builder.stages.build import build
 
     settings = Settings(
         duckdb_path=Path(warehouse),

@@ -1,5 +1,5 @@
-"""What checking a mirror costs (issue 12 item 7): `PRAGMA quick_check`, `PRAGMA
-integrity_check` and the content checksum (`builder.mirror.mirror_checksum`) on a mirror of
+"""What checking a mirror costs: `PRAGMA quick_check`, `PRAGMA
+integrity_check` and the content checksum (`builder.mirror.store.mirror_checksum`) on a mirror of
 N ledger rows, written with the mirror's own schema and indexes.
 
     .venv/bin/python -m bench.mirror_verify_bench --rows 1000000
@@ -18,8 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from builder.mirror import PAGES, ROWS, connect_read_only, mirror_checksum, verify_mirror
-from builder.sql import insert_rows, sqlite_statements
+from contact_events.builder.engine.sql import insert_rows, sqlite_statements
+from contact_events.builder.mirror.store import (
+    PAGES,
+    ROWS,
+    connect_read_only,
+    mirror_checksum,
+    verify_mirror,
+)
 
 
 def make_mirror(path: Path, rows: int) -> None:

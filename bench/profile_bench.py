@@ -2,8 +2,8 @@
 
     python -m bench.profile_bench [--events 1000000] [--contacts 50000] [--rounds 3]
 
-Each profile gets its demo data at the same size (flat: `builder.demo_data`; lorchestra:
-`builder.demo_lorchestra`, JSON payloads in canonical_objects), loaded into its own
+Each profile gets its demo data at the same size (flat: `builder.demo.flat`; lorchestra:
+`builder.demo.lorchestra`, JSON payloads in canonical_objects), loaded into its own
 DuckDB file. Then, `--rounds` times, alternating flat and lorchestra so a drift of the
 machine's speed hits both: a full build of each (timed), then a full sync of each into a
 fresh mirror (timed, rows/s). The table prints every round, and the median ratios
@@ -23,21 +23,21 @@ from pathlib import Path
 
 from rich.table import Table
 
-from builder.build import build
-from builder.cli import make_console
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.cli import make_console
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.sync import sync
 
 OUT = Path(__file__).parent / "out" / "profiles"
 
 
 def generate(profile: str, directory: Path, size: DemoSize) -> None:
     if profile == "lorchestra":
-        from builder.demo_lorchestra import write_lorchestra_demo_data
+        from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
 
         write_lorchestra_demo_data(directory, size)
     else:

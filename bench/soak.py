@@ -1,5 +1,5 @@
 """Soak: the API over hours in minutes -- bursts of readers, idle gaps, a rebuild every
-minute -- recording what would grow if something leaked (issue 12.1).
+minute -- recording what would grow if something leaked.
 
     python -m bench.soak [--minutes 30] [--events 20000] [--contacts 1000]
 
@@ -29,11 +29,11 @@ from pathlib import Path
 
 import httpx
 
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.warehouse import open_warehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
 
 READ = "soak-read-token-0123456789abcdef0123456789"
 ADMIN = "soak-admin-token-0123456789abcdef0123456789"

@@ -3,7 +3,7 @@
     python -m bench.staging_bench [--warehouse PATH] [--rounds 2]
 
 Uses a built DuckDB warehouse (default: the flat one `python -m bench.profile_bench`
-leaves). The staging statement is the build's own (`builder.build.plan`'s "stage sources"
+leaves). The staging statement is the build's own (`builder.stages.build.plan`'s "stage sources"
 step: one `CREATE TABLE AS` of every source file's SELECT, UNION ALL'd), run as the build
 runs it and three other ways: one `CREATE TABLE AS` per source file's SELECT followed by
 `INSERT`s of the others into the same table, five separate tables, and the UNION ALL with
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from rich.table import Table
 
-from builder.build import STAGE, build_params, plan
-from builder.cli import make_console
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS
-from builder.profiles import profile_of
-from builder.sql import Statement
-from builder.strategy import Strategy
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.cli import make_console
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.engine.sql import Statement
+from contact_events.builder.stages.build import STAGE, build_params, plan
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import Strategy
 
 DEFAULT_WAREHOUSE = Path(__file__).parent / "out" / "profiles" / "flat" / "warehouse.duckdb"
 SCRATCH = "bench_stage_source_{}"

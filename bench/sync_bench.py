@@ -25,14 +25,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from builder.build import build
-from builder.cli import make_console
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.queries import read_query
-from builder.sync import batch_rows
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.cli import make_console
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.queries import read_query
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.sync import batch_rows
 
 OUT = Path(__file__).parent / "out"
 
@@ -43,7 +43,7 @@ def child(mode: str, duckdb_path: str, other: str) -> None:
     warehouse) or `parse` (read the JSONL folder `other` and drop every batch)."""
     started = time.perf_counter()
     if mode == "sync":
-        from builder.sync import sync
+        from contact_events.builder.stages.sync import sync
 
         with DuckDBWarehouse(duckdb_path, read_only=True) as wh:
             rows = sync(wh, Path(other)).rows
@@ -53,12 +53,13 @@ def child(mode: str, duckdb_path: str, other: str) -> None:
     else:
         from collections import Counter
 
-        from builder.contract import CANONICAL_TABLES
-        from builder.load import read_jsonl
+        from contact_events.builder.stages.load import read_jsonl
+        from contact_events.builder.stages.profiles import PROFILES_DIR, load_profile
 
         rows = {}
-        for table in CANONICAL_TABLES:
-            batches = read_jsonl(Path(other, f"{table}.jsonl"), table, Counter())
+        tables = load_profile(PROFILES_DIR / "flat", "flat").tables or {}
+        for table in tables:
+            batches = read_jsonl(Path(other, f"{table}.jsonl"), table, Counter(), tables)
             rows[table] = sum(b.num_rows for b in batches)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak_rss_mib()}))

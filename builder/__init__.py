@@ -1,23 +1,20 @@
 """contact-events builder: canonical tables -> proj_contact_events ledger -> SQLite mirror.
 
-Read the tree from here down (docs/architecture.md says where a new source, route or
-engine goes):
-- contract.py   the names and types fixed by CONTRACT.md (tables, columns, reasons)
-- config.py     settings from the environment / contact-events.toml
-- queries.py    reads queries/*.sql as written
-- sql.py        renders them for an engine (the one place)
-- trace.py      the one execute hook: every statement on every engine (--show-sql)
-- profiles.py   what the canonical tables look like: a folder of source files
-- warehouse/    one small interface, one thin adapter per engine (DuckDB, BigQuery)
-- mirror.py     the SQLite mirror's files, its read-only open, its timestamp text
-- strategy.py   full or incremental, decided once, with the reason
-- timestamps.py the contract's timestamp grammar, parsed in Python (load, API)
-- load.py       JSONL canonicals -> warehouse tables
-- build.py      runs the projection SQL, returns a BuildReport
-- sync.py       warehouse -> new SQLite file -> atomic swap onto the mirror
-- validate/     independent Python reference path, compared with ledger and mirror
-- pipeline.py   the daily job: build -> sync -> validate
-- lock.py       one writer at a time (load, build, sync, rebuild)
-- demo_data.py  a synthetic practice with every data trap
-- cli.py        thin Typer shell over all of the above
+Read the rooms from the ground up (docs/architecture.md says where a new source, route or
+engine goes; no room imports one above it):
+- core/      what every room, and the API, shares: settings (config.py), errors and
+             `one_line`, the contract's names, the SQL files' text (queries.py), owner-only
+             files, the timestamp grammar, the one execute hook (trace.py, --show-sql)
+- engine/    one small interface (base.py), SQL rendered for an engine (sql.py, the one
+             place), the registry (__init__.py) and one adapter module per engine (adapters/)
+- mirror/    the SQLite mirror's format, shared with the API: its files, read-only open,
+             checksum and verification (store.py), its build rows (build_row.py)
+- stages/    a build: the profile's source files (profiles.py), load, the strategy (full or
+             incremental, decided once), build, sync, and the writers' lock
+- validate/  the independent Python reference path, compared with ledger and mirror
+- pipeline.py  the daily job and the rebuild job: build -> sync -> validate
+- doctor.py    `contact-events doctor`: is this setup able to run?
+- demo/      synthetic practices with every data trap (flat.py, lorchestra.py) and the demo
+             itself as a library (run.py)
+- cli.py     thin Typer shell over all of the above, and `serve` for the API (app/)
 """

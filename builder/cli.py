@@ -2,7 +2,7 @@
 
 Each command calls the library, shows progress on stderr, and ends with one summary of
 what it did (or, with `--json`, one JSON object on stdout: build, sync, run, validate,
-status, doctor). Library errors (builder.errors) become one line on stderr and exit code
+status, doctor). Library errors (builder.core.errors) become one line on stderr and exit code
 1 (`@command`; with `--json` also a JSON error object on stdout); anything else is a bug
 and keeps its traceback.
 
@@ -10,7 +10,7 @@ Output conventions: values and file names are printed as data, never through Ric
 or emoji codes (every Console here has markup and emoji off, and tables get `Text`
 cells); output that is not a terminal is never wrapped (no 80-column default); help is
 plain text, each option naming its environment variable where it has one. Every file
-the commands create is owner-only (the process umask is 077, builder/files.py).
+the commands create is owner-only (the process umask is 077, builder/core/files.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import functools
 import json
 import logging
 import os
-import secrets
 import socket
 import sqlite3
 import sys
@@ -27,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -37,10 +35,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
-from builder.contract import WARNING_REASONS
-from builder.errors import ConfigError, ContactEventsError
-from builder.files import create_private, restrict_umask
+from .core.config import CONFIG_VARIABLE, LOG_LEVELS, Settings, load_settings, variable_name
+from .core.contract import WARNING_REASONS
+from .core.errors import ContactEventsError, flatten, one_line
+from .core.files import restrict_umask
+from .demo.run import DemoProfile
 
 app = typer.Typer(
     help="Operational event ledger of a psychology practice: build, sync, validate, serve.",
@@ -51,29 +50,6 @@ app = typer.Typer(
 )
 F = TypeVar("F", bound=Callable[..., Any])
 UNWRAPPED = 100_000  # the width of output that is not a terminal: lines are never wrapped
-DEMO_CONFIG = "contact-events.toml"
-
-
-class DemoProfile(StrEnum):
-    """The layouts demo data can be written in (CONTRACT §1 flat, §7 lorchestra)."""
-
-    flat = "flat"
-    lorchestra = "lorchestra"
-
-
-def write_demo(
-    profile: DemoProfile, directory: Path, size: Any, progress: Callable[[int], None]
-) -> dict[str, int]:
-    """The demo practice in the profile's layout (builder.demo_data / demo_lorchestra)."""
-    if profile is DemoProfile.lorchestra:
-        from builder.demo_lorchestra import write_lorchestra_demo_data
-
-        return write_lorchestra_demo_data(directory, size, progress=progress)
-    from builder.demo_data import write_demo_data
-
-    return write_demo_data(directory, size, progress=progress)
-
-
 ProfileOption = Annotated[
     DemoProfile,
     typer.Option(
@@ -201,10 +177,6 @@ def main(
     setup_logging(level or "WARNING", show_sql)
 
 
-def one_line(text: str) -> str:
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
 def emit(report: dict[str, Any]) -> None:
     """The command's one machine-readable report (`--json`), one line on stdout."""
     sys.stdout.write(json.dumps(report, sort_keys=True, default=str, ensure_ascii=False) + "\n")
@@ -221,7 +193,7 @@ def command(name: str | None = None) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except ContactEventsError as e:
                 if kwargs.get("json_output"):
-                    error = {"type": type(e).__name__, "message": one_line(str(e))}
+                    error = {"type": type(e).__name__, "message": flatten(e)}
                     emit({"ok": False, "error": error})
                 fail(e)
 
@@ -233,9 +205,14 @@ def command(name: str | None = None) -> Callable[[F], F]:
 
 def fail(error: ContactEventsError) -> None:
     message = Text("error: ", style="bold red")
-    message.append(f"{type(error).__name__}: {one_line(str(error))}")
+    message.append(one_line(error))
     err.print(message, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def incremental_option(text: str) -> Any:
+    """`--incremental`: ask for an incremental run (builder.stages.strategy decides, and says)."""
+    return Annotated[bool, typer.Option("--incremental", help=text)]
 
 
 JsonOption = Annotated[
@@ -244,7 +221,10 @@ JsonOption = Annotated[
 
 
 def settings() -> Settings:
+    from .engine import check_settings
+
     conf = load_settings()  # a bad environment / toml value: one ConfigError line
+    check_settings(conf)  # the engine's settings, and names nothing reads
     if not STATE["level_given"]:
         logging.getLogger().setLevel(conf.log_level)
     return conf
@@ -281,15 +261,18 @@ def row_counter(progress: Progress) -> Callable[[str, int], None]:
 
 
 def step_counter(progress: Progress, total: int, label: str) -> Callable[[str], None]:
-    task = progress.add_task(label, total=total)
+    """Advance a bar of `total` steps, shown from the first step on."""
+    tasks: dict[str, Any] = {}
 
     def advance(step: str) -> None:
-        progress.update(task, advance=1, description=f"{label}: {step}")
+        if not tasks:
+            tasks[label] = progress.add_task(label, total=total)
+        progress.update(tasks[label], advance=1, description=f"{label}: {step}")
 
     return advance
 
 
-def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildReport
+def print_build_report(report) -> None:  # noqa: ANN001 - builder.stages.build.BuildReport
     title = f"{report.mode} build {report.build_id[:12]} on {report.warehouse} ({report.profile})"
     table = Table(title=Text(title))
     table.add_column("source_system")
@@ -321,7 +304,7 @@ def print_build_report(report) -> None:  # noqa: ANN001 - builder.build.BuildRep
     )
 
 
-def print_sync_report(report) -> None:  # noqa: ANN001 - builder.sync.SyncReport
+def print_sync_report(report) -> None:  # noqa: ANN001 - builder.stages.sync.SyncReport
     rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
     say(
         f"{report.mode} sync of {report.mirror_path} (build {report.build_id[:12]}): {rows}; "
@@ -345,16 +328,16 @@ def print_validation(summary: dict) -> None:
 
 def build_steps() -> int:
     """How many steps a build runs (the progress bar's total)."""
-    from builder.build import STEP_COUNT
+    from .stages.build import STEP_COUNT
 
     return STEP_COUNT
 
 
-def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.sync.SyncReport
+def sync_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.stages.sync.SyncReport
     return {**asdict(report), "rows_per_second": round(report.rows_per_second, 1)}
 
 
-def build_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.build.BuildReport
+def build_json(report) -> dict[str, Any]:  # noqa: ANN001 - builder.stages.build.BuildReport
     return {
         **asdict(report),
         "total_rows": report.total_rows,
@@ -367,9 +350,9 @@ def load(
     directory: Annotated[Path, typer.Argument(help="Folder with <table>.jsonl files.")],
 ) -> None:
     """Load DIR/<table>.jsonl into the warehouse's canonical tables (replacing them)."""
-    from builder.load import load_directory
-    from builder.lock import writer_session
-    from builder.profiles import profile_of
+    from .stages.load import load_directory
+    from .stages.lock import writer_session
+    from .stages.profiles import profile_of
 
     conf = settings()
     profile = profile_of(conf)
@@ -391,20 +374,17 @@ def build(
         bool,
         typer.Option("--dry-run", help="Print the SQL (and BigQuery's bytes estimate) only."),
     ] = False,
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="MERGE only records whose staged rows or contacts changed since the last build.",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "MERGE only records whose staged rows or contacts changed since the last build."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """Rebuild the ledger and rejects in the warehouse and print the report."""
-    from builder.build import build as do_build
-    from builder.build import decide_strategy, dry_run_statements
-    from builder.lock import writer_session
-    from builder.warehouse import open_warehouse
+    from .engine import open_warehouse
+    from .stages.build import build as do_build
+    from .stages.build import dry_run_statements
+    from .stages.lock import writer_session
+    from .stages.strategy import plan
 
     conf = settings()
     if dry_run:  # runs nothing, so takes no lock
@@ -423,13 +403,10 @@ def build(
             say(statement + ";\n")
         return
     with writer_session(conf, "build") as wh:
-        strategy = decide_strategy(wh, incremental)
+        strategy = plan(wh, "incremental" if incremental else "full")
         with progress_bar() as progress:
             report = do_build(
-                wh,
-                conf,
-                progress=step_counter(progress, build_steps(), "build"),
-                strategy=strategy,
+                wh, conf, strategy, progress=step_counter(progress, build_steps(), "build")
             )
     if json_output:
         emit({"ok": True, "build": build_json(report)})
@@ -439,24 +416,22 @@ def build(
 
 @command()
 def sync(
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="Upsert an incremental build's changes into the live mirror (one transaction).",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "Upsert an incremental build's changes into the live mirror (one transaction)."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """Copy ledger, rejects and contacts into a new SQLite mirror and swap it in."""
-    from builder.lock import writer_session
-    from builder.sync import sync as do_sync
+    from .stages.lock import writer_session
+    from .stages.strategy import plan
+    from .stages.sync import sync as do_sync
 
     conf = settings()
-    with writer_session(conf, "sync") as wh, progress_bar() as progress:
-        report = do_sync(
-            wh, conf.mirror_path, progress=row_counter(progress), incremental=incremental
-        )
+    with writer_session(conf, "sync") as wh:
+        asked = "incremental" if incremental else "full"
+        strategy = plan(wh, asked, conf.mirror_path, built=True)
+        with progress_bar() as progress:
+            report = do_sync(wh, conf.mirror_path, strategy, progress=row_counter(progress))
     if json_output:
         emit({"ok": True, "sync": sync_json(report)})
     else:
@@ -477,17 +452,13 @@ def run(
     validate: Annotated[
         bool, typer.Option(help="Validate the new mirror before it replaces the old one.")
     ] = True,
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="Incremental build + sync, except a full one when the last is 7+ days old.",
-        ),
-    ] = False,
+    incremental: incremental_option(
+        "Incremental build + sync, except a full one when the last is 7+ days old."
+    ) = False,
     json_output: JsonOption = False,
 ) -> None:
     """The daily pipeline: build, sync, validate. Non-zero exit on any failure."""
-    from builder.pipeline import rebuild
+    from .pipeline import rebuild
 
     conf = settings()
     started = time.perf_counter()
@@ -498,7 +469,7 @@ def run(
             validate=validate,
             on_build_step=step_counter(progress, build_steps(), "build"),
             on_sync_rows=row_counter(progress),
-            incremental=incremental,
+            mode="incremental" if incremental else "full",
         )
     seconds = round(time.perf_counter() - started, 3)
     if json_output:
@@ -522,7 +493,7 @@ def run(
 
 def known_contacts(warehouse) -> set[str]:  # noqa: ANN001 - a Warehouse
     """The contact ids of the last build (proj_contacts), for `validate --contact`."""
-    from builder.contract import CONTACTS_TABLE
+    from .core.contract import CONTACTS_TABLE
 
     if not warehouse.table_exists(CONTACTS_TABLE):
         raise ContactEventsError(
@@ -552,9 +523,9 @@ def validate(
     json_output: JsonOption = False,
 ) -> None:
     """Compare the ledger (warehouse and mirror) with the raw canonicals, independently."""
-    from builder import validate as v
-    from builder.lock import writer_lock
-    from builder.warehouse import open_warehouse
+    from . import validate as v
+    from .engine import adapter, open_warehouse
+    from .stages.lock import writer_lock
 
     if sample is not None and all_:
         raise ContactEventsError("--sample N and --all contradict each other; pass one of them")
@@ -562,9 +533,10 @@ def validate(
         raise ContactEventsError("--contact checks the contacts named; drop --sample / --all")
     conf = settings()
     mirror_path = conf.mirror_path if mirror and Path(conf.mirror_path).exists() else None
-    # DuckDB lets one process write its file or several read it: validate reads it under
+    # An engine whose file one process writes or several read: validate reads it under
     # the writers' lock, so a writer that starts meanwhile gets a clear BusyError.
-    lock = writer_lock(conf, "validate") if conf.warehouse == "duckdb" else nullcontext()
+    single = adapter(conf.warehouse).capabilities.single_process_file
+    lock = writer_lock(conf, "validate") if single else nullcontext()
     with lock, open_warehouse(conf, read_only=True) as wh:
         if contact:
             known = known_contacts(wh)
@@ -591,7 +563,7 @@ def validate(
 @command()
 def status(json_output: JsonOption = False) -> None:
     """What the mirror holds: its build, age, rows, rejects, validation and verification."""
-    from builder.mirror import mirror_status
+    from .mirror.store import mirror_status
 
     conf = settings()
     path = Path(conf.mirror_path)
@@ -636,7 +608,7 @@ def status(json_output: JsonOption = False) -> None:
 @command()
 def doctor(json_output: JsonOption = False) -> None:
     """Check the setup: settings and where each came from, warehouse, tables, mirror, lock."""
-    from builder.doctor import diagnose
+    from .doctor import diagnose
 
     checks, conf = diagnose()
     failed = [c for c in checks if c.status == "fail"]
@@ -667,16 +639,6 @@ def doctor(json_output: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
-def practice_toml(emails: list[str], profile: DemoProfile = DemoProfile.flat) -> str:
-    listed = ", ".join(json.dumps(e) for e in emails)
-    return (
-        "# The layout and the practice's own addresses (email direction) of this demo data:\n"
-        "# contact-events --config THIS_FILE load DIR, then build, gives the demo's ledger.\n"
-        f'profile = "{profile.value}"\n'
-        f"practice_emails = [{listed}]\n"
-    )
-
-
 @command("demo-data")
 def demo_data(
     directory: Annotated[Path, typer.Argument(help="Folder to write <table>.jsonl into.")],
@@ -688,7 +650,8 @@ def demo_data(
     profile: ProfileOption = DemoProfile.flat,
 ) -> None:
     """Write a synthetic practice (with every data trap the rules handle) as JSONL."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
+    from .demo.flat import PRACTICE_EMAILS, DemoSize
+    from .demo.run import DEMO_CONFIG, practice_toml, write_demo
 
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -729,7 +692,7 @@ def serve(
 ) -> None:
     """Serve the read API over the SQLite mirror."""
     conf = settings()  # a bad setting is one line before anything starts
-    from app.serve import serve as do_serve
+    from contact_events.app.http.serve import serve as do_serve
 
     do_serve(conf, host=host, port=port, workers=workers, log_level=STATE.get("level"))
 
@@ -746,32 +709,6 @@ def check_port(host: str, port: int) -> None:
                 f"cannot serve on {host}:{port}: {e.strerror or e}; pass --port N "
                 "(or stop what is using it)"
             ) from None
-
-
-def demo_settings_text(
-    directory: Path, token: str, admin: str, emails: list[str], profile: DemoProfile
-) -> str:
-    root = directory.resolve()
-    return (
-        "# contact-events demo settings. Owner-only: it holds the demo's tokens.\n"
-        f"# Serve the demo again: contact-events --config {root / DEMO_CONFIG} serve\n"
-        'warehouse = "duckdb"\n'
-        f'profile = "{profile.value}"\n'
-        f"duckdb_path = {json.dumps(str(root / 'warehouse.duckdb'))}\n"
-        f"mirror_path = {json.dumps(str(root / 'contact_events.db'))}\n"
-        f"practice_emails = [{', '.join(json.dumps(e) for e in emails)}]\n"
-        f"api_tokens = {json.dumps(token)}\n"
-        f"admin_token = {json.dumps(admin)}\n"
-    )
-
-
-def read_demo_settings(path: Path) -> dict[str, Any]:
-    from builder.config import read_config_file
-
-    values = read_config_file(path)
-    if not values.get("api_tokens") or not values.get("admin_token"):
-        raise ConfigError(f"{path} holds no demo tokens; run `contact-events demo --fresh`")
-    return values
 
 
 @command()
@@ -804,84 +741,35 @@ def demo(
     ] = None,
 ) -> None:
     """Demo data -> load -> build -> sync -> serve, printing the URL and a token."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.load import load_directory
-    from builder.lock import writer_session
-    from builder.pipeline import rebuild
-    from builder.profiles import profile_of
+    from .demo.flat import DemoSize
+    from .demo.run import Progress, demo_directory, prepare_demo
 
-    if directory is None:
-        name = "demo" if profile is DemoProfile.flat else f"demo-{profile.value}"
-        directory = Path("./data") / name
+    directory = directory if directory is not None else demo_directory(profile)
     if serve_api:
         check_port(host, port)
-    settings_file = directory / DEMO_CONFIG
-    mirror_file = directory / "contact_events.db"
-    existing = settings_file.is_file() and mirror_file.is_file()
-    if reuse and not existing:
-        raise ContactEventsError(
-            f"no demo in {directory} to reuse; run `contact-events demo` without --reuse"
+    with progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def data(n: int) -> None:  # the bar appears once data is being written
+            if not tasks:
+                tasks["data"] = bar.add_task("demo data", total=events)
+            bar.advance(tasks["data"], n)
+
+        made = prepare_demo(
+            directory,
+            profile,
+            DemoSize(contacts=contacts, events=events),
+            reuse,
+            Progress(data, row_counter(bar), step_counter(bar, build_steps(), "build")),
         )
-    started = time.perf_counter()
-    if existing:  # tokens are kept between runs
-        values = read_demo_settings(settings_file)
-        token, admin = str(values["api_tokens"]), str(values["admin_token"])
-        kept = str(values.get("profile") or "flat")
-        if kept != profile.value and reuse is not False:
-            raise ContactEventsError(
-                f"the demo in {directory} is the {kept} profile's; pass --fresh to rebuild it "
-                f"as {profile.value}, or another --dir"
-            )
-    else:
-        token, admin = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    conf = Settings(
-        warehouse="duckdb",
-        profile=profile.value,
-        duckdb_path=directory / "warehouse.duckdb",
-        mirror_path=mirror_file,
-        practice_emails=list(PRACTICE_EMAILS),
-        api_tokens=[token],
-        admin_token=admin,
-    )
-    if existing and reuse is not False:
+    conf, settings_file, token, admin = made.settings, made.settings_file, made.token, made.admin
+    if made.report is None:
         say(f"serving the demo mirror already in {directory} (--fresh builds a new one)")
     else:
-        from builder.files import private_dir
-
-        private_dir(directory)
-        if not settings_file.is_file():
-            create_private(settings_file)
-        settings_file.write_text(
-            demo_settings_text(directory, token, admin, list(PRACTICE_EMAILS), profile),
-            encoding="utf-8",
-        )
-        with progress_bar() as progress:
-            # The files too are written under the lock: another demo in the same folder
-            # would otherwise rewrite them while this one loads them.
-            with writer_session(conf, "write the demo") as wh:
-                task = progress.add_task("demo data", total=events)
-                write_demo(
-                    profile,
-                    directory / "canonicals",
-                    DemoSize(contacts=contacts, events=events),
-                    lambda n: progress.advance(task, n),
-                )
-                load_directory(
-                    wh,
-                    directory / "canonicals",
-                    progress=row_counter(progress),
-                    profile=profile_of(conf),
-                )
-            report = rebuild(
-                conf,
-                validate=True,
-                on_build_step=step_counter(progress, build_steps(), "build"),
-                on_sync_rows=row_counter(progress),
-            )
-        print_build_report(report.build)
-        print_sync_report(report.sync)
-        print_validation(report.sync.validation or {})
-        say(f"demo ready in {time.perf_counter() - started:.1f}s")
+        print_build_report(made.report.build)
+        print_sync_report(made.report.sync)
+        print_validation(made.report.sync.validation or {})
+        say(f"demo ready in {made.seconds:.1f}s")
     base = f"http://{host}:{port}"
     again = f"contact-events --config {settings_file} serve --host {host} --port {port}"
     say(
@@ -897,7 +785,7 @@ def demo(
     )
     if not serve_api:
         return
-    from app.serve import serve as do_serve
+    from contact_events.app.http.serve import serve as do_serve
 
     do_serve(conf, host=host, port=port, log_level=STATE.get("level"))
 

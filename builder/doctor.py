@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.errors import ContactEventsError
+from .core.errors import ContactEventsError
 
 
 @dataclass
@@ -31,21 +31,24 @@ class Check:
 
 def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
     """(the checks, {"settings": {name: (value, origin)}} or None when settings fail)."""
-    from builder.config import config_file, load_settings
+    from .core.config import config_file, load_settings
+    from .engine import check_settings, engine_settings
 
     checks: list[Check] = []
     try:
         path, _ = config_file()
         conf = load_settings()
+        check_settings(conf)
+        engine = engine_settings(conf).model_dump()
     except ContactEventsError as e:
         return [Check("settings", "fail", str(e))], None
-    origins = conf.origins()
-    values = conf.redacted()
+    values = {**conf.redacted(), **conf.redacted(engine)}
+    origins = conf.origins(values)
     settings = {name: (values[name], origins[name]) for name in values}
     source = f"from {path} and the environment" if path else "from the environment"
     checks.append(Check("settings", "ok", f"loaded {source}"))
 
-    from builder.profiles import profile_of
+    from .stages.profiles import profile_of
 
     try:
         profile = profile_of(conf)
@@ -80,25 +83,17 @@ def diagnose() -> tuple[list[Check], dict[str, Any] | None]:
 
 
 def _warehouse_checks(conf: Any, profile: Any) -> list[Check]:
-    from builder.warehouse import BIGQUERY_EXTRA, bigquery_installed, open_warehouse
+    from .engine import adapter, engine_settings, open_warehouse
 
-    where = (
-        f"BigQuery {conf.bq_project}.{conf.bq_dataset}"
-        if conf.warehouse == "bigquery"
-        else f"DuckDB {conf.duckdb_path}"
-    )
-    if conf.warehouse == "bigquery" and not bigquery_installed():
-        return [
-            Check("warehouse", "fail", f"{where}: the BigQuery extra is missing: {BIGQUERY_EXTRA}")
-        ]
-    if conf.warehouse == "duckdb" and not Path(conf.duckdb_path).exists():
-        return [
-            Check(
-                "warehouse",
-                "fail",
-                f"{where}: no file yet; `contact-events load DIR` (or `demo`) creates it",
-            )
-        ]
+    kind = adapter(conf.warehouse)
+    engine = engine_settings(conf)
+    where = kind.describe(engine)
+    install = kind.missing()
+    if install is not None:
+        return [Check("warehouse", "fail", f"{where}: its libraries are an extra: {install}")]
+    not_ready = kind.not_ready(engine)
+    if not_ready is not None:
+        return [Check("warehouse", "fail", f"{where}: {not_ready}")]
     started = time.perf_counter()
     try:
         warehouse = open_warehouse(conf, read_only=True)
@@ -119,7 +114,7 @@ def _warehouse_checks(conf: Any, profile: Any) -> list[Check]:
 
 
 def _tables_check(warehouse: Any, profile: Any, tables: set[str]) -> Check:
-    from builder.build import tables_read
+    from .stages.build import tables_read
 
     wanted = sorted(profile.tables) if profile.tables else sorted(tables_read(profile))
     found, missing = [], []
@@ -140,7 +135,7 @@ def _tables_check(warehouse: Any, profile: Any, tables: set[str]) -> Check:
 
 
 def _mirror_check(conf: Any) -> Check:
-    from builder.mirror import mirror_status
+    from .mirror.store import mirror_status
 
     path = Path(conf.mirror_path)
     if not path.exists():
@@ -168,7 +163,7 @@ def _mirror_check(conf: Any) -> Check:
 
 
 def _lock_check(conf: Any) -> Check:
-    from builder.lock import holder, lock_path
+    from .stages.lock import holder, lock_path
 
     found = holder(conf)
     if found is None:

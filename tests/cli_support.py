@@ -20,7 +20,7 @@ def entry_point() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("contact-events")
-    return [found] if found else [sys.executable, "-m", "builder.cli"]
+    return [found] if found else [sys.executable, "-m", "contact_events.builder.cli"]
 
 
 def run_cli(

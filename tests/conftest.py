@@ -10,13 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import BuildReport, build
-from builder.config import Settings
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import SyncReport, sync
-from builder.warehouse import open_warehouse
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import BuildReport, build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import PROFILES_DIR, load_profile, profile_of
+from contact_events.builder.stages.sync import SyncReport, sync
+
+# The built-in profiles' canonical tables (column -> type), as their files declare them.
+FLAT = load_profile(PROFILES_DIR / "flat", "flat")
+CANONICAL_TABLES = FLAT.tables
+LORCHESTRA_TABLES = load_profile(PROFILES_DIR / "lorchestra", "lorchestra").tables
+# flat event source table -> (source_system, its record id: the table's first column)
+SOURCES = {
+    table: (source.source_system, next(iter(columns)))
+    for source in FLAT.sources
+    for table, columns in source.tables.items()
+}
 
 PRACTICE = "front@practice.example"
 
@@ -141,7 +152,7 @@ def bigquery_emulator():
 @pytest.fixture
 def bigquery_warehouse(bigquery_emulator, request):
     """A BigQueryWarehouse on the emulator, in a dataset of its own for this test."""
-    from builder.warehouse.bigquery import BigQueryWarehouse
+    from contact_events.builder.engine.adapters.bigquery import BigQueryWarehouse
 
     dataset = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:60]
     warehouse = BigQueryWarehouse(

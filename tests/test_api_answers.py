@@ -1,4 +1,4 @@
-"""Whole answers kept for the cursor's life (app/answers.py) change no answer: every page of
+"""Whole answers kept for the cursor's life (app/canned/kept.py) change no answer: every page of
 needs-form, gone-quiet and channel-summary, over random page sizes, filters and as_of
 values, equals the canned query run once on the mirror file -- before a mirror swap, after
 it, and for a cursor followed across it (it continues after its key on the new mirror, as
@@ -17,12 +17,18 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_support import client_for, make_app
+from test_api_support import as_sent, client_for, make_app
 
-from app.canned import CHANNEL_SUMMARY, GONE_QUIET, NEEDS_FORM, Canned
-from app.timestamps import parse_request_timestamp, to_mirror
-from builder.contract import EVENT_TYPES
-from builder.sql import read_query
+from contact_events.app.canned.table import (
+    CHANNEL_SUMMARY,
+    GONE_QUIET,
+    NEEDS_FORM,
+    NO_SESSION,
+    Canned,
+)
+from contact_events.app.core.timestamps import parse_request_timestamp, to_mirror
+from contact_events.builder.core.contract import EVENT_TYPES
+from contact_events.builder.engine.sql import read_query
 
 INSTANTS = [
     f"2024-0{m}-{d:02d}T{h:02d}:00:00Z" for m in (1, 3, 5, 6) for d in (1, 15) for h in (9, 18)
@@ -94,6 +100,7 @@ def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str)
     """The route's canned SQL run once on the file, no page: its items, in order (for a
     route kept as an order, the order once and the items of all its rows at once)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.executescript(read_query("api/views"))  # as app/pool/db.py does
     try:
         zero_counts = json.dumps(dict.fromkeys(EVENT_TYPES, 0))
         binds = {**canned.binds(values, as_of, zero_counts), **canned.after_binds(None)}
@@ -114,10 +121,7 @@ def single_query(path: Path, canned: Canned, values: dict[str, Any], as_of: str)
 
 def key_of(canned: Canned, item: dict[str, Any]) -> tuple[str, ...]:
     """An item's sort key (RFC 3339 sorts as the mirror text does: fixed width)."""
-    if canned is CHANNEL_SUMMARY:
-        return (item["contact_id"],)
-    at = item["last_form_at"] if canned is NEEDS_FORM else item["last_event_at"]
-    return ("" if at is None else at, item["contact_id"])
+    return tuple("" if item[part.column] is None else item[part.column] for part in canned.key)
 
 
 ROUTES = {
@@ -135,9 +139,12 @@ ROUTES = {
             "lifecycle_stage": st.sampled_from([None, *STAGES]),
         }
     ),
+    "no_session": st.fixed_dictionaries(
+        {"days": st.integers(0, 200), "lifecycle_stage": st.sampled_from([None, *STAGES])}
+    ),
     "channel_summary": st.fixed_dictionaries({"lifecycle_stage": st.sampled_from([None, *STAGES])}),
 }
-BY_NAME = {c.name: c for c in (NEEDS_FORM, GONE_QUIET, CHANNEL_SUMMARY)}
+BY_NAME = {c.name: c for c in (NEEDS_FORM, GONE_QUIET, NO_SESSION, CHANNEL_SUMMARY)}
 AS_OF = st.one_of(
     st.sampled_from(INSTANTS),
     st.sampled_from(INSTANTS).map(lambda t: t.replace(":00:00Z", ":00:00.000001Z")),
@@ -155,7 +162,7 @@ def walk(api, canned: Canned, params: dict[str, Any], limit: int, pages: int | N
         page = method(**params, limit=limit, cursor=cursor)
         assert len(page.items) <= page_size
         assert page.items or not items  # a next_cursor never leads to an empty page
-        items.extend(row.model_dump() for row in page.items)
+        items.extend(as_sent(row) for row in page.items)
         cursor = page.next_cursor
         if cursor is None:
             return items, None
@@ -218,7 +225,7 @@ def walk_from(api, canned: Canned, params: dict[str, Any], limit: int, cursor: s
     while cursor is not None:
         page = method(**params, limit=limit, cursor=cursor)
         assert len(page.items) == limit or page.next_cursor is None
-        items.extend(row.model_dump() for row in page.items)
+        items.extend(as_sent(row) for row in page.items)
         cursor = page.next_cursor
     return items, None
 
@@ -247,7 +254,7 @@ def test_kept_answers_are_bounded_and_let_go_on_swap(mirrors):
 def test_a_first_page_builds_only_its_own_items(mirrors, monkeypatch):
     """The order of a whole answer is kept; items are built page by page, so a client
     that reads one page of 5 pays for 5 items, not for every row of the answer."""
-    from app.db import Reader
+    from contact_events.app.pool.db import Reader
 
     path_a, _, conf = mirrors
     swap_in(path_a, Path(conf.mirror_path))

@@ -15,10 +15,10 @@ from test_api_support import (
     make_app,
 )
 
-from app.auth import Authenticator, Role
-from app.main import create_app
-from builder.config import Settings
-from builder.errors import ConfigError
+from contact_events.app.core.auth import Authenticator, Role
+from contact_events.app.http.main import create_app
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.errors import ConfigError
 
 # Fixtures (practice, api, http) live in test_api_support.
 pytest_plugins = ["test_api_support"]
@@ -101,11 +101,11 @@ def test_app_builds_without_tokens_but_refuses_to_start(tmp_path):
 
 
 def test_no_app_is_built_at_import_and_the_factory_reads_the_environment(monkeypatch, tmp_path):
-    """uvicorn's factory mode (`app.main:create_app`): nothing runs at import time, and a bad
+    """uvicorn's factory mode (`app.http.main:create_app`): nothing runs at import time, and a bad
     setting is one ConfigError line naming the variable, not a pydantic traceback."""
-    import app.main
+    import contact_events.app.http.main
 
-    assert not hasattr(app.main, "app")
+    assert not hasattr(contact_events.app.http.main, "app")
     monkeypatch.chdir(tmp_path)  # no contact-events.toml here
     monkeypatch.setenv("CONTACT_EVENTS_MIRROR_PATH", str(tmp_path / "m.db"))
     monkeypatch.setenv("CONTACT_EVENTS_API_TOKENS", "env-token-0123456789abcdef0123456789")
@@ -120,7 +120,7 @@ def test_no_app_is_built_at_import_and_the_factory_reads_the_environment(monkeyp
 
 
 def test_serve_refuses_without_tokens(tmp_path):
-    from app.serve import serve
+    from contact_events.app.http.serve import serve
 
     with pytest.raises(ConfigError, match="^no API tokens: set CONTACT_EVENTS_API_TOKENS") as err:
         serve(Settings(mirror_path=tmp_path / "m.db", api_tokens=[]))
@@ -152,7 +152,7 @@ def test_logs_have_no_tokens_emails_or_query_strings(http: TestClient, caplog):
 def test_log_config_silences_uvicorn_access_log():
     import logging.config
 
-    from app.logging import LOG_CONFIG, log_config
+    from contact_events.app.http.logging import LOG_CONFIG, log_config
 
     assert LOG_CONFIG["loggers"]["uvicorn.access"]["handlers"] == []
     logging.config.dictConfig(log_config("WARNING"))

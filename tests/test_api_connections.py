@@ -13,8 +13,8 @@ import anyio._backends._asyncio as anyio_asyncio
 import pytest
 from test_api_support import PRACTICE_TABLES, TestClient, auth, make_app
 
-from builder.sync import sync
-from builder.warehouse import open_warehouse
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.stages.sync import sync
 
 pytest_plugins = ["test_api_support"]
 

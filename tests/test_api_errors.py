@@ -87,7 +87,7 @@ def test_messages_say_what_was_wrong(http: TestClient):
     assert "greater than or equal to 0" in message("/contacts/gone-quiet?days=-3")
     assert "1000" in message("/events?limit=1001")
     assert "'form'" in message("/events?event_type=call")
-    # The contract's one timestamp grammar (builder.timestamps): the message names the part.
+    # The contract's one timestamp grammar (builder.core.timestamps): the message names the part.
     assert "date must come first as YYYY-MM-DD" in message("/events?since=yesterday")
     assert "real date" in message("/events?until=2024-02-30T00:00:00Z")
     assert "offset must be between -14:00 and +14:00" in message(

@@ -7,13 +7,15 @@ import time
 
 import pytest
 from test_api_support import ADMIN, AS_OF, READ, TestClient, auth, make_app
+from test_api_support import DATA_URLS as BASE_URLS
 
-from builder.sync import sync
-from builder.warehouse import open_warehouse
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.stages.sync import sync
 
 pytest_plugins = ["test_api_support"]
 
 DATA_URLS = [
+    *(f"{url}?as_of={AS_OF}" for url in BASE_URLS),
     f"/contacts/needs-form?as_of={AS_OF}",
     f"/contacts/gone-quiet?days=10&as_of={AS_OF}",
     f"/contacts/channel-summary?as_of={AS_OF}",

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_api_support import AS_OF, READ, TestClient, auth, client_for, make_app
 
-from app.client import ContactEventsAPIError
-from builder.config import Settings
-from builder.contract import EVENT_TYPES
+from contact_events.builder.core.config import Settings
+from contact_events.builder.core.contract import EVENT_TYPES
+from contact_events_client import ContactEventsAPIError
 
 LORCHESTRA = ["form", "session", "email", "invoice", "payment", "refund"]
 
@@ -28,7 +28,7 @@ def with_build_columns(
     shutil.copyfile(settings.mirror_path, path)
     con = sqlite3.connect(path)
     columns = {row[1] for row in con.execute("PRAGMA table_info(ledger_builds)")}
-    if profile is None and event_types is None:  # a mirror synced before profiles
+    if profile is None and event_types is None:  # a mirror whose build rows have no profile columns
         for column in ("profile", "event_types"):
             if column in columns:
                 con.execute(f"ALTER TABLE ledger_builds DROP COLUMN {column}")

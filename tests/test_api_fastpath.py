@@ -1,4 +1,4 @@
-"""The lean ASGI path (app/fastpath.py) and the documented FastAPI routes call the same
+"""The lean ASGI path (app/http/fastpath.py) and the documented FastAPI routes call the same
 handler: for every kind of request -- answers, pages, 304s, 400s, 401s, 404s -- both give
 the same status, headers and body."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from test_api_support import AS_OF, READ, TestClient, make_app
 
-from app.fastpath import CannedRoutes
+from contact_events.app.http.fastpath import CannedRoutes
 
 pytest_plugins = ["test_api_support"]
 

@@ -1,10 +1,10 @@
 """Filters that match nothing known, since after until, and the one timestamp grammar
-(issue 13, items 8 and 10; CONTRACT §5).
+(CONTRACT §5).
 
 A `measure` no form event in the mirror has, or a `lifecycle_stage` no contact has, is a
 400 naming the known values, so a typo never answers "every contact"; `allow_unseen=true`
 asks for such a value on purpose. `since` later than `until` is a 400. `as_of`, `since`
-and `until` are read by the contract's grammar (`builder.timestamps.parse_timestamp`).
+and `until` are read by the contract's grammar (`builder.core.timestamps.parse_timestamp`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from test_api_support import AS_OF, PRACTICE_TABLES, TestClient, auth, make_app
 
-from app import answer as answer_module
-from app.timestamps import parse_request_timestamp
+from contact_events.app.canned import handler as answer_module
+from contact_events.app.core.timestamps import parse_request_timestamp
 
 pytest_plugins = ["test_api_support"]
 
@@ -116,7 +116,7 @@ def test_since_later_than_until_is_400(http: TestClient, route: str):
 
 
 def test_since_after_until_is_400_before_the_mirror_is_read(tmp_path):
-    from builder.config import Settings
+    from contact_events.builder.core.config import Settings
 
     settings = Settings(mirror_path=tmp_path / "none.db", duckdb_path=tmp_path / "w.duckdb")
     with TestClient(make_app(settings)) as http:
@@ -167,7 +167,7 @@ def test_a_plus_sent_unencoded_reads_as_plus(http: TestClient):
 
 
 def test_the_old_app_parser_is_gone():
-    import app.timestamps as ts
+    import contact_events.app.core.timestamps as ts
 
     assert not hasattr(ts, "parse_rfc3339")
     assert not hasattr(ts, "_RFC3339")

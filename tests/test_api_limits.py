@@ -1,4 +1,4 @@
-"""Issue 12 item 8, the API's limits: failed authentication rate-limited per client
+"""The API's limits: failed authentication rate-limited per client
 address (429 with Retry-After), the URL and the header fields capped (414/431), each
 answered in the JSON error shape."""
 
@@ -13,11 +13,16 @@ from test_api_fastpath import strip_middleware
 from test_api_support import ADMIN, AS_OF, READ, TestClient, auth, make_app
 from test_serve import READ_TOKEN, free_port, start, stop, wait_up
 
-from app.answer import PAGE_BYTES, Plan
-from app.answers import AnswerCache
-from app.auth import FailureLimiter
-from app.limits import H11_MAX_INCOMPLETE_EVENT_SIZE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES
 from conftest import build_mirror
+from contact_events.app.canned.handler import PAGE_BYTES, Plan
+from contact_events.app.canned.kept import AnswerCache
+from contact_events.app.core.auth import FailureLimiter
+from contact_events.app.http.limits import (
+    H11_MAX_INCOMPLETE_EVENT_SIZE,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+    MAX_URL_BYTES,
+)
 
 pytest_plugins = ["test_api_support"]
 
@@ -146,8 +151,8 @@ def test_the_limiter_forgets_the_oldest_addresses_first():
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch, tmp_path):
-    from app.main import settings_from_environment
-    from builder.errors import ConfigError
+    from contact_events.app.http.main import settings_from_environment
+    from contact_events.builder.core.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CONTACT_EVENTS_AUTH_FAILURES_PER_MINUTE", "25")

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from test_api_support import AS_OF, client_for, make_app
+from test_api_support import AS_OF, as_sent, client_for, make_app
 
-from app.client import ContactEventsAPIError, ContactEventsClient
-from app.models import LedgerEvent
+from contact_events_client import ContactEventsAPIError, ContactEventsClient
+from contact_events_client.models import LedgerEvent
 
 T = [
     "2024-06-01T10:00:00Z",
@@ -113,7 +113,7 @@ def all_pages(fetch, limit: int, **params: Any) -> list[Any]:
 
 
 def event_key(e: LedgerEvent) -> tuple[str, str, str]:
-    return (e.event_timestamp, e.source_system, e.source_record_id)
+    return (as_sent(e.event_timestamp), e.source_system, e.source_record_id)
 
 
 def assert_event_order(items: list[LedgerEvent]) -> None:
@@ -148,11 +148,11 @@ def test_contact_lists_paginate_completely(paged: ContactEventsClient, method, p
 
 def test_contact_list_orders(paged: ContactEventsClient):
     needs = paged.needs_form(14, as_of=AS_OF, limit=1000).items
-    keys = [(r.last_form_at or "", r.contact_id) for r in needs]
+    keys = [(as_sent(r.last_form_at) or "", r.contact_id) for r in needs]
     assert keys == sorted(keys)
     assert needs[0].last_form_at is None
     quiet = paged.gone_quiet(10, as_of=AS_OF, limit=1000).items
-    keys = [(r.last_event_at, r.contact_id) for r in quiet]
+    keys = [(as_sent(r.last_event_at), r.contact_id) for r in quiet]
     assert keys == sorted(keys)
     summary = paged.channel_summary(as_of=AS_OF, limit=1000).items
     assert [r.contact_id for r in summary] == [f"p{i:02d}" for i in range(30)]

@@ -17,19 +17,20 @@ from test_api_support import (
     PRACTICE_TABLES,
     READ,
     Server,
+    as_sent,
     auth,
     client_for,
     make_app,
     write_corrupt,
 )
 
-from app.client import ContactEventsClient, RebuildFailedError
-from app.jobs import JobManager
-from app.models import RebuildJob
-from builder.config import Settings
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.warehouse import open_warehouse
+from contact_events.app.jobs.manager import JobManager
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
+from contact_events_client import ContactEventsClient, RebuildFailedError
+from contact_events_client.models import RebuildJob
 
 # Fixtures (practice, api, http) live in test_api_support.
 pytest_plugins = ["test_api_support"]
@@ -100,7 +101,7 @@ def test_rebuild_202_and_succeeds(practice: Settings):
         }
         # Automation with a read token can follow the job (only starting one is admin).
         polled = test_client.get(f"/rebuild/{job['job_id']}", headers=auth(READ))
-        assert polled.status_code == 200 and polled.json() == done.model_dump()
+        assert polled.status_code == 200 and polled.json() == as_sent(done)
         status = test_client.get("/status", headers=auth(READ))
         assert status.json()["build"]["build_id"] == report.build_id != before
         assert status.headers["X-Ledger-Build-Id"] == report.build_id
@@ -168,7 +169,7 @@ def test_in_place_incremental_patch_is_seen(
     for row in tables["messages"]:
         row["created_at"] = now
     load(practice, tables, tmp_path / "inc")
-    report = rebuild(practice, incremental=True)
+    report = rebuild(practice, mode="incremental")
     assert report.sync.mode == "incremental"
     status = admin.status()
     assert status.build.build_id == report.build.build_id != old.build_id
@@ -208,7 +209,7 @@ def test_rebuild_while_another_writer_runs_fails_and_keeps_serving(
 ):
     """A `contact-events run` (here: its lock) is running: the job fails at once, clearly,
     and the server logs it as one line (an expected failure, not a traceback)."""
-    from builder.lock import writer_lock
+    from contact_events.builder.stages.lock import writer_lock
 
     build_id = admin.status().build.build_id
     timeline = admin.timeline("c2")
@@ -300,7 +301,7 @@ def test_workers_share_one_job_and_its_result(practice: Settings):
 def test_a_job_whose_worker_died_is_failed_and_does_not_block(practice: Settings):
     import sqlite3 as sqlite
 
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     manager = JobManager(practice, stale_seconds=30)
     manager.get("warm-up")  # creates the store
@@ -333,7 +334,7 @@ def test_a_long_job_keeps_its_heartbeat(practice: Settings):
 
 
 def test_an_unusable_job_store_is_a_503_and_reads_go_on(practice: Settings):
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     jobs_path(practice).mkdir()  # a folder where the SQLite file should be
     test_client, client = client_for(make_app(practice), token=ADMIN)
@@ -365,7 +366,7 @@ def mirror_truth(path: Path) -> tuple[str, dict[str, int]]:
 
 def test_readers_during_rebuilds_see_whole_mirrors(practice: Settings, tmp_path: Path):
     """Readers hammer a real server while the mirror is replaced (POST /rebuild, full) and
-    patched in place (`rebuild(incremental=True)`): every answer is 200 and matches, row
+    patched in place (`rebuild(mode="incremental")`): every answer is 200 and matches, row
     for row, the build its X-Ledger-Build-Id header names."""
     from datetime import UTC, datetime
 
@@ -416,7 +417,7 @@ def test_readers_during_rebuilds_see_whole_mirrors(practice: Settings, tmp_path:
                         job = wait_done(admin, admin.rebuild().job_id)
                         assert job.state == "succeeded", job
                     else:
-                        assert rebuild(practice, incremental=True).sync.mode == "incremental"
+                        assert rebuild(practice, mode="incremental").sync.mode == "incremental"
                     record_truth()
                     time.sleep(0.1)  # let readers see this build
             finally:

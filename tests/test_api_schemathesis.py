@@ -17,8 +17,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from test_api_support import PRACTICE_TABLES, auth, make_app
 
-from app.main import create_app
-from builder.config import Settings
+from contact_events.app.http.main import create_app
+from contact_events.builder.core.config import Settings
 
 MAX_EXAMPLES = 100
 

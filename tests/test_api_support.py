@@ -10,33 +10,48 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from pydantic import BaseModel
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for httpx2 in its TestClient; httpx works the same for these tests.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app.client import ContactEventsClient
-from app.main import create_app
-from builder.config import Settings
+from contact_events.app.canned.table import ROUTES
+from contact_events.app.http.main import create_app
+from contact_events.builder.core.config import Settings
+from contact_events_client import ContactEventsClient
 
-READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters (issue 12)
+READ = "read-token-1-for-the-tests-000000000000"  # 32+ characters
 READ2 = "read-token-2-for-the-tests-000000000000"
 ADMIN = "admin-token-for-the-tests-0000000000000"
 AS_OF = "2024-06-30T12:00:00Z"
+
+
 # One request of every data route (a token needed, the mirror read), on the test practice.
+def as_sent(value: Any) -> Any:
+    """A client model or value as the API sent it: its datetimes (the client's timestamps)
+    in the API's own RFC 3339 text, fixed width with microseconds and `Z`."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, dict):
+        return {k: as_sent(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(as_sent(v) for v in value)
+    return value
+
+
+# Made from the route declarations, so a new route is in every test that walks them.
 DATA_URLS = [
-    "/contacts/needs-form",
-    "/contacts/gone-quiet",
-    "/contacts/channel-summary",
-    "/contacts/c1/summary",
-    "/contacts/c1/timeline",
-    "/events",
+    *(canned.path.replace("{contact_id}", "c1") for canned in ROUTES.entries),
     "/events?contact_id=c1",
 ]
 

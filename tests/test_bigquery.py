@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build
-from builder.errors import WarehouseError
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.warehouse.bigquery import BigQueryWarehouse
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import make_settings, write_canonicals
+from contact_events.builder.core.errors import WarehouseError
+from contact_events.builder.engine.adapters.bigquery import BigQueryWarehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.sync import sync
 
 MIRROR_TABLES = {
     "contact_events": "source_system, source_record_id",
@@ -52,7 +52,7 @@ def build_both(tmp_path: Path, canonicals: Path, bq: BigQueryWarehouse, **overri
 
 
 def test_demo_data_gives_identical_mirrors_on_duckdb_and_bigquery(tmp_path, bigquery_warehouse):
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
 
     canonicals = tmp_path / "demo"
     write_demo_data(canonicals, DemoSize(contacts=120, events=4000, seed=11))
@@ -147,7 +147,7 @@ def test_build_dry_run_prints_sql_and_estimates_without_running(
 ):
     from typer.testing import CliRunner
 
-    from builder.cli import app
+    from contact_events.builder.cli import app
 
     monkeypatch.chdir(tmp_path)
     env = {
@@ -180,7 +180,7 @@ def test_a_bad_line_in_a_later_file_leaves_every_bigquery_table_as_it_was(
     tmp_path, bigquery_warehouse
 ):
     """Files stream into `<table>__incoming`; nothing is swapped in until all have loaded."""
-    from builder.errors import LoadError
+    from contact_events.builder.core.errors import LoadError
 
     wh = bigquery_warehouse
     first = {
@@ -222,7 +222,7 @@ def test_a_failing_swap_leaves_every_bigquery_table_as_it_was(tmp_path, bigquery
     """The swap is one transaction: when the INSERT into `messages` fails (its table was
     changed behind our back to an incompatible type), `contacts`, swapped earlier in the
     same transaction, keeps its old rows too."""
-    from builder.errors import WarehouseError
+    from contact_events.builder.core.errors import WarehouseError
 
     wh = bigquery_warehouse
     first = {

@@ -9,9 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from builder.cli import app
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE, write_canonicals
+from contact_events.builder.cli import app
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 
 CONTRACT_COMMANDS = {"load", "build", "sync", "run", "validate", "demo-data", "demo", "serve"}
 
@@ -175,8 +175,8 @@ def lock_held_elsewhere(env):
     import subprocess
     import sys
 
-    from builder.config import Settings
-    from builder.lock import lock_path
+    from contact_events.builder.core.config import Settings
+    from contact_events.builder.stages.lock import lock_path
 
     path = lock_path(Settings(mirror_path=env["CONTACT_EVENTS_MIRROR_PATH"]))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ def warehouse_contents(path: str) -> dict[str, list[dict]]:
 def test_a_second_writer_fails_at_once_and_changes_nothing(
     env, tmp_path, lock_held_elsewhere, command
 ):
-    from builder.load import load_directory
+    from contact_events.builder.stages.load import load_directory
 
     with DuckDBWarehouse(env["CONTACT_EVENTS_DUCKDB_PATH"]) as wh:
         load_directory(wh, write_canonicals(tmp_path / "canonicals", CANONICALS))
@@ -232,8 +232,8 @@ def test_no_command_trips_over_its_own_lock(env, tmp_path):
 
 
 def test_duckdb_memory_limit_from_the_environment(env, tmp_path, monkeypatch):
-    from builder.config import Settings
-    from builder.warehouse import open_warehouse
+    from contact_events.builder.core.config import Settings
+    from contact_events.builder.engine import open_warehouse
 
     monkeypatch.setenv("CONTACT_EVENTS_DUCKDB_PATH", env["CONTACT_EVENTS_DUCKDB_PATH"])
     monkeypatch.setenv("CONTACT_EVENTS_DUCKDB_MEMORY_LIMIT", "300MB")

@@ -1,7 +1,7 @@
-"""Issue 13, the command line as an operator meets it, through the real entry point in a
+"""The command line as an operator meets it, through the real entry point in a
 subprocess: data printed as data, one line per failure, no silent misconfiguration,
-doctor, --version / --json / -v / plain help, the demo that can be come back to, and
-validate's options. Also issue 12 items 4 (owner-only files) and 5 (locks)."""
+doctor, --version / --json / -v / plain help, the demo that can be come back to,
+validate's options, owner-only files and locks."""
 
 from __future__ import annotations
 
@@ -108,8 +108,8 @@ def test_the_side_by_side_table_never_wraps_ids():
 
     from rich.console import Console
 
-    from builder.validate import render
-    from builder.validate.findings import FIELD_DIFFERS, Finding, ValidationResult
+    from contact_events.builder.validate import render
+    from contact_events.builder.validate.findings import FIELD_DIFFERS, Finding, ValidationResult
 
     long_id = "contact-" + "x" * 70
     record = "record-" + "y" * 60
@@ -319,7 +319,7 @@ def test_doctor_on_a_working_setup(pipeline, tmp_path):
     assert "ok    writers' lock: free" in out
     report = json.loads(run_cli(["doctor", "--json"], pipeline, tmp_path).stdout)
     assert report["ok"] is True
-    from builder.mirror import verify_mirror  # a validated run's mirror keeps its checksum
+    from contact_events.builder.mirror.store import verify_mirror
 
     verified = verify_mirror(pipeline["CONTACT_EVENTS_MIRROR_PATH"], checksum=True)
     assert verified.ok and verified.checksum == verified.recorded_checksum
@@ -327,8 +327,8 @@ def test_doctor_on_a_working_setup(pipeline, tmp_path):
 
 
 def test_doctor_fails_on_a_broken_setup_and_names_the_lock_holder(env, tmp_path):
-    from builder.config import Settings
-    from builder.lock import writer_lock
+    from contact_events.builder.core.config import Settings
+    from contact_events.builder.stages.lock import writer_lock
 
     with writer_lock(Settings(mirror_path=env["CONTACT_EVENTS_MIRROR_PATH"]), "run"):
         result = run_cli(["doctor"], env, tmp_path)
@@ -525,7 +525,7 @@ def test_validate_rejects_an_unknown_contact_and_contradictory_options(pipeline,
     assert "--sample N and --all contradict each other" in line
 
 
-# --- issue 12 item 4: owner-only files, whatever the umask --------------------------------
+# --- owner-only files, whatever the umask --------------------------------------------------
 
 
 def test_every_file_the_commands_create_is_owner_only(tmp_path):
@@ -547,12 +547,12 @@ def test_every_file_the_commands_create_is_owner_only(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
-# --- issue 12 item 5: writers and readers never trip over each other ----------------------
+# --- writers and readers never trip over each other ----------------------------------------
 
 
 def test_validate_takes_the_lock_so_a_writer_meeting_it_gets_one_line(pipeline, tmp_path):
-    from builder.config import Settings
-    from builder.lock import writer_lock
+    from contact_events.builder.core.config import Settings
+    from contact_events.builder.stages.lock import writer_lock
 
     with writer_lock(Settings(mirror_path=pipeline["CONTACT_EVENTS_MIRROR_PATH"]), "validate"):
         line = one_line_error(run_cli(["run"], pipeline, tmp_path))

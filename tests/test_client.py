@@ -1,11 +1,14 @@
-"""The Python SDK (app/client.py) against the real app: models out, typed filters in,
-from_env, wait_for_rebuild, errors -- and the README's automation script, run as a user
-runs it against a served app."""
+"""The Python client (client/, `contact_events_client`) against the real app: models out,
+typed filters in, from_env, wait_for_rebuild, errors -- the README's automation script,
+run as a user runs it against a served app -- and that the client stands alone: its
+route methods and models are current with the service's declarations, and importing it
+loads nothing of the service."""
 
 from __future__ import annotations
 
 import copy
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -27,13 +30,16 @@ from test_api_support import (
     READ,
     Server,
     TestClient,
+    as_sent,
     auth,
     client_for,
     make_app,
 )
 
-from app import canned
-from app.client import (
+from contact_events.app.canned import table as canned
+from contact_events.builder.core.config import Settings, check_environment
+from contact_events.builder.pipeline import rebuild
+from contact_events_client import (
     ContactEventsAPIError,
     ContactEventsClient,
     ContactEventsConfigError,
@@ -41,7 +47,7 @@ from app.client import (
     ContactEventsError,
     RebuildFailedError,
 )
-from app.models import (
+from contact_events_client.models import (
     ChannelSummaryPage,
     ChannelSummaryRow,
     EventPage,
@@ -54,8 +60,6 @@ from app.models import (
     RebuildJob,
     StatusResponse,
 )
-from builder.config import Settings, check_environment
-from builder.pipeline import rebuild
 
 pytest_plugins = ["test_api_support"]
 
@@ -79,7 +83,6 @@ def readme_script() -> str:
 
 def run_script(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_EVENTS_")}
-    clean["PYTHONPATH"] = str(ROOT)  # this checkout's app, wherever the venv points
     return subprocess.run(
         [sys.executable, "-c", script],
         env={**clean, **env},
@@ -198,19 +201,10 @@ def test_from_env_builds_its_own_http_client():
 
 # -- typed keyword arguments -----------------------------------------------------------
 
-# method -> (the canned route it calls, whether it is an iterator)
+# method -> (the canned route it calls, whether it is an iterator): every route, generated
 METHODS = {
-    "needs_form": (canned.NEEDS_FORM, False),
-    "iter_needs_form": (canned.NEEDS_FORM, True),
-    "gone_quiet": (canned.GONE_QUIET, False),
-    "iter_gone_quiet": (canned.GONE_QUIET, True),
-    "channel_summary": (canned.CHANNEL_SUMMARY, False),
-    "iter_channel_summary": (canned.CHANNEL_SUMMARY, True),
-    "contact_summary": (canned.CONTACT_SUMMARY, False),
-    "timeline": (canned.TIMELINE, False),
-    "iter_timeline": (canned.TIMELINE, True),
-    "events": (canned.EVENTS, False),
-    "iter_events": (canned.EVENTS, True),
+    **{route.name: (route, False) for route in canned.ROUTES.entries},
+    **{f"iter_{route.name}": (route, True) for route in canned.ROUTES.entries if route.is_list},
 }
 PUBLIC = [
     name
@@ -312,8 +306,9 @@ def test_datetimes_give_the_same_answers_as_text(api: ContactEventsClient):
 
 
 def same(model: BaseModel, raw: Any, drop: tuple[str, ...] = ()) -> None:
-    """The model is the whole answer: nothing lost, nothing added, every value equal."""
-    dumped = model.model_dump()
+    """The model is the whole answer: nothing lost, nothing added, every value equal (its
+    timestamps, datetimes in UTC, as the API's text)."""
+    dumped = as_sent(model)
     for key in drop:
         dumped.pop(key)
         raw.pop(key)
@@ -455,7 +450,7 @@ def test_wait_for_rebuild_unknown_job_and_bad_arguments(api: ContactEventsClient
 
 
 def test_retry_after_is_surfaced(practice: Settings):
-    from app.jobs import jobs_path
+    from contact_events.app.jobs.manager import jobs_path
 
     jobs_path(practice).mkdir()  # the job store cannot be used: 503 with Retry-After: 30
     test_client, admin = client_for(make_app(practice), token=ADMIN)
@@ -525,3 +520,40 @@ def test_no_answer_is_a_connection_error_naming_the_url():
         "GET http://127.0.0.1:9/contacts/c%201/timeline: "
         "no answer (ConnectError: Connection refused)"
     )
+
+
+# -- the client stands alone ---------------------------------------------------------------
+
+
+def test_the_generated_methods_and_models_are_current():
+    """client/generate.py renders them from app/canned/table.py and app/canned/models.py: a route or
+    model changed without regenerating fails here, naming the command."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "client" / "generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_importing_the_client_loads_nothing_of_the_service(tmp_path):
+    probe = (
+        "import json, sys, contact_events_client, contact_events_client.models; "
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert {"httpx", "pydantic"} <= loaded
+    assert loaded.isdisjoint({"app", "builder", "fastapi", "duckdb", "sqlglot", "pyarrow"})
+
+
+def test_timestamps_are_utc_datetimes(api: ContactEventsClient):
+    (row,) = [r for r in api.needs_form(as_of=AS_OF).items if r.contact_id == "c3"]
+    assert row.last_form_at == datetime(2024, 5, 1, tzinfo=UTC)
+    assert row.last_form_at.tzinfo is UTC
+    event = api.timeline("c1", as_of=AS_OF).items[0]
+    assert isinstance(event.event_timestamp, datetime) and event.event_timestamp.tzinfo is UTC

@@ -1,4 +1,4 @@
-"""builder.demo_data: shape, determinism, scale knobs and every trap the rules handle."""
+"""builder.demo.flat: shape, determinism, scale knobs and every trap the rules handle."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.contract import CANONICAL_TABLES, INT64, SOURCES, STRING_ARRAY, TIMESTAMP_RE
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
+from conftest import CANONICAL_TABLES, SOURCES
+from contact_events.builder.core.contract import INT64, STRING_ARRAY, TIMESTAMP_RE
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 SMALL = DemoSize(contacts=60, events=3000, seed=11)
@@ -407,8 +408,8 @@ def test_progress_is_called_in_chunks(tmp_path):
 
 
 def test_loads_into_duckdb(demo, tmp_path):
-    from builder.load import load_directory
-    from builder.warehouse.duckdb import DuckDBWarehouse
+    from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+    from contact_events.builder.stages.load import load_directory
 
     directory, counts, _ = demo
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")

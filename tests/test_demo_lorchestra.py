@@ -1,4 +1,4 @@
-"""builder.demo_lorchestra: the lorchestra layout's files, determinism, streaming, loading,
+"""builder.demo.lorchestra: the lorchestra layout's files, determinism, streaming, loading,
 and every trap of CONTRACT §7, counted by reading the output (no mocks)."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from builder.contract import JSON, LORCHESTRA_TABLES, TIMESTAMP
-from builder.demo_data import PRACTICE_EMAILS
-from builder.demo_lorchestra import DemoSize, write_lorchestra_demo_data
-from builder.timestamps import TimestampError, parse_timestamp
+from conftest import LORCHESTRA_TABLES
+from contact_events.builder.core.contract import JSON, TIMESTAMP
+from contact_events.builder.core.timestamps import TimestampError, parse_timestamp
+from contact_events.builder.demo.flat import PRACTICE_EMAILS
+from contact_events.builder.demo.lorchestra import DemoSize, write_lorchestra_demo_data
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 SMALL = DemoSize(contacts=300, events=4000, seed=11)
@@ -661,9 +662,9 @@ def test_progress_is_called_in_chunks(tmp_path):
 
 
 def test_loads_into_duckdb(demo, tmp_path):
-    from builder.load import load_directory
-    from builder.profiles import PROFILES_DIR, load_profile
-    from builder.warehouse.duckdb import DuckDBWarehouse
+    from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+    from contact_events.builder.stages.load import load_directory
+    from contact_events.builder.stages.profiles import PROFILES_DIR, load_profile
 
     directory, counts, _ = demo
     profile = load_profile(PROFILES_DIR / "lorchestra", "lorchestra")

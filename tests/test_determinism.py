@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build
-from builder.load import load_directory
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE, make_settings, write_canonicals
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.sync import sync
 
 
 def dataset() -> dict[str, list[dict[str, object]]]:

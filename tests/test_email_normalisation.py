@@ -1,4 +1,4 @@
-"""Issue 12 item 2: one email rule everywhere. An email is trimmed (spaces, tabs, CR, LF)
+"""One email rule everywhere. An email is trimmed (spaces, tabs, CR, LF)
 and its ASCII letters A-Z are lower-cased; nothing else changes (README "Emails"). The
 table of hard characters below runs on DuckDB, on the BigQuery emulator and through the
 reference path (builder.validate), and the three must agree with the rule; a `run` over
@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from builder.build import build
-from builder.contract import ASCII_LOWER, TRIM_CHARS
-from builder.load import load_directory
-from builder.sync import sync
-from builder.validate.api import validate
-from builder.validate.mapping import norm_email
-from builder.warehouse.duckdb import DuckDBWarehouse
 from cli_support import run_cli
 from conftest import make_settings, write_canonicals
+from contact_events.builder.core.contract import ASCII_LOWER, TRIM_CHARS
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.sync import sync
+from contact_events.builder.validate.api import validate
+from contact_events.builder.validate.mapping import norm_email
 
 # (name, the contact's email, an event's email that must match it, one that must not)
 HARD = [

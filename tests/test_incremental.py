@@ -15,12 +15,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder.build import build
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import make_settings, write_canonicals
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import plan
+from contact_events.builder.stages.sync import sync
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMAILS = ["a@x.example", "b@x.example", "shared@x.example", "nobody@x.example"]
@@ -142,11 +143,13 @@ def run_sequence(root: Path, steps, inc_wh, full_wh, *, apply=apply, tables=None
         canon = write_canonicals(root / f"step{i}", tables)
         for wh in (inc_wh, full_wh):
             load_directory(wh, canon, profile=profile)
-        inc_report = build(inc_wh, conf, incremental=True)
+        inc_report = build(inc_wh, conf, plan(inc_wh, "incremental"))
         build(full_wh, conf)
         assert inc_report.mode == ("full" if i == 0 else "incremental")
         assert snapshot_warehouse(inc_wh) == snapshot_warehouse(full_wh), f"step {i}"
-        inc_sync = sync(inc_wh, root / "inc.db", incremental=True)
+        inc_sync = sync(
+            inc_wh, root / "inc.db", plan(inc_wh, "incremental", root / "inc.db", built=True)
+        )
         sync(full_wh, root / "full.db")
         assert inc_sync.mode == ("full" if i == 0 else "incremental")
         assert snapshot_mirror(root / "inc.db") == snapshot_mirror(root / "full.db"), f"step {i}"

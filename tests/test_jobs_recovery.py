@@ -1,4 +1,4 @@
-"""Issue 12 item 6 (API side of recovery, app/jobs.py): a killed worker's rebuild job is
+"""The API side of recovery (app/jobs/manager.py): a killed worker's rebuild job is
 found dead in seconds, a deleted jobs store is recreated while the API runs, and the
 store is owner-only whatever the umask."""
 
@@ -14,16 +14,16 @@ from pathlib import Path
 
 from test_api_support import ADMIN, client_for, make_app
 
-from app.jobs import STALE_SECONDS, JobManager
-from builder.config import Settings
+from contact_events.app.jobs.manager import STALE_SECONDS, JobManager
+from contact_events.builder.core.config import Settings
 
 pytest_plugins = ["test_api_support"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_WORKER = """
 import sys, time
-from app.jobs import JobManager
-from builder.config import Settings
+from contact_events.app.jobs.manager import JobManager
+from contact_events.builder.core.config import Settings
 jobs = JobManager(Settings(mirror_path=sys.argv[1]), runner=lambda s: time.sleep(600))
 job, started = jobs.submit()
 assert started

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.contract import CANONICAL_TABLES
-from builder.errors import LoadError
-from builder.load import load_directory
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import write_canonicals
+from conftest import CANONICAL_TABLES, write_canonicals
+from contact_events.builder.core.errors import LoadError
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.load import load_directory
 
 
 def write_lines(directory: Path, table: str, lines: list[str]) -> Path:

@@ -1,4 +1,4 @@
-"""Issue 12 item 3: every bad byte in a canonical file is one line naming file and line,
+"""Every bad byte in a canonical file is one line naming file and line,
 through the real command, and nothing is changed; a UTF-8 byte-order mark is accepted."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from builder.load import load_directory
-from builder.warehouse.duckdb import DuckDBWarehouse
 from cli_support import one_line_error, run_cli
 from conftest import write_canonicals
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.load import load_directory
 
 GOOD = {
     "contacts": [{"contact_id": "c1", "email": "ann@example.org"}],

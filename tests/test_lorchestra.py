@@ -9,14 +9,14 @@ import json
 import pytest
 from lorchestra_rows import contact, measurement, obj
 
-from builder import validate as v
-from builder.errors import LoadError
-from builder.load import load_directory
-from builder.profiles import PROFILES_DIR, load_profile
-from builder.validate.findings import FIELD_DIFFERS
-from builder.warehouse import open_warehouse
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE, by_record_id, ledger, mirror_fixture, write_canonicals
+from contact_events.builder import validate as v
+from contact_events.builder.core.errors import LoadError
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import PROFILES_DIR, load_profile
+from contact_events.builder.validate.findings import FIELD_DIFFERS
 
 LORCHESTRA = load_profile(PROFILES_DIR / "lorchestra", "lorchestra")
 
@@ -373,10 +373,10 @@ def test_load_reads_the_two_files_of_the_layout(tmp_path):
 def test_validation_proves_the_lorchestra_demo_practice(tmp_path):
     """Every trap of the lorchestra demo data, built by the SQL and re-read by the
     independent Python path: the same ledger, rejects and contacts."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.demo_lorchestra import write_lorchestra_demo_data
-    from builder.pipeline import rebuild
     from conftest import make_settings
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+    from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
+    from contact_events.builder.pipeline import rebuild
 
     settings = make_settings(tmp_path, profile="lorchestra", practice_emails=list(PRACTICE_EMAILS))
     write_lorchestra_demo_data(tmp_path / "demo", DemoSize(contacts=300, events=6000, seed=3))

@@ -14,8 +14,8 @@ def test_lorchestra_demo_data_gives_identical_mirrors_on_duckdb_and_bigquery(
 ):
     """The lorchestra demo practice carries every trap of §7 (broken chains, changed
     customer emails, two schema versions, numbers as strings, ignored kinds ...)."""
-    from builder.demo_data import PRACTICE_EMAILS, DemoSize
-    from builder.demo_lorchestra import write_lorchestra_demo_data
+    from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+    from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
 
     canonicals = tmp_path / "demo"
     write_lorchestra_demo_data(canonicals, DemoSize(contacts=150, events=3000, seed=5))

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lorchestra_rows import contact, measurement, obj
 
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMAILS = ["a@x.example", "b@x.example", "shared@x.example", "nobody@x.example", "  "]

@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builder.build import build
-from builder.config import Settings
-from builder.profiles import PROFILES_DIR, ProfileError, load_profile
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.profiles import PROFILES_DIR, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sources"
@@ -160,7 +160,7 @@ def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
     full = {**os.environ, **env, "COLUMNS": "200"}
     full = {k: v for k, v in full.items() if not (k.startswith("CONTACT_EVENTS_") and k not in env)}
     return subprocess.run(
-        [sys.executable, "-m", "builder.cli", *args],
+        [sys.executable, "-m", "contact_events.builder.cli", *args],
         env=full,
         cwd=cwd,
         capture_output=True,
@@ -229,9 +229,37 @@ def test_the_worked_example_end_to_end(tmp_path):
 @pytest.mark.parametrize("name", ["flat", "lorchestra"])
 @pytest.mark.parametrize("mode", ["full", "incremental"])
 def test_the_progress_bar_counts_every_step_of_a_build(tmp_path, name, mode):
-    from builder.build import STEP_COUNT, plan
-    from builder.strategy import Strategy
+    from contact_events.builder.stages.build import STEP_COUNT, plan
+    from contact_events.builder.stages.strategy import Strategy
 
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
         steps = plan(wh, load_profile(PROFILES_DIR / name, name), Strategy(mode, mode, "test"))
     assert len(steps) == STEP_COUNT
+
+
+def test_the_flat_profile_declares_the_contract_s_tables():
+    """The flat profile's files declare CONTRACT §1's tables, column for column in the
+    contract's order, strings but for session_num (INT64) and to_emails, labels (arrays)."""
+    import re
+
+    from contact_events.builder.core import contract as c
+
+    contract = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
+    section = contract.split("## 1.", 1)[1].split("## 2.", 1)[0]
+    tables = {}
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) == 4 and (name := re.fullmatch(r"\s*`(\w+)`\s*", cells[1])):
+            columns = re.findall(r"`(\w+)`(?: \([^)]*\))?(?:,|$)", cells[2].strip())
+            tables[name.group(1)] = columns
+    assert set(tables) >= {"contacts", "messages", "clinical_sessions"}
+    flat = load_profile(PROFILES_DIR / "flat", "flat").tables
+    assert flat is not None
+    assert {t: list(columns) for t, columns in flat.items()} == tables
+    types = {(t, col): kind for t, columns in flat.items() for col, kind in columns.items()}
+    assert {k: v for k, v in types.items() if v != c.STRING} == {
+        ("clinical_sessions", "session_num"): c.INT64,
+        ("email_events", "to_emails"): c.STRING_ARRAY,
+        ("email_events", "labels"): c.STRING_ARRAY,
+    }
+    assert list(flat["contacts"]) == list(c.CONTACT_COLUMNS)

@@ -24,7 +24,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_readme_lists_every_cli_command():
-    from builder.cli import app
+    from contact_events.builder.cli import app
 
     readme = (ROOT / "README.md").read_text()
     for command in app.registered_commands:

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 
 MSG = "canonical.messages"
 SYS = "canonical.system_events"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PRACTICE, build_mirror
 
-READ_TOKEN = "read-token-" + "r" * 32  # tokens need 32+ characters (issue 12)
+READ_TOKEN = "read-token-" + "r" * 32  # tokens need 32+ characters
 ADMIN_TOKEN = "admin-token-" + "a" * 32
 
 
@@ -70,7 +70,7 @@ def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
     an editable install of the environment points at)."""
     path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.Popen(
-        [sys.executable, "-m", "builder.cli", "serve", *args],
+        [sys.executable, "-m", "contact_events.builder.cli", "serve", *args],
         env={**env, "PYTHONPATH": path},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
@@ -170,8 +170,8 @@ def test_serve_refuses_to_start_with_a_short_token(mirror_env, tmp_path, variabl
 
 
 def test_the_server_log_level_follows_the_setting(tmp_path, monkeypatch):
-    from app.logging import log_config, server_log_level
-    from builder.config import Settings
+    from contact_events.app.http.logging import log_config, server_log_level
+    from contact_events.builder.core.config import Settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CONTACT_EVENTS_LOG_LEVEL", raising=False)
@@ -196,7 +196,7 @@ def test_serve_logs_at_the_configured_level(mirror_env, tmp_path, variable, args
     port = free_port()
     path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "builder.cli", *args, "serve", "--port", str(port)],
+        [sys.executable, "-m", "contact_events.builder.cli", *args, "serve", "--port", str(port)],
         env={**env, "PYTHONPATH": path},
         cwd=tmp_path,
         stdout=subprocess.PIPE,

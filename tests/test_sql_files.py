@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from builder import sql
-from builder.contract import ASCII_UPPER, TIMESTAMP_PATTERN, TRIM_CHARS
-from builder.queries import QUERIES_DIR
+from contact_events.builder.core.contract import ASCII_UPPER, TIMESTAMP_PATTERN, TRIM_CHARS
+from contact_events.builder.core.queries import QUERIES_DIR
+from contact_events.builder.engine import sql
 
 # Every GoogleSQL file of the projection: the shared steps and every profile's sources.
 PROJECTION = sorted(

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-import builder.sync as sync_module
-from builder.build import build
-from builder.contract import CANONICAL_TABLES, LEDGER_COLUMNS, REJECT_COLUMNS
-from builder.errors import WarehouseError
-from builder.load import load_directory
-from builder.lock import writer_session
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import build_mirror, make_settings, write_canonicals
+import contact_events.builder.stages.sync as sync_module
+from conftest import CANONICAL_TABLES, build_mirror, make_settings, write_canonicals
+from contact_events.builder.core.contract import LEDGER_COLUMNS, REJECT_COLUMNS
+from contact_events.builder.core.errors import WarehouseError
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.lock import writer_session
+from contact_events.builder.stages.strategy import plan
+from contact_events.builder.stages.sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
@@ -331,7 +332,7 @@ def test_a_half_published_build_is_never_synced(tmp_path, step):
         wh.close()
     assert snapshot(settings.mirror_path) == old
     with DuckDBWarehouse(settings.duckdb_path) as wh:
-        again = build(wh, settings, incremental=True)
+        again = build(wh, settings, plan(wh, "incremental"))
         assert again.mode == "full" and again.total_rows == 20 + 1
         sync(wh, settings.mirror_path)
     assert len(snapshot(settings.mirror_path)["contact_events"]) == 20 + 1
@@ -426,8 +427,8 @@ def test_a_passing_check_is_recorded(built):
 SLOW_SYNC = r"""
 import sys, time
 from pathlib import Path
-import builder.sync as s
-from builder.warehouse.duckdb import DuckDBWarehouse
+import contact_events.builder.stages.sync as s
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
 
 s.BATCH_ROWS = 10
 
@@ -549,7 +550,7 @@ def test_a_killed_writers_leftovers_go_by_lock_ownership_not_by_pid(tmp_path):
 
 
 def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
-    from builder.mirror import mirror_checksum, verify_mirror
+    from contact_events.builder.mirror.store import mirror_checksum, verify_mirror
 
     settings, _, synced = built
     con = sqlite3.connect(f"file:{settings.mirror_path}?mode=ro", uri=True)
@@ -567,7 +568,7 @@ def test_the_build_row_records_the_mirror_checksum_and_it_verifies(built):
 
 
 def test_verify_mirror_finds_an_edited_table_and_a_damaged_page(built, tmp_path):
-    from builder.mirror import verify_mirror
+    from contact_events.builder.mirror.store import verify_mirror
 
     settings, _, _ = built
     mirror = Path(settings.mirror_path)
@@ -605,8 +606,8 @@ def test_sync_incremental_checks_the_mirror_and_syncs_in_full_when_it_is_damaged
     canon = write_canonicals(tmp_path / "b", tables(n_contacts=5, n_messages=22, tag="a"))
     with DuckDBWarehouse(settings.duckdb_path) as wh:
         load_directory(wh, canon)
-        build(wh, settings, incremental=True)
-        report = sync(wh, mirror, incremental=True)
+        build(wh, settings, plan(wh, "incremental"))
+        report = sync(wh, mirror, plan(wh, "incremental", mirror, built=True))
     assert report.mode == "full"
     assert report.note and "checksum" in report.note
     with DuckDBWarehouse(settings.duckdb_path, read_only=True) as wh:
@@ -648,9 +649,10 @@ def test_a_syncs_temp_file_is_owner_only_whatever_the_umask(built, monkeypatch, 
     previous = os.umask(0)
     try:
         with DuckDBWarehouse(settings.duckdb_path) as wh:
+            asked = "incremental" if incremental else "full"
             if incremental:
-                build(wh, settings, incremental=True)
-            sync(wh, settings.mirror_path, incremental=incremental)
+                build(wh, settings, plan(wh, asked))
+            sync(wh, settings.mirror_path, plan(wh, asked, settings.mirror_path, built=True))
     finally:
         os.umask(previous)
     assert seen == [0o600]
@@ -680,7 +682,7 @@ def test_a_disk_that_fills_mid_sync_names_the_folder_and_the_space(built, monkey
 def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
     import duckdb
 
-    from builder.warehouse.duckdb import duckdb_error
+    from contact_events.builder.engine.adapters.duckdb import duckdb_error
 
     error = duckdb_error(
         duckdb.IOException("IO Error: Could not write file: No space left on device"),
@@ -693,7 +695,7 @@ def test_a_duckdb_disk_full_error_names_the_folder(tmp_path):
 def test_a_row_checksum_verifies_where_sqlite_has_no_dbstat(built, tmp_path):
     """The row-by-row checksum (for a SQLite without dbstat) is recorded and verified the
     same way; a damaged row is found by it too."""
-    from builder.mirror import ROWS, mirror_checksum, verify_mirror
+    from contact_events.builder.mirror.store import ROWS, mirror_checksum, verify_mirror
 
     settings, _, _ = built
     copy = tmp_path / "rows.db"

@@ -29,14 +29,14 @@ from ui_support import (
     login,
 )
 
-from app.auth import Authenticator
-from app.ui import charts
-from app.ui.pages import Pages
-from app.ui.session import SESSION_COOKIE, Sessions, load_or_create_key
-from builder.config import Settings, load_settings
-from builder.errors import ConfigError
-from builder.pipeline import rebuild
-from builder.queries import QUERIES_DIR, read_query
+from contact_events.app.core.auth import Authenticator
+from contact_events.app.http.ui import charts
+from contact_events.app.http.ui.pages import Pages
+from contact_events.app.http.ui.session import SESSION_COOKIE, Sessions, load_or_create_key
+from contact_events.builder.core.config import Settings, load_settings
+from contact_events.builder.core.errors import ConfigError
+from contact_events.builder.core.queries import QUERIES_DIR, read_query
+from contact_events.builder.pipeline import rebuild
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -432,8 +432,8 @@ def test_the_start_page_offers_the_mirrors_measures_stages_and_types(client):
 
 
 def test_choices_that_take_too_long_become_text_fields(client, monkeypatch):
-    from app.db import QueryTimeout
-    from app.ui import data
+    from contact_events.app.http.ui import data
+    from contact_events.app.pool.db import QueryTimeout
 
     def too_slow(db):
         raise QueryTimeout(5000)
@@ -608,7 +608,7 @@ def test_without_a_mirror_the_pages_say_so(tmp_path):
 
 
 def test_find_shows_the_exact_id_first_and_says_when_there_are_more(client, monkeypatch):
-    from app.ui import data
+    from contact_events.app.http.ui import data
 
     monkeypatch.setattr(data, "FIND_LIMIT", 2)
     nonce = csrf_of(client.get("/ui/").text)

@@ -27,12 +27,12 @@ import httpx
 import pytest
 from ui_support import HOSTILE, HOSTILE_NAME, MANY, MANY_EVENTS, extra_tables
 
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize, write_demo_data
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.profiles import profile_of
-from builder.warehouse import open_warehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize, write_demo_data
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -120,7 +120,7 @@ def served(demo: Settings) -> Iterator[str]:
     )
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "builder.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "contact_events.builder.cli", "serve", "--port", str(port)],
         env=env,
         cwd=root,
         stdout=subprocess.DEVNULL,

@@ -13,13 +13,13 @@ import duckdb
 from test_api_support import READ, make_app
 from ui_support import login
 
-from builder.config import Settings
-from builder.demo_data import PRACTICE_EMAILS, DemoSize
-from builder.demo_lorchestra import write_lorchestra_demo_data
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.profiles import profile_of
-from builder.warehouse import open_warehouse
+from contact_events.builder.core.config import Settings
+from contact_events.builder.demo.flat import PRACTICE_EMAILS, DemoSize
+from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
+from contact_events.builder.engine import open_warehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -4,7 +4,7 @@ The ledger is built by the SQL path. This package rebuilds it a second time in p
 Python, straight from CONTRACT.md §1-3 and the rules written down next to it, and
 compares the two: the warehouse projection (`proj_contact_events`, its rejects and
 `proj_contacts`) and, when given, a SQLite mirror file (opened read-only). Nothing is
-shared with the SQL path but the constants of `builder.contract` (GitHub issue 5), so a
+shared with the SQL path but the constants of `builder.core.contract`, so a
 mapping bug in one cannot hide the same bug in the other.
 
 Memory: canonical rows are streamed (`Warehouse.read_batches`) and never held. The
@@ -48,7 +48,7 @@ from the module that defines it; so do the tests (tests/validate/ mirrors this p
 
 from __future__ import annotations
 
-from builder.validate.api import check_mirror, validate
-from builder.validate.rendering import render, render_timeline
+from .api import check_mirror, validate
+from .rendering import render, render_timeline
 
 __all__ = ["check_mirror", "render", "render_timeline", "validate"]

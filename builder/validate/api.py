@@ -9,15 +9,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from builder.config import Settings
-from builder.errors import ContactEventsError, PipelineError
-from builder.files import create_private
-from builder.mirror import MirrorFiles
-from builder.profiles import Profile, profile_of
-from builder.validate.compare import _Run
-from builder.validate.findings import MAX_FINDINGS, ValidationResult
-from builder.validate.sources import reference_sources
-from builder.warehouse.base import Warehouse
+from ..core.config import Settings
+from ..core.errors import ContactEventsError, PipelineError
+from ..core.files import create_private
+from ..engine.base import Warehouse
+from ..mirror.store import MirrorFiles
+from ..stages.profiles import Profile, profile_of
+from .compare import _Run
+from .findings import MAX_FINDINGS, ValidationResult
+from .sources import reference_sources
 
 
 def select_contacts(

@@ -13,10 +13,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from builder import contract as c
-from builder.config import Settings
-from builder.mirror import connect_read_only
-from builder.validate.findings import (
+from ..core import contract as c
+from ..core.config import Settings
+from ..engine.base import Warehouse
+from ..mirror.store import connect_read_only
+from .findings import (
     BUILD_REPORT_DIFFERS,
     COLUMN_TYPE,
     CONTACT_DIFFERS,
@@ -37,8 +38,8 @@ from builder.validate.findings import (
     Finding,
     ValidationResult,
 )
-from builder.validate.mapping import SourceSpec, payload_text
-from builder.validate.reference import (
+from .mapping import SourceSpec, payload_text
+from .reference import (
     CONTACT_COLUMNS,
     Contacts,
     Outcome,
@@ -50,9 +51,8 @@ from builder.validate.reference import (
     reference_contacts,
     reference_source,
 )
-from builder.validate.sources import ReferenceSources
-from builder.validate.timestamps import _MIN_US, _iso, mirror_text, parse_instant, trim
-from builder.warehouse.base import Warehouse
+from .sources import ReferenceSources
+from .timestamps import _MIN_US, _iso, mirror_text, parse_instant, trim
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -27,16 +27,9 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from builder import contract as c
-from builder.validate.mapping import (
-    Candidate,
-    SourceSpec,
-    _intern,
-    _s,
-    later_wins,
-    norm_email,
-)
-from builder.validate.timestamps import _iso, trim
+from ..core import contract as c
+from .mapping import Candidate, SourceSpec, _intern, _s, later_wins, norm_email
+from .timestamps import _iso, trim
 
 KIND = re.compile(r"iglu:org\.canonical/([^/]+)/jsonschema/[^/]+")
 SESSION_NUM = re.compile(r"-?[0-9]{1,18}")

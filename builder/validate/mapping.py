@@ -1,5 +1,13 @@
-"""Each canonical source mapped to candidate ledger rows (CONTRACT §2), one `SourceSpec`
-per source in `SPECS`, and which of a record's duplicates wins. Reads no table."""
+"""Each flat canonical source mapped to candidate ledger rows (CONTRACT §2), and which of a
+record's duplicates wins. Reads no table.
+
+`FLAT` is this path's own reading of each source of the flat profile, by its
+`source_system`: the columns it reads (the record id first), the payload keys and the
+mapping of a row, written in Python apart from the source's SQL. Which table a source
+reads and its event type come from the source file's header, as for the build
+(builder/validate/sources.py puts the two together); a source this path has no reading
+of is checked from the rows it staged (builder/validate/staged.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from builder import contract as c
-from builder.validate.timestamps import parse_instant, trim
+from ..core import contract as c
+from .timestamps import parse_instant, trim
 
 
 def _s(value: str | None) -> str | None:
@@ -176,17 +184,21 @@ def _map_system(row: tuple[Any, ...], practice: frozenset[str]) -> Candidate:
     )
 
 
-def _spec(table: str, event_type: str, columns: tuple[str, ...], keys, fn) -> SourceSpec:
-    system, id_column = c.SOURCES[table]
-    assert columns[0] == id_column and set(columns) <= set(c.CANONICAL_TABLES[table])
-    assert tuple(sorted(keys)) == tuple(keys)
-    return SourceSpec(table, system, id_column, event_type, columns, tuple(keys), fn)
+@dataclass(frozen=True)
+class Meaning:
+    """What this path knows of one flat source: the columns it reads, the record id
+    first; the payload keys (sorted); how a row maps to a candidate."""
+
+    columns: tuple[str, ...]
+    payload_keys: tuple[str, ...]
+    map_row: Callable[[tuple[Any, ...], frozenset[str]], Candidate]
+
+    def __post_init__(self) -> None:
+        assert tuple(sorted(self.payload_keys)) == self.payload_keys
 
 
-SPECS: tuple[SourceSpec, ...] = (
-    _spec(
-        "measurement_events",
-        "form",
+FLAT: dict[str, Meaning] = {
+    "measurement_events": Meaning(
         (
             "measurement_event_id",
             "subject_id",
@@ -202,9 +214,7 @@ SPECS: tuple[SourceSpec, ...] = (
         ("binding_id", "binding_version", "form_id", "form_submission_id", "measure_version"),
         _map_form,
     ),
-    _spec(
-        "clinical_sessions",
-        "session",
+    "canonical.clinical_sessions": Meaning(
         (
             "session_id",
             "contact_id",
@@ -218,9 +228,7 @@ SPECS: tuple[SourceSpec, ...] = (
         ("idem_key", "session_num"),
         _map_session,
     ),
-    _spec(
-        "email_events",
-        "email",
+    "canonical.email_events": Meaning(
         (
             "email_event_id",
             "provider",
@@ -235,9 +243,7 @@ SPECS: tuple[SourceSpec, ...] = (
         ("direction", "labels", "subject", "thread_id"),
         _map_email,
     ),
-    _spec(
-        "messages",
-        "message",
+    "canonical.messages": Meaning(
         (
             "message_id",
             "channel",
@@ -251,9 +257,7 @@ SPECS: tuple[SourceSpec, ...] = (
         ("body_preview", "channel", "direction"),
         _map_message,
     ),
-    _spec(
-        "system_events",
-        "system",
+    "canonical.system_events": Meaning(
         (
             "system_event_id",
             "contact_id",
@@ -266,8 +270,7 @@ SPECS: tuple[SourceSpec, ...] = (
         ("actor",),
         _map_system,
     ),
-)
-assert {s.table for s in SPECS} == set(c.SOURCES)
+}
 
 
 def _none_first(value: str | None) -> tuple[int, str]:

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder import contract as c
-from builder.validate.mapping import (
+from ..core import contract as c
+from ..engine.base import Warehouse
+from .mapping import (
     C_CONTACT,
     C_EMAIL,
     C_NAME,
@@ -25,12 +26,11 @@ from builder.validate.mapping import (
     later_wins,
     norm_email,
 )
-from builder.validate.timestamps import parse_instant, trim
-from builder.warehouse.base import Warehouse
+from .timestamps import parse_instant, trim
 
 # --------------------------------------------------------------------------- contacts
 
-CONTACT_COLUMNS = tuple(c.CANONICAL_TABLES["contacts"])  # contact_id first
+CONTACT_COLUMNS = c.CONTACT_COLUMNS  # contact_id first
 
 
 @dataclass

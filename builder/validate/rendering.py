@@ -17,9 +17,10 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from builder.config import Settings
-from builder.validate.api import validate
-from builder.validate.findings import (
+from ..core.config import Settings
+from ..engine.base import Warehouse
+from .api import validate
+from .findings import (
     FIELD_DIFFERS,
     KINDS,
     MISSING,
@@ -28,8 +29,7 @@ from builder.validate.findings import (
     ValidationResult,
     _jsonable,
 )
-from builder.validate.timestamps import _MIN_US, mirror_text
-from builder.warehouse.base import Warehouse
+from .timestamps import _MIN_US, mirror_text
 
 
 def _short(value: Any, width: int = 60) -> str:

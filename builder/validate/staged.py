@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from builder import contract as c
-from builder.validate.mapping import Candidate, SourceSpec, _intern, norm_email
-from builder.validate.timestamps import parse_instant
+from ..core import contract as c
+from .mapping import Candidate, SourceSpec, _intern, norm_email
+from .timestamps import parse_instant
 
 STAGED_TABLE = "proj_stage_sources_last"  # this build's, once it has finished
 STAGED_CONTACTS = "proj_stage_contacts_raw"
@@ -75,6 +75,6 @@ def specs(sources: tuple[tuple[str, str], ...]) -> tuple[SourceSpec, ...]:
 def contact_rows(warehouse: Any) -> Iterator[Row]:
     if not warehouse.table_exists(STAGED_CONTACTS):
         return
-    columns = list(c.CANONICAL_TABLES["contacts"])
+    columns = list(c.CONTACT_COLUMNS)
     for batch in warehouse.read_batches(STAGED_CONTACTS, columns):
         yield from zip(*(col.to_pylist() for col in batch.columns), strict=True)

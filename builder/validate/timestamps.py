@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from builder import contract as c
-from builder.mirror import mirror_timestamp
+from ..core import contract as c
+from ..mirror.store import mirror_timestamp
 
 # The contract's grammar decides what is valid; this one (ASCII digits only, as in the
 # SQL engines' RE2) only takes a valid value apart.

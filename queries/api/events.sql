@@ -5,11 +5,8 @@
 -- with an event_name events_by_name.sql.
 --
 -- Result: the sort key (event_timestamp, source_system, source_record_id), then `item`,
--- the response item as JSON text built here: every ledger column, event_timestamp as
--- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`), payload as
--- the object it holds (anything else, which sync never writes, as {"value": ...}; the
--- first WHEN is the cheap test every payload sync writes passes). The API joins a page's
--- items without touching them.
+-- the response item as JSON text (views.sql, the one place it is written). The API
+-- joins a page's items without touching them.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            events after it do not count (inclusive bound)
@@ -24,27 +21,8 @@
 -- Plan: a backwards range scan of contact_events_time (event_timestamp) between the
 -- bounds, so unfiltered pages are sub-millisecond at any depth. A rare event_name without
 -- a time window scans until it fills the page (the API's query time limit applies).
-SELECT
-  e.event_timestamp,
-  e.source_system,
-  e.source_record_id,
-  json_object(
-    'contact_id', e.contact_id,
-    'contact_email', e.contact_email,
-    'event_type', e.event_type,
-    'event_name', e.event_name,
-    'event_source', e.event_source,
-    'event_timestamp', replace(e.event_timestamp, ' ', 'T') || 'Z',
-    'source_system', e.source_system,
-    'source_record_id', e.source_record_id,
-    'payload', CASE
-      WHEN unicode(e.payload) = 123 AND json_valid(e.payload) THEN json(e.payload)  -- 123: '{'
-      WHEN NOT json_valid(e.payload) THEN json_object('value', NULL)
-      WHEN json_type(e.payload) = 'object' THEN json(e.payload)
-      ELSE json_object('value', json(e.payload))
-    END
-  ) AS item
-FROM contact_events AS e
+SELECT e.event_timestamp, e.source_system, e.source_record_id, e.item
+FROM event_items AS e
 WHERE e.event_timestamp <= MIN(:as_of, COALESCE(:after_ts, :as_of))
   AND e.event_timestamp >= COALESCE(:since, '')
   AND e.event_timestamp < COALESCE(:until, '9999-12-31 23:59:59.999999~')

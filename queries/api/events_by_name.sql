@@ -1,16 +1,13 @@
 -- GET /events?event_name=... (no contact_id): "did we send that reminder?" across the
--- practice. The same query as events.sql with event_name as a plain equality, so that an
--- index on (event_name, event_timestamp) -- not in queries/mirror/indexes.sql yet --
--- can serve it: measured on 1M events, a rare or absent name drops from ~1.3 s (walking
--- the whole time index) to ~0.1 ms. Without that index SQLite plans it like events.sql.
+-- practice. The same query as events.sql with event_name as a plain equality, so that the
+-- index contact_events_name_time (event_name, event_timestamp) serves it: measured on 1M
+-- events, a rare or absent name drops from ~1.3 s (walking the whole time index) to
+-- ~0.1 ms.
 -- Newest first, ties by source_system then source_record_id ascending; orphans included.
 --
 -- Result: the sort key (event_timestamp, source_system, source_record_id), then `item`,
--- the response item as JSON text built here: every ledger column, event_timestamp as
--- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`), payload as
--- the object it holds (anything else, which sync never writes, as {"value": ...}; the
--- first WHEN is the cheap test every payload sync writes passes). The API joins a page's
--- items without touching them.
+-- the response item as JSON text (views.sql, the one place it is written). The API
+-- joins a page's items without touching them.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :event_name       exact event_name (required)
@@ -22,27 +19,8 @@
 --   :after_ts, :after_system, :after_record_id
 --                     cursor: sort key of the previous page's last row (NULL = first page)
 --   :limit            rows to return (page size + 1, to tell whether there is a next page)
-SELECT
-  e.event_timestamp,
-  e.source_system,
-  e.source_record_id,
-  json_object(
-    'contact_id', e.contact_id,
-    'contact_email', e.contact_email,
-    'event_type', e.event_type,
-    'event_name', e.event_name,
-    'event_source', e.event_source,
-    'event_timestamp', replace(e.event_timestamp, ' ', 'T') || 'Z',
-    'source_system', e.source_system,
-    'source_record_id', e.source_record_id,
-    'payload', CASE
-      WHEN unicode(e.payload) = 123 AND json_valid(e.payload) THEN json(e.payload)  -- 123: '{'
-      WHEN NOT json_valid(e.payload) THEN json_object('value', NULL)
-      WHEN json_type(e.payload) = 'object' THEN json(e.payload)
-      ELSE json_object('value', json(e.payload))
-    END
-  ) AS item
-FROM contact_events AS e
+SELECT e.event_timestamp, e.source_system, e.source_record_id, e.item
+FROM event_items AS e
 WHERE e.event_timestamp <= MIN(:as_of, COALESCE(:after_ts, :as_of))
   AND e.event_timestamp >= COALESCE(:since, '')
   AND e.event_timestamp < COALESCE(:until, '9999-12-31 23:59:59.999999~')

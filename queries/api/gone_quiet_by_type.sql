@@ -9,7 +9,7 @@
 -- ~3x slower (a table lookup per candidate row).
 --
 -- Result: contact_id, last_event_at: the answer's order and sort key, kept by the API for
--- the cursor's life (app/answers.py), as for gone_quiet.sql.
+-- the cursor's life (app/canned/kept.py), as for gone_quiet.sql.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :as_of            upper bound, inclusive

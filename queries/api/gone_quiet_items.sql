@@ -3,10 +3,8 @@
 -- contact's latest event (of :event_type, if given): the first in event order
 -- (event_timestamp DESC, source_system, source_record_id) at last_event_at.
 --
--- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
--- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
--- lower() folds A-Z only), nothing else changed; blank is null. last_event_at is RFC 3339
--- UTC with `Z` (the mirror's one text form, its space made a `T`).
+-- The contact's item (views.sql) with last_event_at, RFC 3339 UTC with `Z` (the mirror's
+-- one text form, its space made a `T`), and that event's type and name.
 --
 -- Parameters:
 --   :rows        the page's rows, in order, as a JSON array of [contact_id, last_event_at]
@@ -22,17 +20,14 @@ WITH page AS MATERIALIZED (
   FROM json_each(:rows) AS rows
 )
 SELECT
-  json_object(
-    'contact_id', p.contact_id,
-    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
-    'first_name', c.first_name,
-    'last_name', c.last_name,
-    'last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
-    'last_event_type', latest.event_type,
-    'last_event_name', latest.event_name
+  json_set(
+    c.item,
+    '$.last_event_at', replace(p.last_event_at, ' ', 'T') || 'Z',
+    '$.last_event_type', latest.event_type,
+    '$.last_event_name', latest.event_name
   ) AS item
 FROM page AS p
-JOIN contacts AS c ON c.contact_id = p.contact_id
+JOIN contact_items AS c ON c.contact_id = p.contact_id
 JOIN contact_events AS latest ON latest.rowid = (
   SELECT e.rowid
   FROM contact_events AS e

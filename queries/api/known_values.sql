@@ -2,7 +2,7 @@
 -- every event_name a `form` event of the mirror has, and every lifecycle_stage a contact
 -- has. A value outside these is a 400 naming them (unless allow_unseen=true), so a typo
 -- never answers "every contact". Run once per mirror build, on the first request that
--- gives such a filter, and kept with the build (app/pool.py `memo`).
+-- gives such a filter, and kept with the build (app/pool/mirror.py `memo`).
 --
 -- Result: kind ('measure' or 'lifecycle_stage'), value; sorted within each kind.
 --

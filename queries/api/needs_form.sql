@@ -5,7 +5,7 @@
 --
 -- Result: contact_id, last_form_at ('' for none): the answer's order and sort key, no
 -- more. The API runs this once per answer (route, filters, as_of, build) without a page
--- limit and keeps it for the cursor's life (app/answers.py): only the items of the pages
+-- limit and keeps it for the cursor's life (app/canned/kept.py): only the items of the pages
 -- asked for are ever built.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):

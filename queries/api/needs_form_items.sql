@@ -1,10 +1,7 @@
 -- GET /contacts/needs-form, the items of one page: the response item (JSON text) of each
--- row needs_form.sql returned, in the same order.
---
--- `email` follows the one email rule (README "Emails"), as contact_email does: trimmed of
--- spaces, tabs, LF and CR (char 32, 9, 10, 13), ASCII letters lower-cased (SQLite's
--- lower() folds A-Z only), nothing else changed; blank is null. last_form_at is RFC 3339
--- UTC with `Z` (the mirror's one text form, its space made a `T`), null for none.
+-- row needs_form.sql returned, in the same order: the contact's item (views.sql) with
+-- last_form_at, RFC 3339 UTC with `Z` (the mirror's one text form, its space made a
+-- `T`), null for none.
 --
 -- Parameters:
 --   :rows  the page's rows of needs_form.sql, in order, as a JSON array of
@@ -12,13 +9,10 @@
 --
 -- Plan: one contacts_id probe per row; nothing else is read.
 SELECT
-  json_object(
-    'contact_id', c.contact_id,
-    'email', NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), ''),
-    'first_name', c.first_name,
-    'last_name', c.last_name,
-    'last_form_at', replace(NULLIF(json_extract(page.value, '$[1]'), ''), ' ', 'T') || 'Z'
+  json_set(
+    c.item,
+    '$.last_form_at', replace(NULLIF(json_extract(page.value, '$[1]'), ''), ' ', 'T') || 'Z'
   ) AS item
 FROM json_each(:rows) AS page
-JOIN contacts AS c ON c.contact_id = json_extract(page.value, '$[0]')
+JOIN contact_items AS c ON c.contact_id = json_extract(page.value, '$[0]')
 ORDER BY page.key

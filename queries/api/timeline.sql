@@ -3,11 +3,8 @@
 -- source_record_id ascending. Keyset page after the cursor's row.
 --
 -- Result: the sort key (event_timestamp, source_system, source_record_id), then `item`,
--- the response item as JSON text built here: every ledger column, event_timestamp as
--- RFC 3339 UTC with `Z` (the mirror's one text form, its space made a `T`), payload as
--- the object it holds (anything else, which sync never writes, as {"value": ...}; the
--- first WHEN is the cheap test every payload sync writes passes). The API joins a page's
--- items without touching them.
+-- the response item as JSON text (views.sql, the one place it is written). The API
+-- joins a page's items without touching them.
 --
 -- Parameters (timestamps are mirror text 'YYYY-MM-DD HH:MM:SS.ffffff', UTC):
 --   :contact_id       the contact (required)
@@ -26,27 +23,8 @@
 -- on contact_events_contact_time (contact_id, event_timestamp): a page, even a deep one,
 -- reads only its own rows. The cursor's timestamp caps the range; its tie-breaker
 -- (source_system, source_record_id) applies within that one timestamp.
-SELECT
-  e.event_timestamp,
-  e.source_system,
-  e.source_record_id,
-  json_object(
-    'contact_id', e.contact_id,
-    'contact_email', e.contact_email,
-    'event_type', e.event_type,
-    'event_name', e.event_name,
-    'event_source', e.event_source,
-    'event_timestamp', replace(e.event_timestamp, ' ', 'T') || 'Z',
-    'source_system', e.source_system,
-    'source_record_id', e.source_record_id,
-    'payload', CASE
-      WHEN unicode(e.payload) = 123 AND json_valid(e.payload) THEN json(e.payload)  -- 123: '{'
-      WHEN NOT json_valid(e.payload) THEN json_object('value', NULL)
-      WHEN json_type(e.payload) = 'object' THEN json(e.payload)
-      ELSE json_object('value', json(e.payload))
-    END
-  ) AS item
-FROM contact_events AS e
+SELECT e.event_timestamp, e.source_system, e.source_record_id, e.item
+FROM event_items AS e
 WHERE e.contact_id = :contact_id
   AND e.event_timestamp <= MIN(:as_of, COALESCE(:after_ts, :as_of))
   AND e.event_timestamp >= COALESCE(:since, '')

@@ -1,9 +1,11 @@
 -- SQLite mirror tables (CONTRACT §4), created empty in a new file by `sync`.
 -- ledger_builds.profile / event_types: the profile of the build and its event-type set
 -- (a JSON array, display order; the API accepts exactly these); strategy: JSON, how
--- the build and sync decided between full and incremental (builder/strategy.py);
+-- the build and sync decided between full and incremental (builder/stages/strategy.py);
 -- checksum: `sha256:<hex>` of the three data tables as this sync left them
--- (builder/mirror.py mirror_checksum; verify_mirror recomputes it).
+-- (builder/mirror/store.py mirror_checksum; verify_mirror recomputes it).
+-- user_version: the layout of ledger_builds (builder/mirror/build_row.py migrates rows of older
+-- layouts; an incremental sync patches only a mirror of this layout).
 -- Indexes come afterwards (queries/mirror/indexes.sql): loading first is ~2x faster.
 -- event_timestamp is 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: it compares correctly with
 -- SQLite's DATETIME() text, e.g. event_timestamp < DATETIME('now', '-14 days').
@@ -59,3 +61,5 @@ CREATE TABLE ledger_builds (
   strategy TEXT,
   checksum TEXT
 );
+
+PRAGMA user_version = 2;

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS proj_contacts (
   updated_at STRING
 );
 
--- The staged rows of the last build (kept by builder/build.py "remember"), for an incremental build to
+-- The staged rows of the last build (kept by builder/stages/build.py "remember"), for an incremental build to
 -- compare with; shaped like this build's (resolve/stage_sources.sql runs first).
 CREATE TABLE IF NOT EXISTS proj_stage_sources_last AS
 SELECT * FROM proj_stage_sources WHERE FALSE;

@@ -6,7 +6,7 @@
 -- (BigQuery keeps 1960-2159 in partitions of their own). No statement here ends in ORDER
 -- BY: BigQuery refuses to write an ordered result into a partitioned or clustered table,
 -- and a table keeps no order. CLUSTER BY says how rows are stored: on BigQuery, blocks
--- sorted by those columns; on DuckDB, the order the rows are written in (builder/sql.py),
+-- sorted by those columns; on DuckDB, the order the rows are written in (builder/engine/sql.py),
 -- which keeps a contact's events together in the mirror. Each table is dropped first:
 -- BigQuery does not replace a table whose partitioning or clustering differs (a dataset
 -- built by an earlier version), and a failed build has removed the build row already.

@@ -1,7 +1,7 @@
 -- Step 3 of the shared resolution, incremental build: which records to re-resolve.
 --   * every record with a staged row that is new, changed or gone since the last build:
 --     the symmetric difference of proj_stage_sources and proj_stage_sources_last (the
---     last build's, kept by builder/build.py's "remember" step). That is new and
+--     last build's, kept by builder/stages/build.py's "remember" step). That is new and
 --     re-ingested records,
 --     rows and records deleted upstream (a record with no row left leaves the ledger and
 --     the rejects in publish/incremental.sql), and records whose source SQL derived a new

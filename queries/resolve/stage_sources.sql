@@ -1,6 +1,6 @@
 -- Step 0 of the shared resolution: the rows of every source file of the profile in one
 -- table, each tagged with the source_system and event_type its header declares.
--- One SELECT per source file, UNION ALL'd: builder/sql.py (render_sources) puts the file's
+-- One SELECT per source file, UNION ALL'd: builder/engine/sql.py (render_sources) puts the file's
 -- own SELECT where `source_rows` stands and its declarations where @source_system and
 -- @event_type stand. The file's columns are read by name (the staged shape, README
 -- "Profiles"), and the contract's rules for every source are applied here once: an empty

@@ -4,7 +4,7 @@
 language options BigQuery runs with: every language feature, external product mode (no
 INT32, UINT64, ... types; the functions BigQuery has), QUALIFY reserved, UTC as the
 default time zone, named parameters declared with the types the BigQuery adapter binds
-them as (`builder.warehouse.bigquery.parameter_type`). A script (the load's transaction)
+them as (`builder.engine.adapters.bigquery.parameter_type`). A script (the load's transaction)
 is analyzed statement by statement, as BigQuery runs it.
 
 `Catalog` holds the tables of one dataset with their exact column types: the canonical
@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from builder.trace import Job
-from builder.warehouse.bigquery import parameter_type
+from contact_events.builder.core.trace import Job
+from contact_events.builder.engine.adapters.bigquery import parameter_type
 
 from .service import LocalService
 

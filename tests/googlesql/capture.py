@@ -1,5 +1,5 @@
 """The covered runs: real builder runs on the BigQuery emulator, with every statement and
-job the BigQuery adapter sends captured at the one execute hook (`builder.trace.watch`).
+job the BigQuery adapter sends captured at the one execute hook (`builder.core.trace.watch`).
 
 Each run starts from an empty dataset of its own and records, in order, what the adapter
 sent while it loaded, built (full, then incremental), synced, validated, and for the flat
@@ -20,14 +20,15 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from builder import trace
-from builder.build import build
-from builder.config import Settings
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.validate import validate
-from builder.warehouse.bigquery import BigQueryWarehouse
+from contact_events.builder.core import trace
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.adapters.bigquery import BigQueryWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.strategy import plan
+from contact_events.builder.stages.sync import sync
+from contact_events.builder.validate import validate
 
 PROJECT = "contact-events-test"
 REPO = Path(__file__).resolve().parents[2]
@@ -122,7 +123,7 @@ def cli(run: Run, settings: Settings, *args: str) -> str:
     """`contact-events ARGS` in this process (so the hook sees it), in the run's folder."""
     from typer.testing import CliRunner
 
-    from builder.cli import app
+    from contact_events.builder.cli import app
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
@@ -145,16 +146,16 @@ def build_and_check(
     assert full.mode == "full", full.strategy
     sync(wh, settings.mirror_path)
     if incremental:
-        again = build(wh, settings, incremental=True)
+        again = build(wh, settings, plan(wh, "incremental"))
         assert again.mode == "incremental", again.strategy
-        sync(wh, settings.mirror_path, incremental=True)
+        sync(wh, settings.mirror_path, plan(wh, "incremental", settings.mirror_path, built=True))
     result = validate(wh, settings, settings.mirror_path)
     assert result.ok, result.findings[:3]
 
 
 def flat_run(root: Path, emulator) -> Run:
     """The flat profile: load, doctor, build --dry-run, full and incremental builds."""
-    from builder.demo_data import DemoSize, write_demo_data
+    from contact_events.builder.demo.flat import DemoSize, write_demo_data
 
     run = Run("flat", "gate_flat", root)
     canonicals = root / "canonicals"
@@ -175,8 +176,8 @@ def lorchestra_run(root: Path, emulator, payload: str) -> Run:
     incremental (test_payload_types checks this on the JSON run), so the STRING run
     builds once: the emulator spends most of a lorchestra build translating that one
     statement."""
-    from builder.demo_data import DemoSize
-    from builder.demo_lorchestra import write_lorchestra_demo_data
+    from contact_events.builder.demo.flat import DemoSize
+    from contact_events.builder.demo.lorchestra import write_lorchestra_demo_data
 
     run = Run(f"lorchestra, payload {payload}", f"gate_lorchestra_{payload.lower()}", root)
     run.incremental = payload == "JSON"

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from builder.trace import Traced
+from contact_events.builder.core.trace import Traced
 
 from .analyzer import describe
 

@@ -95,7 +95,7 @@ def test_the_gate_fails_what_bigquery_fails(analyzer, ledger_catalog, sql, messa
 def test_the_gate_names_the_file_and_the_message(analyzer, tmp_path):
     """A failing statement of a run is reported with its queries/ file and the analyzer's
     message; the statements after it in the same script are not analyzed."""
-    from builder.trace import Traced
+    from contact_events.builder.core.trace import Traced
 
     from .capture import Run
 
@@ -136,7 +136,7 @@ def test_tables_a_statement_creates_are_in_the_catalog_with_the_analyzers_types(
 
 def test_partitioning_and_clustering_types_bigquery_refuses_fail_the_gate(analyzer, tmp_path):
     """ZetaSQL accepts PARTITION BY a STRING or an ARRAY; BigQuery does not."""
-    from builder.trace import Traced
+    from contact_events.builder.core.trace import Traced
 
     from .capture import Run
 
@@ -171,7 +171,7 @@ def test_a_googlesql_file_is_named_as_its_path():
 def test_json_inserted_into_a_string_column_fails_the_gate(analyzer, tmp_path):
     """What `load` used to send into a dataset whose payload is STRING: its staging table
     (a load job's, JSON payload) inserted into the STRING column. BigQuery refuses it."""
-    from builder.trace import Job, Traced
+    from contact_events.builder.core.trace import Job, Traced
 
     from .capture import Run
 

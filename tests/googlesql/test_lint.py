@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from builder.trace import Job, Traced
+from contact_events.builder.core.trace import Job, Traced
 
 from .capture import RUNS
 from .lint import lint

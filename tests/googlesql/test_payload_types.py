@@ -1,6 +1,6 @@
 """The lorchestra `payload` held as BigQuery holds it: a JSON column (what `load` creates)
 or a STRING holding JSON (a dataset made that way; CONTRACT §7 allows both). Each takes
-its own SQL (builder/sql.py parses a STRING column first; a JSON column is read as it is)
+its own SQL (builder/engine/sql.py parses a STRING column first; a JSON column is read as it is)
 and both give DuckDB's ledger. `load` into a dataset whose payload is STRING keeps it
 STRING; into one whose payload is neither, it stops before writing anything."""
 
@@ -12,13 +12,13 @@ import pytest
 from test_bigquery import MIRROR_TABLES, mirror_rows
 from test_lorchestra import TABLES
 
-from builder.build import build
-from builder.errors import WarehouseError
-from builder.load import load_directory
-from builder.profiles import profile_of
-from builder.sync import sync
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import make_settings, write_canonicals
+from contact_events.builder.core.errors import WarehouseError
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.stages.build import build
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.stages.profiles import profile_of
+from contact_events.builder.stages.sync import sync
 
 from .capture import PRACTICE
 

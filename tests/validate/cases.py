@@ -11,13 +11,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from builder.config import Settings
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.validate.api import validate
-from builder.validate.findings import WAREHOUSE, Finding, ValidationResult
-from builder.warehouse.duckdb import DuckDBWarehouse
 from conftest import PRACTICE, make_settings, write_canonicals
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.validate.api import validate
+from contact_events.builder.validate.findings import WAREHOUSE, Finding, ValidationResult
 
 FORMS = "measurement_events"
 SESSIONS = "canonical.clinical_sessions"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from builder.config import Settings
-from builder.validate.mapping import SPECS
-from builder.validate.reference import reference_contacts, reference_source
-from builder.warehouse.duckdb import DuckDBWarehouse
+from conftest import FLAT
+from contact_events.builder.core.config import Settings
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.validate.reference import reference_contacts, reference_source
+from contact_events.builder.validate.sources import reference_sources
 
 from .cases import build
 
@@ -30,7 +31,7 @@ def reference(traps):
         contacts = reference_contacts(wh)
         practice = frozenset(traps.practice_emails)
         outcomes, missing = {}, {}
-        for spec in SPECS:
+        for spec in reference_sources(FLAT).specs:
             ref = reference_source(wh, spec, contacts, practice)
             for record_id, outcome in ref.outcomes.items():
                 outcomes[(spec.system, record_id)] = (spec, outcome)

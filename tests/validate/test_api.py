@@ -8,19 +8,19 @@ import sqlite3
 
 import pytest
 
-from builder.errors import PipelineError
-from builder.load import load_directory
-from builder.pipeline import rebuild
-from builder.validate.api import check_mirror, keep_failed_report, validate
-from builder.validate.findings import (
+from conftest import make_settings
+from contact_events.builder.core.errors import PipelineError
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.pipeline import rebuild
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.validate.api import check_mirror, keep_failed_report, validate
+from contact_events.builder.validate.findings import (
     FIELD_DIFFERS,
     MAX_FINDINGS,
     MIRROR,
     REJECT_MISSING,
     WAREHOUSE,
 )
-from builder.warehouse.duckdb import DuckDBWarehouse
-from conftest import make_settings
 
 from .cases import CONTACT_IDS, EXPECTED_FIELDS, FORMS, build, errors_of, mutate, run
 
@@ -130,7 +130,7 @@ def test_failed_reports_are_kept_ten_at_most(tmp_path):
 def test_a_report_that_cannot_be_written_still_fails_the_run_clearly(tmp_path, monkeypatch):
     import errno
 
-    import builder.validate.api as validate_api
+    import contact_events.builder.validate.api as validate_api
 
     settings = build(tmp_path)
     wrong = settings.model_copy(update={"practice_emails": ["someone@else.example"]})
@@ -150,7 +150,9 @@ def test_a_report_that_cannot_be_written_still_fails_the_run_clearly(tmp_path, m
 
 
 def test_demo_data_validates(tmp_path):
-    demo = pytest.importorskip("builder.demo_data", reason="builder/demo_data.py not written yet")
+    demo = pytest.importorskip(
+        "contact_events.builder.demo.flat", reason="builder/demo/flat.py not written yet"
+    )
     canon = tmp_path / "demo"
     demo.write_demo_data(canon, demo.DemoSize(contacts=150, events=6000, seed=3))
     settings = make_settings(tmp_path, practice_emails=list(demo.PRACTICE_EMAILS))

@@ -10,9 +10,10 @@ import sqlite3
 import pytest
 from rich.console import Console
 
-from builder.load import load_directory
-from builder.validate.api import validate
-from builder.validate.findings import (
+from conftest import make_settings, write_canonicals
+from contact_events.builder.stages.load import load_directory
+from contact_events.builder.validate.api import validate
+from contact_events.builder.validate.findings import (
     BUILD_REPORT_DIFFERS,
     CONTACT_DIFFERS,
     CONTACT_MISSING,
@@ -29,8 +30,7 @@ from builder.validate.findings import (
     WAREHOUSE,
     ValidationResult,
 )
-from builder.validate.rendering import render
-from conftest import make_settings, write_canonicals
+from contact_events.builder.validate.rendering import render
 
 from .cases import (
     CONTACT_IDS,
@@ -369,8 +369,8 @@ def test_without_a_mirror_only_the_warehouse_is_checked(fresh):
 
 def test_validate_reads_a_bigquery_warehouse(tmp_path, bigquery_warehouse):
     """The same reference path on the other engine's Arrow types (local emulator)."""
-    from builder.build import build as build_projection
-    from builder.sync import sync
+    from contact_events.builder.stages.build import build as build_projection
+    from contact_events.builder.stages.sync import sync
 
     settings = make_settings(tmp_path)
     canon = write_canonicals(tmp_path / "canonicals", TABLES)

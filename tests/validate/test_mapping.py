@@ -4,9 +4,9 @@ answer (`EXPECTED_FIELDS`)."""
 
 from __future__ import annotations
 
-from builder.validate.compare import _expected_dict
-from builder.validate.reference import _row
-from builder.validate.timestamps import mirror_text
+from contact_events.builder.validate.compare import _expected_dict
+from contact_events.builder.validate.reference import _row
+from contact_events.builder.validate.timestamps import mirror_text
 
 from .cases import EXPECTED_FIELDS
 

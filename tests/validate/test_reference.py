@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from builder.validate.reference import CONTACT_COLUMNS, _reason
+from contact_events.builder.validate.reference import CONTACT_COLUMNS, _reason
 
 from .cases import (
     CONTACT_IDS,

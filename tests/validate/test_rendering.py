@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from builder.validate.findings import MIRROR, WAREHOUSE
-from builder.validate.rendering import render, render_timeline
-from builder.warehouse.duckdb import DuckDBWarehouse
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.validate.findings import MIRROR, WAREHOUSE
+from contact_events.builder.validate.rendering import render, render_timeline
 
 from .cases import mutate, run
 

@@ -7,10 +7,16 @@ import sqlite3
 
 import pytest
 
-from builder.validate.mapping import SPECS
-from builder.validate.reference import _reason, _row, reference_contacts, reference_source
-from builder.validate.timestamps import mirror_text, parse_instant
-from builder.warehouse.duckdb import DuckDBWarehouse
+from conftest import FLAT
+from contact_events.builder.engine.adapters.duckdb import DuckDBWarehouse
+from contact_events.builder.validate.reference import (
+    _reason,
+    _row,
+    reference_contacts,
+    reference_source,
+)
+from contact_events.builder.validate.sources import reference_sources
+from contact_events.builder.validate.timestamps import mirror_text, parse_instant
 
 from .cases import CONTACTS, build, errors_of, form, run
 
@@ -77,7 +83,8 @@ def test_timestamp_edges_are_judged_by_the_contract(tmp_path):
     settings = build(tmp_path, {"contacts": CONTACTS, "measurement_events": forms})
     with DuckDBWarehouse(settings.duckdb_path) as wh:
         contacts = reference_contacts(wh)
-        ref = reference_source(wh, SPECS[0], contacts, frozenset())
+        (forms_spec,) = [s for s in reference_sources(FLAT).specs if s.event_type == "form"]
+        ref = reference_source(wh, forms_spec, contacts, frozenset())
     for rid, (_, utc) in EDGE_TIMESTAMPS.items():
         row = _row(ref.outcomes[rid])
         assert (mirror_text(row[4]) if row else None) == utc, rid

@@ -1,6 +1,8 @@
 -- contact-events: source
 -- source_system: canonical.clinical_sessions
 -- event_type: session
+-- table: clinical_sessions (session_id, contact_id, status, session_num INT64, idem_key,
+--   started_at, ended_at, created_at)
 --
 -- Therapy sessions, CONTRACT §2. Identity: contact_id only.
 -- Timestamp: the first non-empty of started_at, ended_at, created_at (no fall-through

@@ -1,6 +1,8 @@
 -- contact-events: source
 -- source_system: canonical.email_events
 -- event_type: email
+-- table: email_events (email_event_id, provider, from_email, to_emails ARRAY<STRING>,
+--   subject, thread_id, labels ARRAY<STRING>, sent_at, created_at)
 --
 -- Emails (Gmail / Outlook), CONTRACT §2.
 -- Direction: outbound when from_email is one of the practice's own addresses

@@ -1,6 +1,8 @@
 -- contact-events: source
 -- source_system: measurement_events
 -- event_type: form
+-- table: measurement_events (measurement_event_id, subject_id, measure_id, measure_version,
+--   binding_id, binding_version, form_id, form_submission_id, timestamp, created_at)
 --
 -- Form submissions (measurement events), CONTRACT §2. Identity: the respondent's email
 -- (subject_id). Timestamp: `timestamp`. One row per canonical row: dedupe, parsing and

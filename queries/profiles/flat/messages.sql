@@ -1,6 +1,8 @@
 -- contact-events: source
 -- source_system: canonical.messages
 -- event_type: message
+-- table: messages (message_id, channel, direction, contact_id, contact_email, body_preview,
+--   sent_at, created_at)
 --
 -- SMS / WhatsApp messages (respond.io), CONTRACT §2. Identity: contact_id, else
 -- contact_email. event_name: '<direction>: <channel>', where a direction other than

@@ -1,6 +1,8 @@
 -- contact-events: source
 -- source_system: canonical.system_events
 -- event_type: system
+-- table: system_events (system_event_id, contact_id, contact_email, event_name, actor,
+--   occurred_at, created_at)
 --
 -- Automation events (life_cli: reminders sent, status changes), CONTRACT §2.
 -- Identity: contact_id, else contact_email.

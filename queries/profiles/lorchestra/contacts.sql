@@ -1,4 +1,6 @@
 -- contact-events: contacts
+-- table: canonical_objects (idem_key, source_system, connection_name, object_type,
+--   canonical_schema, canonical_format, payload JSON, created_at TIMESTAMP)
 --
 -- Contacts of the lorchestra layout (CONTRACT §7): `canonical_objects` rows of the kind
 -- `contact` (any version of iglu:org.canonical/contact/jsonschema/...), their JSON

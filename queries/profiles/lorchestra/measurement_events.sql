@@ -1,6 +1,9 @@
 -- contact-events: source
 -- source_system: measurement_events
 -- event_type: form
+-- table: measurement_events (measurement_event_id, subject_id, event_type, event_subtype,
+--   occurred_at TIMESTAMP, binding_id, binding_version, form_id, source_id,
+--   canonical_object_id, processed_at TIMESTAMP)
 --
 -- Form submissions: lorchestra keeps them in their own table, `measurement_events`
 -- (CONTRACT §7). event_name is the form's event_subtype (e.g. intake_01, followup);

@@ -1,0 +1,1 @@
+"""The read routes: declarations, parameters, cursors, models, the handler."""

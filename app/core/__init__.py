@@ -1,0 +1,1 @@
+"""What the API's rooms share: the error shape, tokens, timestamps, version."""

@@ -1,0 +1,1 @@
+"""The routes that are not canned queries: status, rebuild, health."""

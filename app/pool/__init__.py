@@ -1,0 +1,1 @@
+"""The mirror as the API reads it: a bounded pool of read-only connections."""

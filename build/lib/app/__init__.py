@@ -1,1 +1,0 @@
-"""contact-events read API: FastAPI over the SQLite mirror (CONTRACT §5)."""

@@ -1,0 +1,1 @@
+"""What the builder's rooms and the API share: settings, errors, names, SQL."""

@@ -1,0 +1,1 @@
+"""Synthetic practices with every data trap, and the demo as a library."""

@@ -1,0 +1,1 @@
+"""One adapter module per warehouse engine, as the setting names it."""

@@ -1,0 +1,1 @@
+"""The SQLite mirror's format, shared by sync and the API."""

@@ -1,0 +1,1 @@
+"""A build stage by stage: profile, load, strategy, build, sync, lock."""
