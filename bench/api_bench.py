@@ -30,6 +30,15 @@ reclaims cold pages while it waits), then measures, alternating which server goe
 - the timeline of random contacts under wrk at 16 connections, each server in turn, and
   contact-events at 1 connection (p99).
 
+With `--baseline PATH` another build's `serve` is started too, on the same mirror with the
+same settings: PATH is another install's `contact-events` executable (a venv made from
+another checkout), or the source tree of a release from before the `contact_events`
+package (its `builder.cli` run with the tree on PYTHONPATH, e.g. `git archive c8aac32 |
+tar -x -C DIR`). Its timeline is measured in every round beside this one's (order
+alternating): the
+ratios this / baseline (requests per second, and each server's CPU time per request,
+which a loaded machine disturbs far less) say what a change costs the timeline.
+
 Prints each round and, at the end, the medians and the median ratios. Servers are
 stopped by pid.
 """
@@ -286,16 +295,41 @@ def parse_wrk(out: str) -> dict[str, float]:
         return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "requests": requests,
+    }
 
 
-def run_wrk(port: int, template: str, ids: list[str], headers, conns: int, duration: int):
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    port: int,
+    template: str,
+    ids: list[str],
+    headers,
+    conns: int,
+    duration: int,
+    pid: int | None = None,
+):
+    """wrk's numbers; with the server's `pid`, also its CPU time per request (`cpu_us`):
+    on a shared, loaded machine throughput swings with the neighbours, the CPU a server
+    spends on each request much less."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua_script(template, ids, headers))
         script = fh.name
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     try:
         out = subprocess.run(
             [
@@ -314,7 +348,10 @@ def run_wrk(port: int, template: str, ids: list[str], headers, conns: int, durat
         ).stdout
     finally:
         os.unlink(script)
-    return parse_wrk(out)
+    found = parse_wrk(out)
+    if pid is not None:
+        found["cpu_us"] = (cpu_seconds(pid) - cpu_before) * 1e6 / max(found["requests"], 1)
+    return found
 
 
 def random_contacts(mirror: Path, n: int = 2000) -> list[str]:
@@ -338,6 +375,11 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=900, help="seconds to wait for quiet")
     parser.add_argument("--skip-whole", action="store_true")
     parser.add_argument("--skip-timeline", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another install's contact-events, or an older source tree, to measure alongside",
+    )
     args = parser.parse_args()
     if not args.mirror.exists():
         raise SystemExit(f"no mirror at {args.mirror}: run `python -m bench.sync_bench` first")
@@ -356,6 +398,25 @@ def main() -> None:
         ours_port,
         "/health",
     )
+    baseline = None
+    if args.baseline is not None:
+        base_port = free_port()
+        if args.baseline.is_file():  # another install's executable
+            argv, where = [str(args.baseline.resolve())], {}
+        else:  # a source tree from before the package: its modules on the path
+            argv = [sys.executable, "-m", "builder.cli"]
+            where = {"PYTHONPATH": str(args.baseline.resolve())}
+        baseline = Server(
+            [*argv, "serve", "--port", str(base_port)],
+            {
+                **where,
+                "CONTACT_EVENTS_MIRROR_PATH": str(args.mirror),
+                "CONTACT_EVENTS_API_TOKENS": TOKEN,
+                "CONTACT_EVENTS_QUERY_TIME_LIMIT_MS": "60000",
+            },
+            base_port,
+            "/health",
+        )
     tmp = tempfile.TemporaryDirectory()
     queries = {
         route: datasette_sql(statement, sql_binds(sql, params, AS_OF.format(round=0)))
@@ -404,6 +465,8 @@ def main() -> None:
         if not args.skip_timeline:
             run_wrk(ours_port, "/contacts/{id}/timeline?limit=50", ids, auth, 16, 3)
             run_wrk(ds_port, ds_timeline, ids, {}, 16, 3)
+            if baseline is not None:
+                run_wrk(baseline.port, "/contacts/{id}/timeline?limit=50", ids, auth, 16, 3)
         for r in range(1, args.rounds + 1):
             load, quiet = wait_quiet(args.max_load, args.wait)
             row: dict = {"round": r, "load_before": round(load, 2), "quiet": quiet, "whole": {}}
@@ -454,17 +517,22 @@ def main() -> None:
                 auth = {"Authorization": f"Bearer {TOKEN}"}
                 ours_path = "/contacts/{id}/timeline?limit=50"
                 runs = [
-                    ("contact-events", ours_port, ours_path, auth),
+                    ("contact-events", ours_port, ours_path, auth, ours_server.proc.pid),
                     (
                         "datasette",
                         ds_port,
                         f"/{db}/timeline.json?_shape=array&contact_id={{id}}",
                         {},
+                        None,
                     ),
                 ]
+                if baseline is not None:
+                    runs.insert(1, ("baseline", baseline.port, ours_path, auth, baseline.proc.pid))
                 timeline: dict = {}
-                for name, port, template, headers in reversed(runs) if flip else runs:
-                    timeline[name] = run_wrk(port, template, ids, headers, 16, args.duration)
+                for name, port, template, headers, pid in reversed(runs) if flip else runs:
+                    timeline[name] = run_wrk(
+                        port, template, ids, headers, 16, args.duration, pid=pid
+                    )
                 timeline["contact-events, 1 conn"] = run_wrk(
                     ours_port, ours_path, ids, auth, 1, args.duration
                 )
@@ -483,11 +551,24 @@ def main() -> None:
                     f" p99 {one['p99']:.2f} ms",
                     flush=True,
                 )
+                if baseline is not None:
+                    base = timeline["baseline"]
+                    print(
+                        f"  timeline 16 conns: baseline {base['rps']:,.0f} req/s"
+                        f" (p99 {base['p99']:.2f} ms, non-2xx {base['non2xx']})"
+                        f" | this / baseline {ours['rps'] / base['rps']:.3f}"
+                        f" | CPU per request: this {ours['cpu_us']:.0f} us,"
+                        f" baseline {base['cpu_us']:.0f} us,"
+                        f" this / baseline {ours['cpu_us'] / base['cpu_us']:.3f}",
+                        flush=True,
+                    )
             row["load_after"] = round(os.getloadavg()[0], 2)
             results.append(row)
     finally:
         ours_server.stop()
         datasette.stop()
+        if baseline is not None:
+            baseline.stop()
         tmp.cleanup()
 
     print(f"\nmedians over {len(results)} rounds:")
@@ -513,6 +594,17 @@ def main() -> None:
         )
         p99 = med(r["timeline"]["contact-events, 1 conn"]["p99"] for r in results)
         print(f"  timeline, 16 conns: median ratio contact-events / datasette {ratio:.2f}")
+        if baseline is not None:
+            versus = med(
+                r["timeline"]["contact-events"]["rps"] / r["timeline"]["baseline"]["rps"]
+                for r in results
+            )
+            cpu = med(
+                r["timeline"]["contact-events"]["cpu_us"] / r["timeline"]["baseline"]["cpu_us"]
+                for r in results
+            )
+            print(f"  timeline, 16 conns: median ratio this / baseline {versus:.3f} (req/s)")
+            print(f"  timeline, 16 conns: median ratio this / baseline {cpu:.3f} (CPU per request)")
         print(f"  timeline, 1 conn: median p99 {p99:.2f} ms")
     print(json.dumps(results))
 

@@ -780,7 +780,8 @@ def demo(
     base = f"http://{host}:{port}"
     again = f"contact-events --config {settings_file} serve --host {host} --port {port}"
     say(
-        f"\n  API:   {base}\n  docs:  {base}/docs\n  token: {token}\n"
+        f"\n  API:   {base}\n  docs:  {base}/docs\n  pages: {base}/ui/ (sign in with the token)\n"
+        f"  token: {token}\n"
         f"  admin: {admin}\n  (tokens kept in {settings_file}, readable by you only)\n\n"
         f"  curl -H 'Authorization: Bearer {token}' '{base}/contacts/needs-form?days=14'\n"
         f"  curl -H 'Authorization: Bearer {token}' '{base}/status'\n\n"

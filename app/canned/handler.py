@@ -149,6 +149,18 @@ async def answer(
     client: str = "unknown",
 ) -> Reply:
     authorize(api.auth, authorization, client)
+    return await answer_authorized(api, canned, path, query, if_none_match)
+
+
+async def answer_authorized(
+    api: Api,
+    canned: Canned,
+    path: Mapping[str, str],
+    query: Iterable[tuple[str, str]],
+    if_none_match: str | None = None,
+) -> Reply:
+    """`answer` for a caller that has authenticated the request its own way (the pages'
+    session cookie, app/http/ui/): everything after the token check, identically."""
     values = canned.params.parse(path, query)
     page = None
     if canned.is_list:

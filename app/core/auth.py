@@ -16,6 +16,7 @@ a reverse proxy every client shares the proxy's.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import threading
@@ -134,6 +135,29 @@ class Authenticator:
         is_admin = False
         if self._admin is not None:
             is_admin = hmac.compare_digest(presented, self._admin)
+        if is_admin:
+            return Role.admin
+        if is_read:
+            return Role.read
+        return None
+
+    def role_of_fingerprint(self, fingerprint: str, key: bytes) -> Role | None:
+        """The role of the configured token whose fingerprint under `key` is `fingerprint`
+        (HMAC-SHA256 hex of the token's UTF-8): how a page's session cookie, which keeps
+        the fingerprint and never the token, is checked against the tokens configured
+        now, so a revoked token's sessions end with it. Compared as `role` compares."""
+        if not fingerprint:
+            return None
+        presented = fingerprint.encode("ascii", "replace")
+
+        def matches(token: bytes) -> bool:
+            mine = hmac.new(key, token, hashlib.sha256).hexdigest().encode("ascii")
+            return hmac.compare_digest(presented, mine)
+
+        is_read = False
+        for candidate in self._read:
+            is_read |= matches(candidate)
+        is_admin = self._admin is not None and matches(self._admin)
         if is_admin:
             return Role.admin
         if is_read:

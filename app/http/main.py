@@ -35,6 +35,7 @@ from .fastpath import CannedRoutes
 from .limits import RequestLimits
 from .middleware import AccessLogMiddleware, ConditionalMiddleware
 from .routers import health, rebuild, status
+from .ui.pages import create_pages
 
 DESCRIPTION = """\
 Read API over the contact-events SQLite mirror (CONTRACT §5).
@@ -167,6 +168,8 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     for module in (routes, status, rebuild, health):
         app.include_router(module.router)
+    # The pages for people: their own small app, so the JSON routes never pass through it.
+    app.mount("/ui", create_pages(api, app.state.jobs, conf))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,5 +1,5 @@
 """ASGI middleware: the access log and the last-resort 500 (outermost), and ETags for the
-GET answers that are not canned queries (innermost).
+GET answers that are not canned queries or pages (innermost).
 
 The access log line is `METHOD /path STATUS 12.3ms`: the query string is never logged
 (it can carry contact ids and filter values) and neither are headers (tokens). Uvicorn's
@@ -105,12 +105,20 @@ class ConditionalMiddleware:
     alone. The canned data routes tag their answers themselves, before any query runs
     (app/canned/handler.py); these answers are small, so buffering them costs nothing."""
 
-    def __init__(self, app: ASGIApp, skip: tuple[str, ...] = ("/health",)) -> None:
+    def __init__(
+        self, app: ASGIApp, skip: tuple[str, ...] = ("/health",), skip_prefix: str = "/ui/"
+    ) -> None:
         self.app = app
         self.skip = skip
+        self.skip_prefix = skip_prefix  # the pages: never stored (no-store), never tagged
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] in self.skip:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"] in self.skip
+            or scope["path"].startswith(self.skip_prefix)
+        ):
             await self.app(scope, receive, send)
             return
         if_none_match = None

@@ -179,6 +179,17 @@ class JobManager:
     def active(self) -> dict[str, Any] | None:
         return self._read("jobs/active", {})
 
+    def recent(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest `limit` jobs, newest first (a live one whose worker died: failed)."""
+        params = {"limit": limit}
+        with self._db() as con:
+            rows = con.execute(read_query("jobs/recent"), params).fetchall()
+        if any(r["state"] in ("queued", "running") and self._is_stale(r) for r in rows):
+            with self._db(write=True) as con:
+                self._expire_stale(con)
+                rows = con.execute(read_query("jobs/recent"), params).fetchall()
+        return [_snapshot(row) for row in rows]
+
     def _read(self, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """One job; a live one whose heartbeat stopped is failed first (then read again)."""
         with self._db() as con:

@@ -12,7 +12,8 @@
   configured time limit (`set_progress_handler` aborts it; 504); every query under a row
   cap (`fetchmany`); a page's query also under a size budget (`budget`: it stops reading
   once its rows' `item` texts pass it, so a page of huge rows is never held whole).
-- SQL comes only from `queries/api/<name>.sql`; values are bound as `:name` parameters.
+- SQL comes only from `queries/api/<name>.sql` (the pages' own from `queries/ui/`); values
+  are bound as `:name` parameters.
 """
 
 from __future__ import annotations
@@ -174,15 +175,19 @@ class Reader:
         *,
         time_limited: bool = False,
         budget: int | None = None,
+        folder: str = "api",
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-        """(column names, rows as tuples) of `queries/api/<name>.sql`, at most `cap` rows.
+        """(column names, rows as tuples) of `queries/<folder>/<name>.sql` (the API's, or
+        the pages' own `ui`), at most `cap` rows.
 
         `time_limited`: the query can run long, so a progress handler stops it at the
         configured time limit (504). Index probes of one contact do without.
         `budget`: stop reading once the rows' `item` column holds more than this many
         characters (the caller ends its page there, app/canned/handler.py).
         """
-        sql = read_query(f"api/{name}")
+        sql = read_query(f"{folder}/{name}")
+        if folder != "api":
+            name = f"{folder}/{name}"  # as the columns' cache knows it
         if time_limited:
             deadline = time.monotonic() + self.time_limit_ms / 1000
 
@@ -219,9 +224,11 @@ class Reader:
                 self.con.set_progress_handler(None, 0)
         return columns, rows
 
-    def dicts(self, name: str, params: Mapping[str, Any], cap: int) -> list[dict[str, Any]]:
-        """Rows as dicts, for the few places that want names (status counts)."""
-        columns, rows = self.rows(name, params, cap, time_limited=True)
+    def dicts(
+        self, name: str, params: Mapping[str, Any], cap: int, folder: str = "api"
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts, for the few places that want names (status counts, the pages)."""
+        columns, rows = self.rows(name, params, cap, time_limited=True, folder=folder)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

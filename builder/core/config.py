@@ -55,6 +55,7 @@ CLIENT_VARIABLES = {
 }
 MIN_TOKEN_CHARS = 32
 MAKE_A_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105 - a command, not a token
+MAX_SESSION_HOURS = 24 * 7
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECRET_SETTINGS = frozenset({"api_tokens", "admin_token"})
 
@@ -82,6 +83,10 @@ class Settings(BaseSettings):
     # Wrong bearer tokens one client address may present per minute before it is blocked
     # for a minute (429); app/core/auth.py.
     auth_failures_per_minute: int = Field(default=10, ge=1)
+    # The pages (/ui): the time zone their times are shown in (an IANA name; UTC on
+    # hover), and how long a login lasts.
+    display_tz: str = "UTC"
+    session_hours: float = Field(default=8.0, gt=0, le=MAX_SESSION_HOURS)
     # The command line's log level (`-v` is INFO, `-vv` DEBUG).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
@@ -129,6 +134,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("display_tz")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        from .timezones import zone_or_error
+
+        zone_or_error(value)
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -69,6 +69,11 @@ class MirrorFiles:
     def jobs_db(self) -> Path:
         return self._beside(".jobs.db")
 
+    @property
+    def session_key(self) -> Path:
+        """The key the pages (/ui) sign their session cookies with (app/http/ui/session.py)."""
+        return self._beside(".session-key")
+
     def new_temp(self) -> Path:
         """A fresh name for a sync's new file: hidden, beside the mirror, owner pid first."""
         name = f".{self.path.name}{TEMP_INFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"

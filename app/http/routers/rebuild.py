@@ -47,7 +47,7 @@ router = APIRouter(
 )
 async def start_rebuild(response: Response, jobs: JobsDep) -> dict[str, Any]:
     # The job store is a SQLite file that another worker may hold for a moment.
-    job, _started = await run_in_threadpool(_store, jobs.submit)
+    job, _started = await run_in_threadpool(job_store, jobs.submit)
     response.headers["Location"] = f"/rebuild/{job['job_id']}"
     return job
 
@@ -69,13 +69,13 @@ async def get_rebuild(
     job_id: Annotated[str, Path(max_length=64, description="The job_id POST /rebuild gave.")],
     jobs: JobsDep,
 ) -> dict[str, Any]:
-    job = await run_in_threadpool(_store, jobs.get, job_id)
+    job = await run_in_threadpool(job_store, jobs.get, job_id)
     if job is None:
         raise ApiError(404, "not_found", "no rebuild job with this job_id", field="job_id")
     return job
 
 
-def _store(call: Callable[..., T], *args: Any) -> T:
+def job_store(call: Callable[..., T], *args: Any) -> T:
     """A job-store call; a store that cannot be used is a 503, not a bug (500)."""
     try:
         return call(*args)
