@@ -1,7 +1,7 @@
 -- The pages (/ui/): find a client by id, email or name. The contacts whose id holds the
--- text (A-Z without case), whose email holds the normalised email text (normalised as
--- the API's answers normalise emails: README "Emails", as needs_form_items.sql writes
--- it), or whose id the page found by name (:by_name, from contact_names.sql); the exact
+-- text (A-Z without case), whose email holds the normalised email text (the mirror
+-- stores emails normalised by the one email rule, CONTRACT §2; the page normalises the
+-- text the same way), or whose id the page found by name (:by_name, from contact_names.sql); the exact
 -- id first, then the exact email, then by name.
 --
 -- Result: contact_id, email, first_name, last_name, lifecycle_stage, id_exact,
@@ -15,15 +15,15 @@
 --   :limit    at most this many rows
 SELECT
   c.contact_id,
-  NULLIF(lower(trim(c.email, char(32, 9, 10, 13))), '') AS email,
+  c.email,
   c.first_name,
   c.last_name,
   c.lifecycle_stage,
   c.contact_id = :text AS id_exact,
-  :email <> '' AND lower(trim(c.email, char(32, 9, 10, 13))) = :email AS email_exact
+  :email <> '' AND c.email = :email AS email_exact
 FROM contacts AS c
 WHERE c.contact_id LIKE :like ESCAPE '\'
-  OR (:email <> '' AND instr(lower(trim(c.email, char(32, 9, 10, 13))), :email) > 0)
+  OR (:email <> '' AND instr(c.email, :email) > 0)
   OR c.contact_id IN (SELECT value FROM json_each(:by_name))
 ORDER BY id_exact DESC, email_exact DESC, c.last_name, c.first_name, c.contact_id
 LIMIT :limit

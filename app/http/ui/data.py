@@ -24,7 +24,7 @@ import orjson
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
-from contact_events.builder.core.contract import ASCII_LOWER, TRIM_CHARS
+from contact_events.builder.core.contract import EMAIL_FOLD, TRIM_CHARS
 
 from ...canned.handler import Api, answer_authorized
 from ...canned.table import Canned
@@ -40,9 +40,9 @@ RECENT_JOBS = 10
 
 
 def normalise_email(text: str) -> str:
-    """An email as the mirror stores it (README "Emails"): trimmed, then folded as every
-    email is (`builder.core.contract`), nothing else."""
-    return text.strip(TRIM_CHARS).translate(ASCII_LOWER)
+    """An email as the mirror stores it (CONTRACT §2, README "Emails"): trimmed, then each
+    character case-folded by the shipped table (`contract.EMAIL_FOLD`), nothing else."""
+    return text.strip(TRIM_CHARS).translate(EMAIL_FOLD)
 
 
 def name_words(text: str) -> list[str]:
